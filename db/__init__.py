@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy schema, sessions, migrations, writes, reads and trend computations."""

@@ -1,0 +1,251 @@
+"""Writes: sources, crawl runs and idempotent batched upserts of postings."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db import schema
+
+
+@dataclass(frozen=True, slots=True)
+class PostingIn:
+    """A normalised posting ready to store; what scrapers and importers hand to ``db``."""
+
+    source: str
+    external_id: str
+    title: str
+    url: str | None = None
+    company: str | None = None
+    city: str | None = None
+    lang: str | None = None
+    description: str | None = None
+    salary_text: str | None = None
+    salary_min: float | None = None
+    salary_max: float | None = None
+    salary_period: str | None = None
+    salary_currency: str | None = None
+    experience_text: str | None = None
+    education_text: str | None = None
+    employment_type: str | None = None
+    posted_at: date | None = None
+    raw_hash: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.source:
+            raise ValueError("PostingIn.source is empty: every posting needs the name of its source")
+        if not str(self.external_id).strip():
+            raise ValueError(f"PostingIn.external_id is empty for source {self.source!r}")
+        if not self.title or not self.title.strip():
+            raise ValueError(f"PostingIn.title is empty for {self.source}:{self.external_id}")
+
+
+@dataclass
+class UpsertResult:
+    """How a batch of postings changed the store."""
+
+    inserted: int = 0
+    updated: int = 0  # content changed: fields rewritten, stale labels dropped
+    unchanged: int = 0  # seen again: only last_seen moved
+    ids: list[int] = field(default_factory=list)
+
+    def __iadd__(self, other: UpsertResult) -> UpsertResult:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.ids.extend(other.ids)
+        return self
+
+
+_BRACKETS = re.compile(r"[（(【\[].*?[)）】\]]")
+_NON_WORD = re.compile(r"[^\w+#]+", re.UNICODE)
+
+
+def normalise_title(title: str) -> str:
+    """Lower-cased, width-folded title without bracketed qualifiers or punctuation (for dedupe keys)."""
+    text = unicodedata.normalize("NFKC", title).lower()
+    text = _BRACKETS.sub(" ", text)
+    return _NON_WORD.sub(" ", text).strip()
+
+
+CONTENT_FIELDS = (
+    "title", "company", "city", "lang", "description", "salary_text", "experience_text",
+    "education_text", "employment_type", "posted_at",
+)
+
+
+def content_hash(p: PostingIn) -> str:
+    """SHA-256 over the fields that define a posting's content (not its provenance)."""
+    h = hashlib.sha256()
+    for name in CONTENT_FIELDS:
+        value = getattr(p, name)
+        h.update(b"\x1f" + (str(value) if value is not None else "").encode("utf-8"))
+    return h.hexdigest()
+
+
+def iso_week(d: date) -> str:
+    y, w, _ = d.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def get_or_create_source(session: Session, name: str, **attrs: Any) -> schema.Source:
+    """The source row called ``name``, created with ``attrs`` when missing."""
+    src = session.scalar(select(schema.Source).where(schema.Source.name == name))
+    if src is None:
+        stmt = _insert(session)(schema.Source).values(
+            name=name, created_at=datetime.now(UTC), kind=attrs.get("kind", "board"),
+            spider=attrs.get("spider"), lang=attrs.get("lang"), url=attrs.get("url"),
+        ).on_conflict_do_nothing(index_elements=["name"])
+        session.execute(stmt)
+        src = session.scalar(select(schema.Source).where(schema.Source.name == name))
+        assert src is not None
+    return src
+
+
+def start_run(session: Session, source: str, kind: str = "crawl", **attrs: Any) -> schema.CrawlRun:
+    """Open a crawl/import run for ``source`` (status running)."""
+    src = get_or_create_source(session, source, kind="import" if kind == "import" else "board", **attrs)
+    run = schema.CrawlRun(source_id=src.id, kind=kind, started_at=datetime.now(UTC), status="running",
+                          stats={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run_id: int, status: str, stats: dict[str, Any] | None = None,
+               error: str | None = None) -> None:
+    """Close a run with its final status, counters and error text."""
+    session.execute(
+        update(schema.CrawlRun).where(schema.CrawlRun.id == run_id).values(
+            finished_at=datetime.now(UTC), status=status, stats=stats or {}, error=error)
+    )
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise RuntimeError(f"unsupported database dialect {name!r}: use SQLite or PostgreSQL")
+
+
+def upsert_postings(session: Session, postings: Sequence[PostingIn], crawl_run_id: int | None = None,
+                    seen_at: datetime | None = None) -> UpsertResult:
+    """Insert new postings, refresh changed ones and touch ``last_seen`` of the rest; idempotent.
+
+    Identity is ``(source, external_id)``; a changed content hash rewrites the posting and drops its
+    labels so it is classified again. Safe under concurrent writers (INSERT .. ON CONFLICT).
+    Returns counts and the ids of the postings in the batch (in input order).
+    """
+    result = UpsertResult()
+    if not postings:
+        return result
+    now = seen_at or datetime.now(UTC)
+    # Last occurrence wins when a batch repeats an id (a board re-listing a job on the same page).
+    by_key: dict[tuple[str, str], PostingIn] = {}
+    for p in postings:
+        by_key[(p.source, str(p.external_id))] = p
+    source_ids = {name: get_or_create_source(session, name).id for name in {k[0] for k in by_key}}
+
+    rows: list[dict[str, Any]] = []
+    for (src, ext), p in by_key.items():
+        d = asdict(p)
+        d.pop("source")
+        d["external_id"] = ext
+        d["source_id"] = source_ids[src]
+        d["title"] = p.title.strip()[:500]
+        d["title_norm"] = normalise_title(p.title)[:500]
+        d["content_hash"] = content_hash(p)
+        d["first_seen"] = now
+        d["last_seen"] = now
+        d["crawl_run_id"] = crawl_run_id
+        day = p.posted_at or now.date()
+        d["posted_month"] = day.strftime("%Y-%m")
+        d["posted_week"] = iso_week(day)
+        rows.append(d)
+
+    P = schema.Posting
+    existing: dict[tuple[int, str], tuple[int, str]] = {}
+    for sid in set(source_ids.values()):
+        ext_ids = [r["external_id"] for r in rows if r["source_id"] == sid]
+        for chunk in _chunks(ext_ids, 900):
+            for pid, ext, h in session.execute(
+                select(P.id, P.external_id, P.content_hash).where(P.source_id == sid, P.external_id.in_(chunk))
+            ):
+                existing[(sid, ext)] = (pid, h)
+
+    new_rows = [r for r in rows if (r["source_id"], r["external_id"]) not in existing]
+    changed = [r for r in rows if (k := (r["source_id"], r["external_id"])) in existing
+               and existing[k][1] != r["content_hash"]]
+    same = [r for r in rows if (k := (r["source_id"], r["external_id"])) in existing
+            and existing[k][1] == r["content_hash"]]
+
+    ins = _insert(session)
+    if new_rows:
+        for chunk in _chunks(new_rows, 500):
+            stmt = ins(P).values(chunk)
+            # A concurrent writer may have inserted the same key since our read: fall back to touching it.
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["source_id", "external_id"], set_={"last_seen": stmt.excluded.last_seen}
+            )
+            session.execute(stmt)
+        result.inserted = len(new_rows)
+    if changed:
+        changed_ids = [existing[(r["source_id"], r["external_id"])][0] for r in changed]
+        for r, pid in zip(changed, changed_ids, strict=True):
+            values = {k: v for k, v in r.items() if k not in ("first_seen", "source_id", "external_id")}
+            session.execute(update(P).where(P.id == pid).values(**values))
+        for chunk in _chunks(changed_ids, 900):
+            session.execute(schema.PostingLabel.__table__.delete().where(
+                schema.PostingLabel.posting_id.in_(chunk)))
+        result.updated = len(changed)
+    if same:
+        same_ids = [existing[(r["source_id"], r["external_id"])][0] for r in same]
+        for chunk in _chunks(same_ids, 900):
+            session.execute(update(P).where(P.id.in_(chunk)).values(last_seen=now))
+        result.unchanged = len(same)
+
+    id_map: dict[tuple[int, str], int] = {}
+    for sid in set(source_ids.values()):
+        ext_ids = [r["external_id"] for r in rows if r["source_id"] == sid]
+        for chunk in _chunks(ext_ids, 900):
+            for pid, ext in session.execute(
+                select(P.id, P.external_id).where(P.source_id == sid, P.external_id.in_(chunk))
+            ):
+                id_map[(sid, ext)] = pid
+    result.ids = [id_map[(source_ids[p.source], str(p.external_id))] for p in postings]
+    return result
+
+
+def store_postings(engine: Engine, postings: Iterable[PostingIn], crawl_run_id: int | None = None,
+                   batch_size: int = 1000) -> UpsertResult:
+    """Upsert ``postings`` in committed batches of ``batch_size``; returns the summed counts."""
+    from db.session import session_scope
+
+    total = UpsertResult()
+    batch: list[PostingIn] = []
+    for p in postings:
+        batch.append(p)
+        if len(batch) >= batch_size:
+            with session_scope(engine) as s:
+                total += upsert_postings(s, batch, crawl_run_id)
+            batch = []
+    if batch:
+        with session_scope(engine) as s:
+            total += upsert_postings(s, batch, crawl_run_id)
+    return total
+
+
+def _chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]

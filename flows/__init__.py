@@ -1,0 +1,1 @@
+"""Orchestration: Prefect flows, thin tasks and the ``labourwatch`` command line."""

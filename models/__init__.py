@@ -1,0 +1,1 @@
+"""Classifiers: taxonomy, segmentation, embeddings, role/experience/AI-reference labelling."""

@@ -1,0 +1,1 @@
+"""Scrapy project: settings, items, thin spiders, pure parsers and pipelines."""
