@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         "labourwatch/0.1 (+https://github.com/labourwatch/labourwatch)", description="Crawler user agent."
     )
     demo_board_port: int = Field(8765, description="Port of the bundled demo job board.")
+    demo_board_url: str = Field(
+        "http://127.0.0.1:8765", description="Base URL that `{demo_board}` in the sources config expands to."
+    )
     demo_postings: int = Field(20000, description="Postings the demo board generates.")
     demo_seed: int = Field(2026, description="Seed of the demo board generator.")
 
