@@ -26,6 +26,9 @@ app.add_typer(bench_app, name="bench")
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
     level = "DEBUG" if verbose else get_settings().log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        # Migration chatter on every command hides the output that matters.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 

@@ -43,9 +43,14 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
     ) -> None:
         """Import postings from a file; idempotent, bad rows go to a rejects file."""
         from flows.importing import import_file
+        from scrapers.fileimport import ImportFileError
 
-        report = import_file(path, source=source, rejects_path=rejects, progress=True)
-        console.print(report.summary())
+        try:
+            report = import_file(path, source=source, rejects_path=rejects, progress=True)
+        except ImportFileError as exc:
+            console.print(f"labourwatch import: {exc}", soft_wrap=True, markup=False, style="red")
+            raise typer.Exit(2) from exc
+        console.print(report.summary(), soft_wrap=True, markup=False)
         if report.imported == 0:
             raise typer.Exit(1)
 

@@ -1,0 +1,51 @@
+# labourwatch: `make demo` runs the main job on embedded defaults, `make test` runs the tests.
+# Both set everything up first (Debian packages where apt exists, a virtual environment, the project).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The embedding model is built once per checkout and shared by the test lanes.
+export LABOURWATCH_TEST_CACHE_DIR ?= $(CURDIR)/var/test-cache
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+PYTEST_ARGS ?=
+
+.PHONY: setup system-deps demo test test-fast lint clean
+
+setup: system-deps $(STAMP)
+
+# fonts-noto-cjk: CJK text in charts and the PDF brief; poppler-utils: pdftotext/pdftoppm in tests.
+system-deps:
+	@if command -v apt-get >/dev/null 2>&1; then \
+	  need=""; \
+	  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need="$$need fonts-noto-cjk"; \
+	  command -v pdftoppm >/dev/null 2>&1 || need="$$need poppler-utils"; \
+	  if [ -n "$$need" ]; then \
+	    echo "installing Debian packages:$$need"; \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need >/dev/null; \
+	  fi; \
+	else echo "no apt-get: install a CJK font (Noto Sans CJK) and poppler-utils yourself"; fi
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first, pinned to the CPU build: a plain resolve would pull a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/labourwatch demo
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache
