@@ -74,6 +74,7 @@ class Posting(Base):
         UniqueConstraint("source_id", "external_id"),
         Index("ix_postings_posted_month", "posted_month"),
         Index("ix_postings_dedupe_key", "company", "title_norm", "city"),
+        Index("ix_postings_posted_week", "posted_week"),  # 0002: incremental weekly trends
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -175,6 +176,22 @@ class TrendShare(Base):
     suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
     model_version: Mapped[str] = mapped_column(String(100))
     taxonomy_version: Mapped[str] = mapped_column(String(20))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TrendPeriod(Base):
+    """Fingerprint of the postings behind one trend period, so an update recomputes only what changed (0002)."""
+
+    __tablename__ = "trend_periods"
+    __table_args__ = (UniqueConstraint("period_type", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_type: Mapped[str] = mapped_column(String(5))  # month | week
+    period: Mapped[str] = mapped_column(String(8))
+    model_version: Mapped[str] = mapped_column(String(100))
+    n_postings: Mapped[int] = mapped_column(Integer)  # canonical labelled postings in the period
+    fingerprint: Mapped[str] = mapped_column(String(200))  # count, id sums, newest label time
+    config_hash: Mapped[str] = mapped_column(String(64))  # groups, min cell size, baseline year
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
