@@ -12,6 +12,8 @@ console = Console()
 
 
 def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:
+    register_bench(bench_app)
+
     @db_app.command("upgrade")
     def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
         """Create or migrate the database schema to REVISION (default: latest)."""
@@ -71,3 +73,39 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             table.add_row(r.source, str(r.postings), str(r.canonical), f"{r.labelled_share:.1%}",
                           r.last_run or "-", r.last_status or "-")
         console.print(table)
+
+
+def register_bench(bench_app: typer.Typer) -> None:
+    @bench_app.command("import")
+    def bench_import(
+        rows: int = typer.Option(100_000, "--rows", help="Rows in the generated CSV."),
+        db_url: str | None = typer.Option(None, "--db-url", help="Database; default a scratch SQLite file."),
+    ) -> None:
+        """Import a generated CSV of ROWS postings twice (new, then idempotent) and print rows/s."""
+        import csv
+        import os
+        import resource
+        import tempfile
+
+        from labourwatch.settings import get_settings
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "bench.csv"
+            cities = ["上海", "北京", "深圳", "杭州", "成都"]
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(["职位ID", "职位名称", "公司名称", "工作地点", "工作经验", "薪资", "发布时间", "职位描述"])
+                for i in range(rows):
+                    w.writerow([i, f"Java开发工程师{i % 500}", f"公司{i % 3000}", cities[i % 5], "3-5年",
+                                "15-25K·13薪", f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+                                "岗位职责：负责后端服务开发与维护。任职要求：3年以上Java开发经验，熟悉Spring Boot。" * 3])
+            os.environ["LABOURWATCH_DB_URL"] = db_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+            get_settings.cache_clear()
+            from flows.importing import import_file
+
+            for label in ("first import", "re-import"):
+                r = import_file(path, source="bench", progress=True)
+                console.print(f"{label}: {r.rows} rows in {r.seconds:.1f} s = {r.rows / r.seconds:,.0f} rows/s "
+                              f"({r.inserted} new, {r.unchanged} unchanged)")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        console.print(f"peak memory: {peak:,.0f} MiB")
