@@ -1,0 +1,190 @@
+"""The nightly flow: crawl every enabled source in parallel → classify new postings → dedupe → trends → summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from db.session import get_engine
+from flows.tasks import crawling, pipeline
+from flows.tasks.runstate import months_to_recompute, source_counts
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """How one source's crawl ended and what it added."""
+
+    source: str
+    status: str  # succeeded | partial | failed
+    run_id: int | None = None
+    postings: int = 0  # in the database after the run
+    new: int = 0  # first seen in this run
+    duplicates: int = 0  # of the new ones, linked to a canonical posting elsewhere
+    rejects: int = 0  # items dropped by validation
+    requests: int = 0
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class PipelineReport:
+    """What one nightly or backfill run did; also rendered as the run's Prefect artifacts."""
+
+    flow: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    sources: list[SourceResult] = field(default_factory=list)
+    labelled: int = 0
+    model_version: str | None = None
+    classify_seconds: float = 0.0
+    duplicates_linked: int = 0
+    trends_since: str | None = None
+    trend_rows_changed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[SourceResult]:
+        return [s for s in self.sources if s.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def new(self) -> int:
+        return sum(s.new for s in self.sources)
+
+    def table(self) -> list[dict[str, Any]]:
+        """One row per source (the table artifact)."""
+        return [{"source": s.source, "status": s.status, "postings": s.postings, "new": s.new,
+                 "duplicates": s.duplicates, "rejects": s.rejects, "requests": s.requests,
+                 "error": (s.error or "")[:300]} for s in self.sources]
+
+    def markdown(self) -> str:
+        """The run summary (the markdown artifact and what the CLI prints)."""
+        took = (self.finished_at - self.started_at).total_seconds() if self.finished_at else 0.0
+        lines = [
+            f"# {self.flow} run {self.started_at:%Y-%m-%d %H:%M} UTC ({took:.0f} s)",
+            "",
+            "| source | status | postings | new | duplicates | rejects | requests |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        lines += [f"| {s.source} | {s.status} | {s.postings} | {s.new} | {s.duplicates} | {s.rejects} | "
+                  f"{s.requests} |" for s in self.sources]
+        lines += [
+            "",
+            f"- new postings: **{self.new}**",
+            f"- labelled: **{self.labelled}** (classifier {self.model_version or '-'}, "
+            f"{self.classify_seconds:.1f} s)",
+            f"- duplicates linked: **{self.duplicates_linked}**",
+            f"- trend rows changed: **{self.trend_rows_changed}**"
+            + (f" (months from {self.trends_since})" if self.trends_since else " (nothing to recompute)"),
+            f"- failures: **{len(self.failures)}**",
+        ]
+        lines += [f"  - `{s.source}`: {s.error}" for s in self.failures]
+        lines += [f"- {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _stat(obj: Any, *names: str, default: int = 0) -> int:
+    """The first of ``names`` found on a report object or in a stats dict, as an int."""
+    for name in names:
+        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+        if value is not None:
+            return int(value)
+    return default
+
+
+def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: int = 3,
+              urls: dict[str, str] | None = None) -> list[SourceResult]:
+    """Crawl ``sources`` in parallel as tagged tasks; a failing source is recorded, never raised."""
+    logger = get_run_logger()
+    crawling.ensure_concurrency_limits(sources)
+    futures = {}
+    for source in sources:
+        task = crawling.crawl_source.with_options(
+            tags=[crawling.CRAWL_TAG, crawling.source_tag(source)], retries=retries)
+        futures[source] = task.submit(source, max_requests=max_requests, url=(urls or {}).get(source))
+    results = []
+    for source, future in futures.items():
+        future.wait()
+        state = future.state
+        if state.is_completed():
+            report = future.result()
+            stats = report.stats or {}
+            results.append(SourceResult(
+                source=source, status=report.status, run_id=report.run_id,
+                rejects=_stat(stats, "rejects", "validate/dropped", "item_dropped_count"),
+                requests=_stat(stats, "requests", "downloader/request_count"), error=report.error))
+        else:
+            try:
+                future.result(raise_on_failure=True)
+                error = state.message or state.name
+            except Exception as exc:  # the task's final exception, after its retries
+                error = f"{type(exc).__name__}: {exc}"
+            logger.error("source %s failed: %s", source, error)
+            results.append(SourceResult(source=source, status="failed", error=error))
+    return results
+
+
+def classify_and_trend(report: PipelineReport, *, dedupe_since: str | None = None,
+                       trends_since: str | None = None, full: bool = False) -> None:
+    """Classify pending postings, link duplicates, recompute the trend months that changed (in place)."""
+    classified = pipeline.classify_pending()
+    report.labelled = _stat(classified, "labelled")
+    report.model_version = getattr(classified, "model_version", None)
+    report.classify_seconds = float(getattr(classified, "seconds", 0.0) or 0.0)
+
+    engine = get_engine()
+    since = months_to_recompute(engine)
+    if trends_since is not None:
+        since = min(filter(None, [since, trends_since]))
+    dedupe_from = dedupe_since or since
+    if dedupe_from is not None or full:
+        deduped = pipeline.link_duplicates(since_month=dedupe_from)
+        report.duplicates_linked = _stat(deduped, "linked", "duplicates", "linked_count")
+    if since is None and not full:
+        return
+    trends = pipeline.update_trends(since=since, full=full, model_version=report.model_version)
+    report.trends_since = since
+    report.trend_rows_changed = _stat(trends, "rows_changed", "changed", "rows_written", "rows")
+
+
+def publish(report: PipelineReport, key: str) -> None:
+    """Write the run summary as a Prefect table artifact and a markdown artifact under ``key``."""
+    if report.sources:
+        create_table_artifact(report.table(), key=f"{key}-sources", description=f"{report.flow}: per source")
+    create_markdown_artifact(report.markdown(), key=f"{key}-summary", description=f"{report.flow}: run summary")
+
+
+def fill_source_counts(report: PipelineReport) -> None:
+    """Per-source totals, new postings and duplicates among them, read from the database."""
+    counts = source_counts(get_engine(), report.started_at, [s.source for s in report.sources])
+    for s in report.sources:
+        c = counts[s.source]
+        s.postings, s.new, s.duplicates = c.postings, c.new, c.duplicates
+
+
+@flow(name="nightly", timeout_seconds=8 * 3600)
+def nightly(sources: list[str] | None = None, max_requests: int | None = None,
+            crawl_retries: int = 3) -> PipelineReport:
+    """Crawl every enabled source (or ``sources``), classify what is new, link duplicates, update trends.
+
+    One failing source does not stop the others; it is reported in the summary. Running it twice in a
+    row changes nothing the second time: crawls are incremental, classification only labels unlabelled
+    postings, and trends are recomputed only for months whose labels are newer than the trend tables.
+    """
+    report = PipelineReport(flow="nightly", started_at=datetime.now(UTC))
+    pipeline.migrate_db()
+    names = sources or crawling.enabled_sources()
+    report.sources = crawl_all(names, max_requests=max_requests, retries=crawl_retries)
+    classify_and_trend(report)
+    fill_source_counts(report)
+    report.finished_at = datetime.now(UTC)
+    publish(report, "nightly")
+    get_run_logger().info("nightly: %d new postings, %d labelled, %d trend rows changed, %d failed sources",
+                          report.new, report.labelled, report.trend_rows_changed, len(report.failures))
+    return report

@@ -1,0 +1,67 @@
+"""Classify, dedupe, trend and brief tasks: each idempotent, so a retry or a re-run changes nothing twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from db.session import get_engine
+
+
+@task(name="migrate-db", retries=2, retry_delay_seconds=[2, 5], cache_policy=NO_CACHE)
+def migrate_db() -> str:
+    """Bring the database schema to the latest revision; returns the URL (password hidden)."""
+    from db.migrate import upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    return engine.url.render_as_string(hide_password=True)
+
+
+@task(name="classify-pending", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=6 * 3600,
+      cache_policy=NO_CACHE)
+def classify_pending() -> Any:
+    """Label every posting that has no label from the current classifier version."""
+    from flows.classify import classify_pending as _classify
+
+    return _classify(engine=get_engine())
+
+
+@task(name="link-duplicates", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=3600,
+      cache_policy=NO_CACHE)
+def link_duplicates(since_month: str | None = None) -> Any:
+    """Link cross-source duplicates of postings from ``since_month`` on to their canonical posting."""
+    from db.dedupe import link_duplicates as _link
+
+    return _link(get_engine(), since_month=since_month)
+
+
+@task(name="update-trends", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=3600, cache_policy=NO_CACHE)
+def update_trends(since: str | None = None, full: bool = False, model_version: str | None = None) -> Any:
+    """Recompute the trend tables from month ``since`` on (or all of them when ``full``)."""
+    from db.trends import update_trends as _update
+    from models.taxonomy import load_taxonomy
+
+    groups = load_taxonomy().groups
+    return _update(get_engine(), groups, model_version=model_version, since=since, full=full)
+
+
+@task(name="render-brief", task_run_name="render-brief-{month}-{lang}", retries=1, retry_delay_seconds=[10],
+      timeout_seconds=900, cache_policy=NO_CACHE)
+def render_brief(month: str, lang: str = "zh", output: str | None = None) -> Any:
+    """Render (or re-render) the PDF brief of ``month``; it records itself in the ``briefs`` table."""
+    from pathlib import Path
+
+    from brief.render import render_brief as _render
+
+    return _render(get_engine(), month, lang=lang, output=Path(output) if output else None)
+
+
+@task(name="headline-findings", cache_policy=NO_CACHE)
+def headline_findings(month: str, lang: str = "zh") -> list[str]:
+    """The month's headline findings as sentences (the same text the brief prints)."""
+    from db.findings import headline_findings as _findings
+
+    return [f.text for f in _findings(get_engine(), month, lang)]
