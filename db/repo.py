@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -206,8 +206,7 @@ def upsert_postings(session: Session, postings: Sequence[PostingIn], crawl_run_i
             values = {k: v for k, v in r.items() if k not in ("first_seen", "source_id", "external_id")}
             session.execute(update(P).where(P.id == pid).values(**values))
         for chunk in _chunks(changed_ids, 900):
-            session.execute(schema.PostingLabel.__table__.delete().where(
-                schema.PostingLabel.posting_id.in_(chunk)))
+            session.execute(delete(schema.PostingLabel).where(schema.PostingLabel.posting_id.in_(chunk)))
         result.updated = len(changed)
     if same:
         same_ids = [existing[(r["source_id"], r["external_id"])][0] for r in same]
