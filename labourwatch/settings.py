@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     min_cell_size: int = Field(100, description="Trend cells with fewer postings are flagged suppressed.")
     baseline_year: int = Field(2024, description="Index base: this year's monthly average = 100.")
 
+    # --- brief ---------------------------------------------------------------------------
+    brief_font: Path | None = Field(
+        None, description="CJK font file (TTF/OTF/TTC) for the PDF brief; default found with fontconfig "
+        "(Debian: fonts-noto-cjk)."
+    )
+    brief_font_bold: Path | None = Field(None, description="Bold face for the brief; default the regular font's.")
+
     # --- orchestration -------------------------------------------------------------------
     timezone: str = Field("Asia/Shanghai", description="Timezone of schedules and 'today'.")
     log_level: str = Field("INFO", description="Logging level.")
