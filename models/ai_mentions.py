@@ -1,0 +1,152 @@
+"""AI references in a posting: none, incidental, ai_tools or ai_skills, with the matched terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from models.sections import split_sections
+
+# \b is Unicode-aware, so "熟悉RAG" has no boundary before R; postings mix scripts, so use an ASCII one.
+_ASCII_B = r"(?:(?<![A-Za-z0-9])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?![A-Za-z0-9]))"
+
+
+def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    return re.compile(pattern.replace(r"\b", _ASCII_B), flags)
+
+
+LEVEL_RANK = {"none": 0, "incidental": 1, "ai_tools": 2, "ai_skills": 3}
+
+
+@dataclass(frozen=True)
+class AIMention:
+    """The AI level of a posting and the terms that decided it."""
+
+    level: str
+    terms: tuple[str, ...]
+
+    @property
+    def references_ai(self) -> bool:
+        return self.level != "none"
+
+
+# Building, training, integrating or evaluating AI/ML systems — also named ML techniques without "AI".
+_SKILLS = _rx(
+    r"机器学习|深度学习|神经网络|强化学习|迁移学习|联邦学习|自然语言处理|计算机视觉|图像识别|语音识别|语音合成|目标检测|"
+    r"人脸识别|知识图谱|推荐算法|搜索算法|排序算法模型|CTR预估|大模型(?:微调|训练|算法|应用开发|开发|推理|部署|评测|评估)|"
+    r"大语言模型|预训练模型|模型(?:微调|训练|蒸馏|量化|部署)|微调|检索增强|向量数据库|提示词工程|提示工程|智能体开发|"
+    r"Agent开发|AI\s*Agent开发|多模态|分类模型|聚类|协同过滤|决策树|随机森林|梯度提升|逻辑回归|支持向量机|朴素贝叶斯|"
+    r"AI训练师|模型评测|数据标注.{0,8}(?:模型|AI|算法)|"
+    r"(?:评估|评测|打分|标注|审核|评分).{0,12}(?:大模型|AI|模型)的?(?:回答|输出|生成|回复)|"
+    r"对(?:大模型|AI|模型).{0,10}(?:回答|输出|回复|生成内容).{0,8}(?:评估|评测|打分|标注|评分)|"
+    r"\bmachine[- ]learning\b|\bdeep[- ]learning\b|\bneural (?:network|net)s?\b|\bNLP\b|\bnatural language processing\b|"
+    r"\bcomputer vision\b|\bLLMs?\b|\blarge language models?\b|\bRAG\b|\bretrieval[- ]augmented\b|\bfine[- ]tun(?:e|ed|ing)\b|"
+    r"\bprompt engineering\b|\bPyTorch\b|\bTensorFlow\b|\bKeras\b|\bscikit[- ]learn\b|\bsklearn\b|\bMLOps\b|"
+    r"\bML (?:models?|pipelines?|engineer(?:ing)?|systems?|ops|platform)\b|\bAI/ML\b|\bML/AI\b|\bXGBoost\b|"
+    r"\bLightGBM\b|\bGBDT\b|\brandom forests?\b|\bdecision trees?\b|\bcollaborative filtering\b|\bclustering\b|"
+    r"\bclassification models?\b|\breinforcement learning\b|\bHugging ?Face\b|\bLangChain\b|\bLlamaIndex\b|"
+    r"\bvector (?:database|store)s?\b|\btransformer models?\b|\bBERT\b|\bAI trainer\b|\bmodel training\b|"
+    r"\b(?:evaluat|annotat|rat)(?:e|es|ed|ing)\b.{0,20}\b(?:AI|LLM|model|chatbot)\b.{0,10}\b(?:outputs?|responses?)\b"
+)
+# Using AI tools in the job.
+_TOOLS = _rx(
+    r"ChatGPT|GPT-?[345](?:o|\.5)?|Copilot|Midjourney|Stable ?Diffusion|DALL-?E|文心一言|通义千问|通义|Kimi|DeepSeek|豆包|"
+    r"Claude|Gemini|ComfyUI|Runway|Sora|可灵|即梦|剪映AI|Notion AI|"
+    r"AIGC工具|AI工具|AI绘画|AI绘图|AI生成|AI写作|AI辅助|AI提效|AI作图|AI设计|AI视频|AI剪辑|AIGC|生成式AI|"
+    r"\bAI[- ]?(?:tools?|powered tools?|assistants?|assisted|generated)\b|\bgenerative AI\b|\bGenAI\b|\bAI coding\b"
+)
+# A bare mention of AI whose level depends on what surrounds it.
+_GENERIC = _rx(r"人工智能|(?<![A-Za-z])(?-i:AI)(?![A-Za-z])|\bA\.I\.|\bartificial intelligence\b|智能体|大模型|"
+                      r"\bAI agents?\b|\bagentic\b")
+_DESIGN_SOFTWARE = _rx(r"\bPS\b|Photoshop|\bCDR\b|Corel ?DRAW|Illustrator|InDesign|\bID\b|\bAE\b|After Effects|\bPR\b|"
+                              r"Premiere|C4D|3D ?MAX|Sketch|Figma|\bCAD\b|Axure|\bXD\b|平面软件|设计软件|Adobe")
+_REAL_AI_AFTER = _rx(r"\s*(?:绘|生成|工具|写作|辅助|技术|算法|模型|应用|产品|agent|智能|赋能|大模型|训练|"
+                            r"tools?|models?|generated|powered|assisted)")
+_BUILD_VERBS = _rx(r"开发|研发|训练|部署|集成|接入|搭建|落地|构建|优化|调优|架构|算法|工程师|评测|"
+                          r"\b(?:build|building|develop|developing|train|training|deploy|deploying|integrat\w*|"
+                          r"implement\w*|engineer\w*|design and build|productioni[sz]e)\b")
+_USE_VERBS = _rx(r"使用|运用|利用|借助|熟练|会用|善用|应用|提效|提升效率|\b(?:use|using|leverage|leveraging|"
+                        r"proficien\w*|familiar\w*|hands-on with|adopt\w*)\b")
+_INCIDENTAL_CONTEXT = _rx(r"专业|学历|major|degree in|研究方向|兴趣|热爱|感兴趣|关注|interest|passion|curious|面试|招聘|"
+                                 r"recruit|hiring process|application process|screening|行业|赛道|industry|公司|企业|"
+                                 r"我们是|we are|our (?:company|mission|platform)|leading|驱动|powered company")
+_COMPANY_NAME = _rx(r"(?:AI|人工智能|智能)[\u4e00-\u9fffA-Za-z]{0,8}(?:科技|技术|信息|网络|软件)?(?:股份)?有限公司|"
+                           r"\bAI\s+(?:Ltd|Limited|Inc|LLC|GmbH|Corp)\b")
+_CLAUSE = _rx(r"[。；;！!？?\n]|(?<=[A-Za-z0-9)])\.\s+|\s\d+[、.．)]")
+
+
+def _is_illustrator(text: str, m: re.Match[str]) -> bool:
+    """True when a bare 'AI' is Adobe Illustrator: listed beside other design software, or '(AI)' after it."""
+    if m.group(0).upper() != "AI":
+        return False
+    if _REAL_AI_AFTER.match(text, m.end()):
+        return False
+    window = text[max(0, m.start() - 25) : m.end() + 25]
+    return bool(_DESIGN_SOFTWARE.search(window))
+
+
+def _in_company_name(text: str, m: re.Match[str]) -> bool:
+    for c in _COMPANY_NAME.finditer(text):
+        if c.start() <= m.start() < c.end():
+            return True
+    return False
+
+
+def _generic_level(clause: str) -> str:
+    if _INCIDENTAL_CONTEXT.search(clause) and not _USE_VERBS.search(clause):
+        return "incidental"
+    if _BUILD_VERBS.search(clause):
+        return "ai_skills"
+    if _USE_VERBS.search(clause):
+        return "ai_tools"
+    return "incidental"
+
+
+def _scan(text: str, in_job: bool, found: dict[str, str]) -> None:
+    """Add the terms in ``text`` with their level to ``found`` (term → highest level)."""
+
+    def add(term: str, level: str) -> None:
+        if LEVEL_RANK[level] > LEVEL_RANK.get(found.get(term, "none"), 0):
+            found[term] = level
+
+    for clause in _CLAUSE.split(text):
+        if not clause.strip():
+            continue
+        spans: list[tuple[int, int]] = []
+        for rx, level in ((_SKILLS, "ai_skills"), (_TOOLS, "ai_tools")):
+            for m in rx.finditer(clause):
+                if any(a <= m.start() < b for a, b in spans):
+                    continue
+                if _in_company_name(clause, m):
+                    continue
+                spans.append((m.start(), m.end()))
+                add(m.group(0).strip(), level if in_job else "incidental")
+        for m in _GENERIC.finditer(clause):
+            if any(a <= m.start() < b for a, b in spans):
+                continue
+            if _is_illustrator(clause, m) or _in_company_name(clause, m):
+                continue
+            add(m.group(0).strip(), _generic_level(clause) if in_job else "incidental")
+
+
+def detect_ai(title: str | None, description: str | None = None) -> AIMention:
+    """The AI level of a posting from its title and description, reading which section each mention is in.
+
+    Skills (building/training/evaluating AI, ML techniques) > tools (using AI tools) > incidental (company
+    blurb, benefits, majors, interest, hiring notices) > none. Adobe Illustrator, 'AI' inside other tokens and
+    company names are not references.
+    """
+    found: dict[str, str] = {}
+    if title:
+        t_found: dict[str, str] = {}
+        _scan(title, True, t_found)
+        for term, level in t_found.items():
+            # A title naming AI is about the job itself: "AI产品经理" integrates AI, "AIGC设计师" uses it.
+            found[term] = "ai_tools" if level == "incidental" else level
+    for section in split_sections(description):
+        _scan(section.text, section.is_job, found)
+    if not found:
+        return AIMention("none", ())
+    level = max(found.values(), key=LEVEL_RANK.__getitem__)
+    terms = tuple(sorted(found, key=lambda t: (-LEVEL_RANK[found[t]], t)))
+    return AIMention(level, terms)

@@ -1,0 +1,60 @@
+"""Split a job description into sections (company blurb, benefits, duties, requirements) by their headings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Section kinds: "company" and "benefits" are not the job; "duties", "requirements" and "body" (text before
+# any heading) are.
+_HEADINGS: dict[str, tuple[str, ...]] = {
+    "company": ("公司介绍", "公司简介", "企业介绍", "关于我们", "公司概况", "团队介绍", "About us", "About the company",
+                "About the Company", "Who we are", "Who We Are", "Our company", "About Us", "Company overview",
+                "Company Description", "About the organisation", "About the organization"),
+    "benefits": ("福利待遇", "薪资福利", "公司福利", "职位福利", "福利", "我们能给你", "我们提供", "我们为你提供", "你将获得",
+                 "待遇", "Benefits", "What we offer", "What We Offer", "Perks", "Package", "What's in it for you",
+                 "Why join us", "Why Join Us"),
+    "duties": ("岗位职责", "工作职责", "职位描述", "岗位描述", "工作内容", "职责描述", "职位职责", "你将负责", "你的职责",
+               "Responsibilities", "Key Responsibilities", "Key responsibilities", "What you'll do", "What you will do",
+               "The role", "The Role", "Duties", "Job description", "Job Description", "Your role", "Your Role"),
+    "requirements": ("任职要求", "任职资格", "岗位要求", "职位要求", "任职条件", "我们希望你", "加分项", "技能要求",
+                     "Requirements", "Qualifications", "What you'll need", "What you will need", "About you",
+                     "About You", "Skills and experience", "Essential", "Desirable", "Nice to have",
+                     "What we're looking for", "What we are looking for", "Who you are"),
+}
+_KIND_OF = {h.lower(): kind for kind, heads in _HEADINGS.items() for h in heads}
+_HEADING_RE = re.compile(
+    r"(?:^|(?<=[\n。；;！!】\]\s\d、.]))\s*[【\[#*]*\s*(" + "|".join(
+        re.escape(h) for h in sorted(_KIND_OF, key=len, reverse=True)) + r")\s*[】\]*]*\s*(?:[:：]|\n|$)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A stretch of description text and what kind of section it sits in."""
+
+    kind: str  # body | company | benefits | duties | requirements
+    text: str
+
+    @property
+    def is_job(self) -> bool:
+        """True when the section describes the job itself (duties, requirements, or unheaded text)."""
+        return self.kind in ("body", "duties", "requirements")
+
+
+def split_sections(text: str | None) -> list[Section]:
+    """Sections of ``text`` in order; text before the first heading is ``body``."""
+    if not text:
+        return []
+    out: list[Section] = []
+    kind, start = "body", 0
+    for m in _HEADING_RE.finditer(text):
+        chunk = text[start : m.start()]
+        if chunk.strip():
+            out.append(Section(kind, chunk))
+        kind, start = _KIND_OF[m.group(1).lower()], m.end()
+    tail = text[start:]
+    if tail.strip():
+        out.append(Section(kind, tail))
+    return out
