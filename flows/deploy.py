@@ -43,7 +43,9 @@ def deployments(timezone: str | None = None) -> list[Any]:
 
 def require_server() -> str:
     """The configured Prefect server URL; a clear error when there is none (schedules need a real server)."""
-    url = os.environ.get("PREFECT_API_URL")
+    from prefect.settings import get_current_settings
+
+    url = os.environ.get("PREFECT_API_URL") or get_current_settings().api.url
     if not url:
         raise RuntimeError(
             "schedules need a running Prefect server, and PREFECT_API_URL is not set. Start one with "

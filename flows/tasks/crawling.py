@@ -21,10 +21,10 @@ class CrawlFailed(RuntimeError):
 
 @task(name="enabled-sources", cache_policy=NO_CACHE)
 def enabled_sources() -> list[str]:
-    """Names of the sources enabled in the sources config."""
-    from scrapers.runner import enabled_sources as _enabled
+    """Names of the sources enabled in the sources config (scrapers/sources.yaml or LABOURWATCH_SOURCES_FILE)."""
+    from scrapers.config import load_sources
 
-    return [s if isinstance(s, str) else s.name for s in _enabled()]
+    return [s.name for s in load_sources().values() if s.enabled]
 
 
 @task(name="crawl-source", task_run_name="crawl-{source}", retries=3, retry_delay_seconds=[2, 5, 15],
