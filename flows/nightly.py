@@ -81,7 +81,7 @@ class PipelineReport:
             f"{self.classify_seconds:.1f} s)",
             f"- duplicates linked: **{self.duplicates_linked}**",
             f"- trend rows changed: **{self.trend_rows_changed}**"
-            + (f" (months from {self.trends_since})" if self.trends_since else " (nothing to recompute)"),
+            + (f" (recomputed from {self.trends_since})" if self.trends_since else " (trends were up to date)"),
             f"- failures: **{len(self.failures)}**",
         ]
         lines += [f"  - `{s.source}`: {s.error}" for s in self.failures]
@@ -138,19 +138,18 @@ def classify_and_trend(report: PipelineReport, *, dedupe_since: str | None = Non
     report.model_version = getattr(classified, "model_version", None)
     report.classify_seconds = float(getattr(classified, "seconds", 0.0) or 0.0)
 
-    engine = get_engine()
-    since = months_to_recompute(engine)
-    if trends_since is not None:
-        since = min(filter(None, [since, trends_since]))
-    dedupe_from = dedupe_since or since
+    # Duplicates are looked for among postings whose labels are newer than the trend tables (this run's).
+    dedupe_from = dedupe_since or months_to_recompute(get_engine())
     if dedupe_from is not None or full:
         deduped = pipeline.link_duplicates(since_month=dedupe_from)
         report.duplicates_linked = _stat(deduped, "linked", "duplicates", "linked_count")
-    if since is None and not full:
-        return
-    trends = pipeline.update_trends(since=since, full=full, model_version=report.model_version)
-    report.trends_since = since
-    report.trend_rows_changed = _stat(trends, "rows_changed", "changed", "rows_written", "rows")
+    # update_trends finds the periods whose labelled postings changed by itself (fingerprints per period),
+    # so calling it every night is cheap and a run killed before this step is caught up by the next one.
+    # The newest labels are this run's classifier's; None also copes with a database with no labels yet.
+    trends = pipeline.update_trends(since=trends_since, full=full)
+    months = tuple(getattr(trends, "months", ()) or ())
+    report.trends_since = months[0] if months else None
+    report.trend_rows_changed = _stat(trends, "rows_changed")
 
 
 def publish(report: PipelineReport, key: str) -> None:
