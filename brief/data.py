@@ -1,0 +1,409 @@
+"""Everything a brief shows, read only from the trend tables and the metadata tables."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from db import schema
+
+log = logging.getLogger(__name__)
+
+GROUPS = ("all", "new_economy")
+AI_LEVELS = ("ai_incidental", "ai_tools", "ai_skills")
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Counters that crawl and import runs write for rows they refused; the first one present in a run counts.
+REJECT_KEYS = ("rejected", "rejects", "invalid", "item_dropped_count")
+HISTORY_MONTHS = 36
+
+
+class BriefDataError(ValueError):
+    """The database holds no trend rows the brief can be built from."""
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DemandRow:
+    """One ``trend_demand`` row (period_type month, dim all)."""
+
+    period: str
+    category: str
+    n: int
+    n_prev_year: int | None
+    yoy_change: float | None
+    yoy_ci_low: float | None
+    yoy_ci_high: float | None
+    index_value: float | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class ShareRow:
+    """One ``trend_shares`` row (period_type month, dim all)."""
+
+    period: str
+    category: str
+    metric: str
+    n: int
+    k: int
+    share: float | None
+    ci_low: float | None
+    ci_high: float | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    name: str
+    kind: str
+    postings: int
+    canonical: int
+    rejects: int
+    runs: int
+    last_run: datetime | None
+    last_status: str | None
+
+    @property
+    def duplicates(self) -> int:
+        return self.postings - self.canonical
+
+    @property
+    def duplicate_rate(self) -> float | None:
+        return self.duplicates / self.postings if self.postings else None
+
+
+@dataclass(frozen=True)
+class EvaluationRow:
+    model_version: str
+    dataset: str
+    field: str
+    metric: str
+    value: float
+    n: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FindingLine:
+    """The fields of ``db.findings.Finding`` the brief uses (kept when the real class is available)."""
+
+    key: str
+    text: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int | None
+    base: str | None
+    method: str | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class QualityData:
+    """The methods and data-quality page: sources, duplicates, rejects, suppression, versions, accuracy."""
+
+    sources: tuple[SourceRow, ...]
+    postings: int
+    canonical: int
+    rejects: int
+    suppressed_demand: int
+    cells_demand: int
+    suppressed_shares: int
+    cells_shares: int
+    min_cell_size: int
+    baseline_year: int
+    model_version: str | None
+    taxonomy_version: str | None
+    evaluations: tuple[EvaluationRow, ...]
+    previous_briefs: int
+
+    @property
+    def duplicates(self) -> int:
+        return self.postings - self.canonical
+
+    @property
+    def duplicate_rate(self) -> float | None:
+        return self.duplicates / self.postings if self.postings else None
+
+
+@dataclass(frozen=True)
+class BriefData:
+    """All figures of one month's brief; the renderer formats these and computes nothing."""
+
+    month: str
+    lang: str
+    periods: tuple[str, ...]
+    categories: tuple[Category, ...]  # role codes in taxonomy order (groups excluded)
+    group_names: Mapping[str, str]
+    demand: Mapping[str, tuple[DemandRow, ...]]  # category or group -> rows over ``periods``
+    demand_month: tuple[DemandRow, ...]  # this month's rows of role categories, declines first
+    shares: Mapping[tuple[str, str], tuple[ShareRow, ...]]  # (category, metric) -> rows over ``periods``
+    shares_month: Mapping[tuple[str, str], ShareRow]  # (category, metric) -> this month's row
+    findings: tuple[FindingLine, ...]
+    quality: QualityData
+
+    def name(self, code: str) -> str:
+        if code in self.group_names:
+            return self.group_names[code]
+        return next((c.name for c in self.categories if c.code == code), code)
+
+    def movers(self, k: int = 3) -> tuple[tuple[DemandRow, ...], tuple[DemandRow, ...]]:
+        """The ``k`` largest unsuppressed declines and rises of this month (by year-on-year change)."""
+        ok = [r for r in self.demand_month if not r.suppressed and r.yoy_change is not None]
+        falling = tuple(r for r in sorted(ok, key=lambda r: r.yoy_change) if r.yoy_change < 0)[:k]  # type: ignore[arg-type,operator]
+        rising = tuple(r for r in sorted(ok, key=lambda r: -r.yoy_change) if r.yoy_change > 0)[:k]  # type: ignore[arg-type,operator]
+        return falling, rising
+
+
+def validate_month(month: str) -> str:
+    if not MONTH_RE.match(month or ""):
+        raise BriefDataError(f"Month {month!r} is not in the form YYYY-MM (for example 2026-03).")
+    return month
+
+
+def month_add(month: str, delta: int) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    total = y * 12 + (m - 1) + delta
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+def category_names(lang: str) -> list[Category]:
+    """Role categories in taxonomy order with names in ``lang``; bare codes if the taxonomy is unavailable."""
+    try:
+        from models.taxonomy import load_taxonomy  # type: ignore[import-not-found]
+    except ImportError:
+        log.warning("models.taxonomy is not available; the brief names categories by their codes")
+        return []
+    tax = load_taxonomy()
+    items: Any = None
+    for attr in ("categories", "roles", "role_categories", "codes"):
+        items = getattr(tax, attr, None)
+        if items is not None:
+            break
+    if items is None and isinstance(tax, Mapping):
+        items = tax.get("categories") or tax.get("roles")
+    if items is None:
+        return []
+    if isinstance(items, Mapping):
+        items = [items[k] if not isinstance(items[k], str) else {"code": k, "zh": items[k]} for k in items]
+    out = []
+    for item in items:
+        code = _pick(item, ("code", "id", "key"))
+        if not code:
+            continue
+        if lang == "zh":
+            name = _pick(item, ("name_zh", "zh", "zh_name", "label_zh"))
+        else:
+            name = _pick(item, ("name_en", "en", "en_name", "label_en"))
+        if not name:
+            names = _pick(item, ("names", "name"))
+            name = names.get(lang) if isinstance(names, Mapping) else None
+        out.append(Category(str(code), str(name or code)))
+    return out
+
+
+def _pick(item: Any, keys: Sequence[str]) -> Any:
+    for key in keys:
+        value = item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
+        if value:
+            return value
+    return None
+
+
+def load_findings(engine: Engine, month: str, lang: str) -> tuple[FindingLine, ...]:
+    """The month's headline findings exactly as ``labourwatch findings`` prints them (``db.findings``)."""
+    from db.findings import headline_findings  # type: ignore[import-not-found]
+
+    out = []
+    for f in headline_findings(engine, month, lang=lang):
+        out.append(FindingLine(
+            key=str(f.key), text=str(f.text), value=f.value, ci_low=f.ci_low, ci_high=f.ci_high,
+            n=f.n, base=None if f.base is None else str(f.base),
+            method=None if f.method is None else str(f.method), suppressed=bool(f.suppressed),
+        ))
+    return tuple(out)
+
+
+def load_brief_data(engine: Engine, month: str, lang: str = "zh", *, group_names: Mapping[str, str],
+                    min_cell_size: int, baseline_year: int) -> BriefData:
+    """Read the month's trend rows, their history and the metadata tables into one ``BriefData``.
+
+    Raises ``BriefDataError`` when the month has no monthly trend rows (run ``labourwatch trends`` first).
+    """
+    validate_month(month)
+    first = month_add(month, -(HISTORY_MONTHS - 1))
+    D, S = schema.TrendDemand, schema.TrendShare
+    with engine.connect() as c:
+        demand_rows = c.execute(
+            select(D.period, D.category, D.n, D.n_prev_year, D.yoy_change, D.yoy_ci_low, D.yoy_ci_high,
+                   D.index_value, D.suppressed)
+            .where(D.period_type == "month", D.dim == "all", D.period >= first, D.period <= month)
+            .order_by(D.period, D.category)
+        ).all()
+        share_rows = c.execute(
+            select(S.period, S.category, S.metric, S.n, S.k, S.share, S.ci_low, S.ci_high, S.suppressed)
+            .where(S.period_type == "month", S.dim == "all", S.period >= first, S.period <= month)
+            .order_by(S.period, S.category, S.metric)
+        ).all()
+    demand_all = [DemandRow(*r[:8], bool(r[8])) for r in demand_rows]
+    shares_all = [ShareRow(*r[:8], bool(r[8])) for r in share_rows]
+    if not any(r.period == month for r in demand_all):
+        raise BriefDataError(
+            f"No monthly trend rows for {month} in trend_demand; run `labourwatch trends` first "
+            f"(or pick a month that has postings)."
+        )
+    periods = tuple(sorted({r.period for r in demand_all}))
+    demand: dict[str, list[DemandRow]] = defaultdict(list)
+    for r in demand_all:
+        demand[r.category].append(r)
+    shares: dict[tuple[str, str], list[ShareRow]] = defaultdict(list)
+    for s in shares_all:
+        shares[(s.category, s.metric)].append(s)
+    shares_month = {(s.category, s.metric): s for s in shares_all if s.period == month}
+
+    named = category_names(lang)
+    codes_in_data = {r.category for r in demand_all} - set(GROUPS)
+    known = [c for c in named if c.code in codes_in_data]
+    extra = sorted(codes_in_data - {c.code for c in known})
+    categories = tuple(known + [Category(code, code) for code in extra])
+    demand_month = tuple(sorted(
+        (r for r in demand_all if r.period == month and r.category in codes_in_data),
+        key=lambda r: (r.suppressed, r.yoy_change is None, r.yoy_change if r.yoy_change is not None else 0.0,
+                       r.category),
+    ))
+    try:
+        findings = load_findings(engine, month, lang)
+    except ModuleNotFoundError as exc:
+        if exc.name != "db.findings":
+            raise
+        log.warning("db.findings is not available yet; the brief's first page uses placeholder findings")
+        findings = fallback_findings(month, lang, demand_month, shares_month, group_names)
+    quality = load_quality(engine, month, min_cell_size=min_cell_size, baseline_year=baseline_year)
+    return BriefData(
+        month=month, lang=lang, periods=periods, categories=categories, group_names=dict(group_names),
+        demand={k: tuple(v) for k, v in demand.items()}, demand_month=demand_month,
+        shares={k: tuple(v) for k, v in shares.items()}, shares_month=shares_month,
+        findings=findings, quality=quality,
+    )
+
+
+def load_quality(engine: Engine, month: str, *, min_cell_size: int, baseline_year: int) -> QualityData:
+    """Sources with posting, canonical and reject counts; suppressed cells; versions; latest evaluations."""
+    P, S, R, D, T, B = (schema.Posting, schema.Source, schema.CrawlRun, schema.TrendDemand, schema.TrendShare,
+                        schema.Brief)
+    with engine.connect() as c:
+        postings = dict(c.execute(select(P.source_id, func.count()).group_by(P.source_id)).all())
+        canonical = dict(c.execute(select(P.source_id, func.count()).where(P.canonical_id.is_(None))
+                                   .group_by(P.source_id)).all())
+        runs: dict[int, list[tuple[datetime, str, dict]]] = defaultdict(list)
+        for sid, started, status, stats in c.execute(
+                select(R.source_id, R.started_at, R.status, R.stats).order_by(R.started_at)):
+            runs[sid].append((started, status, stats or {}))
+        sources = []
+        for sid, name, kind in c.execute(select(S.id, S.name, S.kind).order_by(S.name)):
+            rs = runs.get(sid, [])
+            sources.append(SourceRow(
+                name=name, kind=kind or "", postings=postings.get(sid, 0), canonical=canonical.get(sid, 0),
+                rejects=sum(_rejects(stats) for _, _, stats in rs), runs=len(rs),
+                last_run=rs[-1][0] if rs else None, last_status=rs[-1][1] if rs else None,
+            ))
+        month_filter_d = (D.period_type == "month", D.period == month)
+        month_filter_s = (T.period_type == "month", T.period == month)
+        cells_d = c.execute(select(func.count()).select_from(D).where(*month_filter_d)).scalar_one()
+        supp_d = c.execute(select(func.count()).select_from(D).where(*month_filter_d, D.suppressed)).scalar_one()
+        cells_s = c.execute(select(func.count()).select_from(T).where(*month_filter_s)).scalar_one()
+        supp_s = c.execute(select(func.count()).select_from(T).where(*month_filter_s, T.suppressed)).scalar_one()
+        versions = c.execute(
+            select(D.model_version, D.taxonomy_version, func.count())
+            .where(*month_filter_d).group_by(D.model_version, D.taxonomy_version)
+            .order_by(func.count().desc())
+        ).first()
+        model_version = versions[0] if versions else None
+        evals = _latest_evaluations(c, model_version)
+        previous = c.execute(select(func.count()).select_from(B).where(B.month < month)).scalar_one()
+    return QualityData(
+        sources=tuple(sources), postings=sum(s.postings for s in sources),
+        canonical=sum(s.canonical for s in sources), rejects=sum(s.rejects for s in sources),
+        suppressed_demand=supp_d, cells_demand=cells_d, suppressed_shares=supp_s, cells_shares=cells_s,
+        min_cell_size=min_cell_size, baseline_year=baseline_year,
+        model_version=model_version, taxonomy_version=versions[1] if versions else None,
+        evaluations=evals, previous_briefs=previous,
+    )
+
+
+def _rejects(stats: Mapping[str, Any]) -> int:
+    for key in REJECT_KEYS:
+        value = stats.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value)
+    return 0
+
+
+def _latest_evaluations(conn: Any, model_version: str | None) -> tuple[EvaluationRow, ...]:
+    """The newest row per (field, metric, dataset) of the trend rows' model version, else of any version."""
+    E = schema.Evaluation
+    query = select(E.model_version, E.dataset, E.field, E.metric, E.value, E.n, E.created_at)
+    rows = []
+    if model_version:
+        rows = conn.execute(query.where(E.model_version == model_version).order_by(E.created_at)).all()
+    if not rows:
+        newest = conn.execute(select(E.model_version).order_by(E.created_at.desc()).limit(1)).scalar()
+        if newest is None:
+            return ()
+        rows = conn.execute(query.where(E.model_version == newest).order_by(E.created_at)).all()
+    latest: dict[tuple[str, str, str], EvaluationRow] = {}
+    for r in rows:
+        latest[(r.field, r.metric, r.dataset)] = EvaluationRow(*r)
+    return tuple(sorted(latest.values(), key=lambda e: (e.field, e.dataset, e.metric)))
+
+
+def fallback_findings(month: str, lang: str, demand_month: Sequence[DemandRow],
+                      shares_month: Mapping[tuple[str, str], ShareRow],
+                      group_names: Mapping[str, str]) -> tuple[FindingLine, ...]:
+    """Plain findings from the trend rows, used only while ``db.findings`` is not installed."""
+    out = []
+    zh = lang == "zh"
+    for r in demand_month:
+        if r.suppressed or r.yoy_change is None or r.category != "software_dev":
+            continue
+        out.append(_demand_finding(r, r.category, zh))
+    for group in GROUPS:
+        rows = [r for r in demand_month if r.category == group]
+        for r in rows:
+            if not r.suppressed and r.yoy_change is not None:
+                out.append(_demand_finding(r, group_names.get(group, group), zh))
+    for group, metric in (("new_economy", "references_ai"), ("all", "requires_3plus")):
+        s = shares_month.get((group, metric))
+        if s is None or s.suppressed or s.share is None:
+            continue
+        label = group_names.get(group, group)
+        what = {"references_ai": ("提及AI的占比", "share referencing AI"),
+                "requires_3plus": ("要求3年以上经验的占比", "share requiring 3+ years")}[metric]
+        ci = f"{s.ci_low:.0%}–{s.ci_high:.0%}" if s.ci_low is not None and s.ci_high is not None else "—"
+        text = (f"{month} {label}{what[0]}：{s.share:.0%}（95%区间 {ci}，n={s.n}）" if zh
+                else f"{month}: {what[1]} of {label}: {s.share:.0%} (95% CI {ci}, n={s.n})")
+        out.append(FindingLine(f"{metric}:{group}", text, s.share, s.ci_low, s.ci_high, s.n, None,
+                               "Wilson", False))
+    return tuple(out)
+
+
+def _demand_finding(r: DemandRow, label: str, zh: bool) -> FindingLine:
+    ci = (f"{r.yoy_ci_low:+.0%}–{r.yoy_ci_high:+.0%}"
+          if r.yoy_ci_low is not None and r.yoy_ci_high is not None else "—")
+    text = (f"{label}新发职位同比{r.yoy_change:+.0%}（95%区间 {ci}，n={r.n}，上年同期 {r.n_prev_year}）" if zh
+            else f"{label}: new postings {r.yoy_change:+.0%} year on year (95% CI {ci}, n={r.n}, "
+                 f"a year earlier {r.n_prev_year})")
+    return FindingLine(f"demand:{r.category}", text, r.yoy_change, r.yoy_ci_low, r.yoy_ci_high, r.n,
+                       str(r.n_prev_year), "yoy", False)

@@ -1,0 +1,346 @@
+"""Render the monthly brief: trend tables → charts + HTML template → PDF (WeasyPrint), recorded in ``briefs``."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+
+from brief.data import GROUPS, BriefData, DemandRow, load_brief_data, validate_month
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANGS = ("zh", "en")
+MIN_PAGES, MAX_PAGES = 4, 8
+MAX_SOURCE_ROWS = 12
+FONT_FAMILY = "LW Brief"  # the name brief.css uses; bound to the subset font files at render time
+MINUS = "\u2212"
+# Characters that may appear in numbers, dates and punctuation whatever the data: always in the subset.
+EXTRA_CHARS = "0123456789+-−–—%‰.,:;·•…×±≈≤≥→←↑↓（）()【】《》“”‘’、，。：；！？0123456789年月日第页共"
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
+
+
+class BriefError(RuntimeError):
+    """The brief could not be rendered (bad arguments, no data, a font problem, or a page count out of range)."""
+
+
+@dataclass(frozen=True)
+class BriefResult:
+    """A rendered brief: where it is, its page count and checksum, and how long it took."""
+
+    path: Path
+    pages: int
+    sha256: str
+    seconds: float
+
+
+@cache
+def load_strings(lang: str) -> Mapping[str, Any]:
+    """The brief's words in ``lang`` from templates/strings.yaml."""
+    import yaml
+
+    if lang not in LANGS:
+        raise BriefError(f"Language {lang!r} is not supported; use one of {', '.join(LANGS)}.")
+    data = yaml.safe_load((TEMPLATES / "strings.yaml").read_text(encoding="utf-8"))
+    return data[lang]
+
+
+# --- formatting (numbers arrive from the trend tables; this only prints them) -------------------------------
+
+def fmt_int(n: int | None, na: str = "—") -> str:
+    return na if n is None else f"{n:,}"
+
+
+def fmt_pct(x: float | None, digits: int = 1, na: str = "—") -> str:
+    return na if x is None else f"{x * 100:.{digits}f}%"
+
+
+def fmt_signed_pct(x: float | None, digits: int = 1, na: str = "—") -> str:
+    if x is None:
+        return na
+    text = f"{x * 100:+.{digits}f}%"
+    return text.replace("-", MINUS)
+
+
+def fmt_ci(lo: float | None, hi: float | None, signed: bool, digits: int = 1) -> str:
+    if lo is None or hi is None:
+        return "—"
+    f = fmt_signed_pct if signed else fmt_pct
+    return f"{f(lo, digits)} – {f(hi, digits)}"
+
+
+def month_label(month: str, lang: str) -> str:
+    year, m = int(month[:4]), int(month[5:7])
+    s = load_strings(lang)
+    return s["month"].format(year=year, month=m, month_name=MONTHS_EN[m - 1])
+
+
+def _flatten(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "".join(_flatten(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return "".join(_flatten(v) for v in value)
+    return str(value)
+
+
+def _html_text(markup: str) -> str:
+    body = re.sub(r"<style.*?</style>", " ", markup, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def css_string(text: str) -> Any:
+    """``text`` as a quoted CSS string, safe inside a <style> element (no quote or ``</style>`` escapes)."""
+    from markupsafe import Markup
+
+    escaped = "".join(ch if ch.isprintable() and ch not in "\"'\\<>&" else f"\\{ord(ch):x} " for ch in str(text))
+    return Markup(f'"{escaped}"')
+
+
+def _page_counter_css(template: str) -> Any:
+    """'第 {page} 页，共 {pages} 页' → CSS content with counter(page) and counter(pages)."""
+    from markupsafe import Markup
+
+    parts = re.split(r"(\{page\}|\{pages\})", template)
+    out = []
+    for p in parts:
+        if p == "{page}":
+            out.append("counter(page)")
+        elif p == "{pages}":
+            out.append("counter(pages)")
+        elif p:
+            out.append(css_string(p))
+    return Markup(" ".join(out))
+
+
+# --- template context ------------------------------------------------------------------------------------
+
+def _demand_row_view(r: DemandRow, name: str, css: str) -> dict[str, str]:
+    return {"name": name, "n": fmt_int(r.n), "prev": fmt_int(r.n_prev_year),
+            "yoy": fmt_signed_pct(r.yoy_change), "ci": fmt_ci(r.yoy_ci_low, r.yoy_ci_high, signed=True),
+            "index": "—" if r.index_value is None else f"{r.index_value:.1f}", "css": css}
+
+
+def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) -> dict[str, Any]:
+    """Everything the template prints, formatted; all values come from ``data``."""
+    month = data.month
+    falling, rising = data.movers(3)
+    css_of = {r.category: "falling" for r in falling} | {r.category: "rising" for r in rising}
+    mover_rows = [_demand_row_view(r, data.name(r.category),
+                                   "suppressed" if r.suppressed else css_of.get(r.category, ""))
+                  for r in data.demand_month]
+    group_rows = []
+    for g in GROUPS:
+        row = next((r for r in data.demand.get(g, ()) if r.period == month), None)
+        if row is not None:
+            group_rows.append(_demand_row_view(row, data.name(g), "suppressed" if row.suppressed else "group"))
+
+    key_figures = []
+    total = next((r for r in data.demand.get("all", ()) if r.period == month), None)
+    if total is not None:
+        key_figures.append({"label": s["key_postings"], "value": fmt_int(total.n),
+                            "note": s["prev_year"].format(n=fmt_int(total.n_prev_year))})
+        key_figures.append({"label": s["key_yoy"] + f" · {data.name('all')}",
+                            "value": fmt_signed_pct(None if total.suppressed else total.yoy_change),
+                            "note": s["ci"].format(low=fmt_signed_pct(total.yoy_ci_low),
+                                                   high=fmt_signed_pct(total.yoy_ci_high))})
+    for label, key in ((s["key_ai"], ("new_economy", "references_ai")), (s["key_exp"], ("all", "requires_3plus"))):
+        sh = data.shares_month.get(key)
+        if sh is None:
+            continue
+        key_figures.append({"label": label, "value": fmt_pct(None if sh.suppressed else sh.share),
+                            "note": s["ci"].format(low=fmt_pct(sh.ci_low), high=fmt_pct(sh.ci_high))
+                            + f" · n={fmt_int(sh.n)}"})
+
+    findings = []
+    for f in data.findings:
+        meta = []
+        if f.method:
+            meta.append(f"{s['method']}: {f.method}")
+        if f.base:
+            meta.append(f"{s['base']}: {f.base}")
+        findings.append({"text": f.text, "meta": " · ".join(meta)})
+
+    q = data.quality
+    srcs = sorted(q.sources, key=lambda r: -r.postings)
+    shown, rest = srcs[:MAX_SOURCE_ROWS], srcs[MAX_SOURCE_ROWS:]
+    source_rows = [{
+        "name": r.name, "kind": s["kinds"].get(r.kind, r.kind), "postings": fmt_int(r.postings),
+        "canonical": fmt_int(r.canonical), "dup_rate": fmt_pct(r.duplicate_rate), "rejects": fmt_int(r.rejects),
+        "last_run": f"{r.last_run:%Y-%m-%d} {r.last_status or ''}".strip() if r.last_run else "—",
+    } for r in shown]
+    if rest:
+        n, c = sum(r.postings for r in rest), sum(r.canonical for r in rest)
+        source_rows.append({"name": f"+{len(rest)}", "kind": "", "postings": fmt_int(n), "canonical": fmt_int(c),
+                            "dup_rate": fmt_pct((n - c) / n if n else None),
+                            "rejects": fmt_int(sum(r.rejects for r in rest)), "last_run": ""})
+    evaluation_rows = [{
+        "field": s["fields"].get(e.field, e.field), "metric": e.metric, "value": f"{e.value:.3f}",
+        "n": fmt_int(e.n), "dataset": e.dataset, "date": f"{e.created_at:%Y-%m-%d}",
+    } for e in q.evaluations]
+    methods = [m.format(baseline=q.baseline_year, min=q.min_cell_size) for m in s["methods"]]
+
+    def cells(supp: int, total_cells: int) -> str:
+        return f"{fmt_int(supp)} / {fmt_int(total_cells)}" + (
+            f" ({fmt_pct(supp / total_cells)})" if total_cells else "")
+
+    generated_text = s["generated"].format(date=f"{generated:%Y-%m-%d}")
+    return {
+        "s": s, "lang": data.lang, "html_lang": "zh-CN" if data.lang == "zh" else "en",
+        "month_label": month_label(month, data.lang), "generated": generated_text,
+        "generated_iso": generated.isoformat(timespec="seconds"),
+        "page_counter_css": _page_counter_css(s["page"]),
+        "baseline_year": q.baseline_year, "min_cell_size": q.min_cell_size,
+        "key_figures": key_figures, "findings": findings, "group_rows": group_rows, "mover_rows": mover_rows,
+        "source_rows": source_rows,
+        "totals": {"postings": fmt_int(q.postings), "canonical": fmt_int(q.canonical),
+                   "dup_rate": fmt_pct(q.duplicate_rate), "rejects": fmt_int(q.rejects)},
+        "cells": {"demand": cells(q.suppressed_demand, q.cells_demand),
+                  "shares": cells(q.suppressed_shares, q.cells_shares)},
+        "versions": {"model": q.model_version or "—", "taxonomy": q.taxonomy_version or "—"},
+        "evaluation_rows": evaluation_rows, "methods": methods,
+    }
+
+
+def _environment() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["css_string"] = css_string
+    return env
+
+
+def render_html(context: Mapping[str, Any], charts: Mapping[str, Any]) -> str:
+    """The brief as HTML; ``charts`` maps a chart name to a ``Chart`` (or None while collecting text)."""
+    from markupsafe import Markup
+
+    def chart(name: str) -> Markup:
+        c = charts.get(name)
+        if c is None:
+            return Markup("")
+        return Markup('<img src="{}" alt="{}" style="width: {:.1f}mm; height: {:.1f}mm">').format(
+            c.path.resolve().as_uri(), name, c.width_mm, c.height_mm)
+
+    return _environment().get_template("brief.html").render(**context, chart=chart)
+
+
+# --- the brief --------------------------------------------------------------------------------------------
+
+def default_output(month: str, lang: str) -> Path:
+    from labourwatch.settings import get_settings
+
+    return get_settings().home / "briefs" / f"brief-{month}-{lang}.pdf"
+
+
+def render_brief(engine: Engine, month: str, lang: str = "zh", output: Path | None = None) -> BriefResult:
+    """Render the brief of ``month`` (YYYY-MM) in ``lang`` (zh|en) to ``output`` and record it in ``briefs``.
+
+    Default output: ``<home>/briefs/brief-YYYY-MM-<lang>.pdf``. Reads only the trend and metadata tables.
+    Raises ``BriefError`` for a bad month or language, a month without trend rows, a missing CJK font
+    (naming fonts-noto-cjk) or a page count outside 4–8.
+    """
+    from brief.charts import draw_all
+    from brief.data import BriefDataError
+    from brief.fonts import FontError, find_cjk_fonts, subset_fonts
+    from labourwatch.settings import get_settings
+
+    t0 = time.perf_counter()
+    settings = get_settings()
+    try:
+        validate_month(month)
+    except BriefDataError as exc:
+        raise BriefError(str(exc)) from exc
+    s = load_strings(lang)
+    output = Path(output) if output is not None else default_output(month, lang)
+    try:
+        fonts = find_cjk_fonts(settings.brief_font, settings.brief_font_bold)
+        data = load_brief_data(engine, month, lang, group_names=s["groups"],
+                               min_cell_size=settings.min_cell_size, baseline_year=settings.baseline_year)
+    except (BriefDataError, FontError) as exc:
+        raise BriefError(str(exc)) from exc
+    generated = datetime.now(ZoneInfo(settings.timezone))
+    context = build_context(data, s, generated)
+    # Cut the font to exactly what will be printed: the page text, every word of strings.yaml and the names
+    # charts use. Anything outside it would make WeasyPrint fall back to (and subset) the full system font.
+    chars = set(_html_text(render_html(context, {})))
+    chars |= set(_flatten(s)) | set(EXTRA_CHARS)
+    chars |= set("".join(c.name for c in data.categories)) | set("".join(data.group_names.values()))
+    try:
+        subset = subset_fonts(fonts, "".join(sorted(chars)), settings.cache_path / "brief-fonts")
+    except FontError as exc:
+        raise BriefError(str(exc)) from exc
+    t_data = time.perf_counter()
+
+    with tempfile.TemporaryDirectory(prefix="lw-brief-") as tmp:
+        try:
+            charts = draw_all(data, s, Path(tmp), family=subset.family, font_files=(subset.regular, subset.bold))
+        except FontError as exc:
+            raise BriefError(str(exc)) from exc
+        t_charts = time.perf_counter()
+        markup = render_html(context, charts)
+        pages, pdf = _write_pdf(markup, subset.regular, subset.bold)
+    t_pdf = time.perf_counter()
+    if not MIN_PAGES <= pages <= MAX_PAGES:
+        raise BriefError(f"The brief for {month} ({lang}) has {pages} pages, outside {MIN_PAGES}–{MAX_PAGES}; "
+                         "check brief.css page breaks and the table sizes.")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = output.with_name(output.name + ".part")
+    tmp_out.write_bytes(pdf)
+    tmp_out.replace(output)
+    digest = hashlib.sha256(pdf).hexdigest()
+    record_brief(engine, month, lang, output, digest, pages, data.quality.model_version)
+    seconds = time.perf_counter() - t0
+    log.info("brief %s %s: %d pages in %.1f s (data+font %.1f s, charts %.1f s, pdf %.1f s) -> %s",
+             month, lang, pages, seconds, t_data - t0, t_charts - t_data, t_pdf - t_charts, output)
+    return BriefResult(output, pages, digest, seconds)
+
+
+def _write_pdf(markup: str, regular: Path, bold: Path) -> tuple[int, bytes]:
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = FontConfiguration()
+    faces = "\n".join(
+        f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{path.resolve().as_uri()}"); '
+        f"font-weight: {weight}; font-style: normal; }}"
+        for path, weight in ((regular, 400), (bold, 700))
+    )
+    stylesheets = [CSS(string=faces, font_config=font_config)]
+    document = HTML(string=markup, base_url=str(TEMPLATES) + "/").render(
+        stylesheets=stylesheets, font_config=font_config)
+    # The fonts are already cut to this brief's characters: embed them whole instead of subsetting again.
+    pdf = document.write_pdf(full_fonts=True)
+    return len(document.pages), pdf
+
+
+def record_brief(engine: Engine, month: str, lang: str, path: Path, sha256: str, pages: int,
+                 model_version: str | None) -> None:
+    """Insert or update the ``briefs`` row of (month, lang)."""
+    from db import schema
+    from db.session import session_scope
+
+    with session_scope(engine) as session:
+        row = session.scalars(select(schema.Brief).where(schema.Brief.month == month,
+                                                         schema.Brief.lang == lang)).first()
+        if row is None:
+            row = schema.Brief(month=month, lang=lang)
+            session.add(row)
+        row.path = str(path.resolve())
+        row.sha256 = sha256
+        row.pages = pages
+        row.model_version = model_version
+        row.created_at = datetime.now(UTC)
