@@ -48,8 +48,21 @@ def update_trends(since: str | None = None, full: bool = False, model_version: s
     return _update(get_engine(), groups, model_version=model_version, since=since, full=full)
 
 
+def _not_a_brief_error(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a brief only for unexpected errors: a bad month, missing data or font will fail again."""
+    from brief.render import BriefError
+
+    try:
+        state.result()
+    except BriefError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
 @task(name="render-brief", task_run_name="render-brief-{month}-{lang}", retries=1, retry_delay_seconds=[10],
-      timeout_seconds=900, cache_policy=NO_CACHE)
+      retry_condition_fn=_not_a_brief_error, timeout_seconds=900, cache_policy=NO_CACHE)
 def render_brief(month: str, lang: str = "zh", output: str | None = None) -> Any:
     """Render (or re-render) the PDF brief of ``month``; it records itself in the ``briefs`` table."""
     from pathlib import Path
