@@ -1,0 +1,86 @@
+"""Normalise pipeline: RawPosting -> Posting (clean text, dates, salaries, cities, language)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from scrapers.items import Posting, RawPosting
+from scrapers.normalise import clean_inline, html_to_text, normalise_city, parse_date, parse_salary
+
+_LIMITS = {"title": 500, "company": 500, "city": 200, "salary_text": 200, "experience_text": 200,
+           "education_text": 200, "employment_type": 50, "url": 2000}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _cut(value: str | None, name: str) -> str | None:
+    return value[: _LIMITS[name]] if value is not None else None
+
+
+def detect_lang(*texts: str | None) -> str:
+    """``zh`` when the text has Chinese characters, else ``en`` (boards here publish one or the other)."""
+    sample = " ".join(t[:2000] for t in texts if t)
+    return "zh" if _CJK.search(sample) else "en"
+
+
+def normalise_lang(value: str | None) -> str | None:
+    if not value:
+        return None
+    v = value.strip().lower().replace("_", "-")
+    return {"chinese": "zh", "english": "en", "中文": "zh", "英文": "en"}.get(v, v.split("-")[0][:8] or None)
+
+
+def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lang: str | None = None) -> Posting:
+    """One RawPosting normalised: titles and companies on one line, HTML description to sectioned text,
+    dates to ``date``, salary text to min/max/period/currency (structured values from the page win),
+    location to a city, language from the page or detected."""
+    title = clean_inline(raw.title)
+    description = html_to_text(raw.description)
+    salary_text = clean_inline(raw.salary_text)
+    lo, hi, period, currency = raw.salary_min, raw.salary_max, raw.salary_period, raw.salary_currency
+    if lo is None and hi is None and salary_text:
+        sal = parse_salary(salary_text)
+        if sal is not None:
+            lo, hi = sal.min, sal.max
+            period = period or sal.period
+            currency = currency or sal.currency
+    lang = normalise_lang(raw.lang) or normalise_lang(default_lang) or detect_lang(title, description)
+    emp = clean_inline(raw.employment_type)
+    return Posting(
+        source=raw.source,
+        external_id=str(raw.external_id).strip() if raw.external_id not in (None, "") else None,
+        url=_cut(raw.url, "url"),
+        title=_cut(title, "title"),
+        company=_cut(clean_inline(raw.company), "company"),
+        city=_cut(normalise_city(raw.location), "city"),
+        lang=lang,
+        description=description,
+        salary_text=_cut(salary_text, "salary_text"),
+        salary_min=lo,
+        salary_max=hi,
+        salary_period=period,
+        salary_currency=(currency or "").upper()[:3] or None,
+        experience_text=_cut(clean_inline(raw.experience_text), "experience_text"),
+        education_text=_cut(clean_inline(raw.education_text), "education_text"),
+        employment_type=_cut(emp.lower().replace("-", "_").replace(" ", "_") if emp else None, "employment_type"),
+        posted_at=parse_date(raw.date_posted, tz=tz),
+        raw_hash=raw.raw_hash,
+    )
+
+
+class NormalisePipeline:
+    """Turns every RawPosting into a Posting; other items pass through."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> NormalisePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, RawPosting):
+            return item
+        source = getattr(self.crawler.spider, "source", None)
+        return normalise_posting(item, tz=getattr(source, "timezone", "Asia/Shanghai"),
+                                 default_lang=getattr(source, "lang", None))

@@ -1,0 +1,242 @@
+"""One crawl of one source in this process (``python -m scrapers.run``); scrapers.runner starts it as a subprocess."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from db import schema
+from db.migrate import upgrade
+from db.repo import finish_run, start_run
+from db.session import get_engine, session_scope
+from labourwatch.settings import get_settings
+from scrapers.config import SourceConfig, adhoc_source, get_source
+
+logger = logging.getLogger("scrapers.run")
+
+EXIT_OK, EXIT_FAILED, EXIT_LOCKED = 0, 1, 3
+
+
+def crawl_dir(source: str) -> Path:
+    """``<home>/crawls/<source>``: the source's lock file, JOBDIR and crawl logs."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in source)
+    return get_settings().home / "crawls" / safe
+
+
+def scrapy_settings(source: SourceConfig, *, run_id: int, jobdir: Path | None, max_requests: int | None,
+                    extra: dict[str, Any] | None) -> Any:
+    """Scrapy settings for one run: project defaults < source config < this run's arguments."""
+    from scrapy.settings import Settings
+
+    lw = get_settings()
+    s = Settings()
+    s.setmodule("scrapers.settings", priority="project")
+    s.set("USER_AGENT", lw.user_agent, priority="project")
+    s.set("LW_RUN_ID", run_id, priority="cmdline")
+    s.set("LW_DB_URL", lw.database_url, priority="cmdline")
+    if jobdir is not None:
+        s.set("JOBDIR", str(jobdir), priority="cmdline")
+    if source.download_delay is not None:
+        s.set("DOWNLOAD_DELAY", source.download_delay, priority="spider")
+        if source.download_delay == 0:
+            s.set("AUTOTHROTTLE_START_DELAY", 0.0, priority="spider")
+    if source.concurrency is not None:
+        s.set("CONCURRENT_REQUESTS_PER_DOMAIN", source.concurrency, priority="spider")
+    if source.max_requests is not None:
+        s.set("LW_MAX_REQUESTS", source.max_requests, priority="spider")
+    for key, value in source.settings.items():
+        s.set(key, value, priority="spider")
+    if max_requests is not None:
+        s.set("LW_MAX_REQUESTS", max_requests, priority="cmdline")
+    for key, value in (extra or {}).items():
+        s.set(key, value, priority="cmdline")
+    return s
+
+
+def _group(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+    return {k[len(prefix):]: v for k, v in sorted(stats.items()) if k.startswith(prefix)}
+
+
+def summarise(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
+    """The crawl_runs.stats of a run: counters named for people, from Scrapy's and the pipelines' stats."""
+    responses = {k: v for k, v in _group(stats, "downloader/response_status_count/").items()}
+    n_responses = stats.get("downloader/response_count", 0)
+    return {
+        "finish_reason": stats.get("finish_reason"),
+        "elapsed_s": round(elapsed, 2),
+        "requests": stats.get("downloader/request_count", 0),
+        "responses": responses,
+        "response_count": n_responses,
+        "bytes": stats.get("downloader/response_bytes", 0),
+        "pages_per_s": round(n_responses / elapsed, 1) if elapsed > 0 else None,
+        "retries": stats.get("retry/count", 0),
+        "retry_reasons": _group(stats, "retry/reason_count/"),
+        "retry_gave_up": stats.get("retry/max_reached", 0),
+        "retry_wait_s": round(stats.get("lw/retry/wait_s", 0), 2),
+        "parse_retries": _group(stats, "lw/parse_retry/"),
+        "encoding_fixed": _group(stats, "lw/encoding/"),
+        "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+        "budget_ignored": stats.get("lw/budget/ignored", 0),
+        "known_at_start": stats.get("lw/known_at_start", 0),
+        "items_scraped": stats.get("lw/items/valid", 0),
+        "items_stored": stats.get("lw/store/stored", 0),
+        "inserted": stats.get("lw/store/inserted", 0),
+        "updated": stats.get("lw/store/updated", 0),
+        "unchanged": stats.get("lw/store/unchanged", 0),
+        "skipped_unchanged": stats.get("lw/items/seen_unchanged", 0),
+        "touched": stats.get("lw/store/touched", 0),
+        "duplicates_in_run": stats.get("lw/duplicates_in_run", 0),
+        "dropped": _group(stats, "lw/dropped/"),
+        "validation_failures": _group(stats, "lw/validate/"),
+        "drop_rate": stats.get("lw/drop_rate", 0.0),
+        "lost": _group(stats, "lw/lost/"),
+        "gone": _group(stats, "lw/gone/"),
+        "store_error": stats.get("lw/store/error"),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "pid": os.getpid(),
+    }
+
+
+def judge(summary: dict[str, Any], max_drop_rate: float) -> tuple[str, str | None]:
+    """(status, error) of a finished run: failed, partial (stopped early or pages lost) or succeeded."""
+    reason = summary["finish_reason"]
+    if summary.get("store_error"):
+        return "failed", f"storing postings failed: {summary['store_error']}"
+    if summary.get("drop_rate_exceeded"):
+        top = ", ".join(f"{k}={v}" for k, v in sorted(summary["dropped"].items(), key=lambda kv: -kv[1])[:3])
+        return "failed", (f"drop rate {summary['drop_rate']:.1%} is over LW_MAX_DROP_RATE={max_drop_rate:.0%} "
+                          f"({top})")
+    got = summary["items_scraped"] + summary["skipped_unchanged"]
+    lost = summary["lost"]
+    if got == 0 and (lost or summary["response_count"] == 0):
+        what = ", ".join(f"{k}={v}" for k, v in lost.items()) or "no response"
+        return "failed", f"no postings collected ({what}); see the crawl log"
+    if reason == "shutdown":
+        return "partial", "stopped before the end; `labourwatch crawl` on this source resumes it"
+    if reason == "request_budget":
+        return "partial", f"request budget spent after {summary['requests']} requests"
+    if reason != "finished":
+        return "partial", f"spider closed early: {reason}"
+    if lost:
+        return "partial", "pages lost after all retries: " + ", ".join(f"{k}={v}" for k, v in lost.items())
+    return "succeeded", None
+
+
+def _mark_stale_runs(source: str, run_id: int) -> None:
+    """Runs of ``source`` still 'running' while we hold its lock belong to killed processes."""
+    with session_scope(get_engine()) as s:
+        sid = s.scalar(select(schema.Source.id).where(schema.Source.name == source))
+        if sid is None:
+            return
+        stale = s.scalars(select(schema.CrawlRun.id).where(
+            schema.CrawlRun.source_id == sid, schema.CrawlRun.status == "running", schema.CrawlRun.id != run_id,
+            schema.CrawlRun.kind == "crawl")).all()
+        for rid in stale:
+            finish_run(s, rid, "failed", {"interrupted": True},
+                       f"crawl process ended without recording a result (killed?); resumed by run {run_id}")
+
+
+def run_crawl(source: SourceConfig, *, run_id: int | None = None, max_requests: int | None = None,
+              resume: bool = True, extra_settings: dict[str, Any] | None = None) -> tuple[int, str]:
+    """Crawl ``source`` to the end in this process, record the run; returns (run id, status)."""
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from scrapers.spiders import spider_class
+
+    lw = get_settings()
+    lw.ensure_dirs()
+    engine = get_engine()
+    upgrade(engine)
+    if run_id is None:
+        with session_scope(engine) as s:
+            run_id = start_run(s, source.name, kind="crawl", spider=source.spider, lang=source.lang).id
+    cdir = crawl_dir(source.name)
+    cdir.mkdir(parents=True, exist_ok=True)
+    lock = open(cdir / "lock", "w")  # noqa: SIM115 - held for the whole crawl
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        with session_scope(engine) as s:
+            finish_run(s, run_id, "failed", {}, f"another crawl of source {source.name!r} is running "
+                       f"(lock {cdir / 'lock'} is held)")
+        return run_id, "failed"
+    _mark_stale_runs(source.name, run_id)
+    jobdir = cdir / "jobdir"
+    paused = cdir / "paused"
+    if jobdir.exists() and (not resume or not paused.exists()):
+        # A JOBDIR without the 'paused' marker is from a killed process: its disk queue may be torn.
+        # Progress is not lost: stored postings are skipped (incremental) and the rest fetched again.
+        if resume:
+            logger.warning("previous crawl of %s did not stop cleanly; restarting its queue (stored postings "
+                           "are kept and not fetched again)", source.name)
+        shutil.rmtree(jobdir)
+    paused.unlink(missing_ok=True)
+    settings = scrapy_settings(source, run_id=run_id, jobdir=jobdir, max_requests=max_requests,
+                               extra=extra_settings)
+    t0 = time.monotonic()
+    error: str | None = None
+    stats: dict[str, Any] = {}
+    try:
+        process = AsyncCrawlerProcess(settings)
+        crawler = process.create_crawler(spider_class(source.spider))
+        process.crawl(crawler, source=source)
+        process.start()
+        stats = dict(crawler.stats.get_stats() or {})
+    except Exception as exc:
+        logger.exception("crawl of %s crashed", source.name)
+        error = f"{type(exc).__name__}: {exc}"
+    summary = summarise(stats, time.monotonic() - t0)
+    summary["drop_rate_exceeded"] = bool(stats.get("lw/drop_rate_exceeded"))
+    if error:
+        status = "failed"
+    else:
+        status, error = judge(summary, settings.getfloat("LW_MAX_DROP_RATE"))
+    if summary["finish_reason"] == "shutdown":
+        paused.write_text(str(run_id))
+    elif summary["finish_reason"] == "finished" and jobdir.exists():
+        shutil.rmtree(jobdir, ignore_errors=True)
+    with session_scope(engine) as s:
+        finish_run(s, run_id, status, json.loads(json.dumps(summary, default=str)), error)
+    logger.info("crawl of %s: %s %s", source.name, status, json.dumps(summary, default=str, ensure_ascii=False))
+    with contextlib.suppress(OSError):
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    lock.close()
+    return run_id, status
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m scrapers.run", description=__doc__)
+    ap.add_argument("--source", required=True, help="source name (in the sources file, or ad hoc with --url)")
+    ap.add_argument("--spider", help="spider slug for an ad hoc crawl (with --url)")
+    ap.add_argument("--url", help="start or sitemap URL for an ad hoc crawl")
+    ap.add_argument("--run-id", type=int, help="crawl_runs row opened by the caller")
+    ap.add_argument("--max-requests", type=int)
+    ap.add_argument("--no-resume", action="store_true", help="discard a paused crawl's queue")
+    ap.add_argument("--settings-json", help="extra Scrapy settings as a JSON object")
+    args = ap.parse_args(argv)
+    if args.url:
+        src = adhoc_source(args.source, args.spider or "jobposting", args.url)
+    else:
+        src = get_source(args.source)
+        if args.spider and args.spider != src.spider:
+            ap.error(f"source {src.name} uses spider {src.spider}, not {args.spider}")
+    extra = json.loads(args.settings_json) if args.settings_json else None
+    _, status = run_crawl(src, run_id=args.run_id, max_requests=args.max_requests, resume=not args.no_resume,
+                          extra_settings=extra)
+    return EXIT_OK if status in ("succeeded", "partial") else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

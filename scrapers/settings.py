@@ -1,0 +1,60 @@
+"""Scrapy settings of the labourwatch crawlers; per-source values come from the sources config."""
+
+from __future__ import annotations
+
+BOT_NAME = "labourwatch"
+SPIDER_MODULES = ["scrapers.spiders"]
+NEWSPIDER_MODULE = "scrapers.spiders"
+
+# A good citizen: robots.txt, a named user agent (set from settings.user_agent by scrapers.run),
+# adaptive throttling, bounded concurrency.
+ROBOTSTXT_OBEY = True
+USER_AGENT = "labourwatch/0.1 (+https://github.com/labourwatch/labourwatch)"
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_DELAY = 0.25
+DOWNLOAD_TIMEOUT = 30
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Retries with backoff on 429/5xx and network errors; Retry-After honoured (scrapers.middlewares).
+RETRY_ENABLED = True
+RETRY_TIMES = 6
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+DOWNLOADER_MIDDLEWARES = {
+    "scrapers.middlewares.RequestBudgetMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scrapers.middlewares.BackoffRetryMiddleware": 550,
+}
+# A page cut short (Content-Length not reached) is an error to retry, never a silently short body.
+DOWNLOAD_FAIL_ON_DATALOSS = True
+
+ITEM_PIPELINES = {
+    "scrapers.pipelines.normalise.NormalisePipeline": 300,
+    "scrapers.pipelines.validate.ValidatePipeline": 400,
+    "scrapers.pipelines.dedupe.DedupePipeline": 500,
+    "scrapers.pipelines.store.StorePipeline": 900,
+}
+
+# Resumable crawls keep their queue on disk (JOBDIR is set per source by scrapers.run); FIFO order keeps
+# list/sitemap pages ahead of details without a huge pending set.
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 30.0
+
+# labourwatch settings (LW_*), overridable per source (`settings:` in sources.yaml) or per run.
+LW_MAX_REQUESTS = 0  # request budget per run; 0 = unlimited
+LW_MAX_DROP_RATE = 0.25  # fail the run when more than this share of pages/items is dropped
+LW_DROP_RATE_MIN_ITEMS = 20
+LW_PARSE_RETRIES = 2  # refetches of a page that did not parse (truncated, wrong encoding) before dropping
+LW_RETRY_BACKOFF_BASE = 0.5
+LW_RETRY_MAX_DELAY = 60.0
+LW_STORE_BATCH = 200
+LW_STORE_INTERVAL = 5.0
+LW_INCREMENTAL = True  # skip detail pages stored and unchanged since (lastmod / updateTime)
