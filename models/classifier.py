@@ -1,0 +1,106 @@
+"""The classifier API: PostingText in, Labels out (role, experience, AI level), from a versioned artifact."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import overload
+
+from models.ai_mentions import detect_ai
+from models.experience import extract_experience
+from models.taxonomy import load_taxonomy
+from models.train import Artifact, list_artifacts, load_artifact, train
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PostingText:
+    """What the classifiers read of a posting; ``experience_text`` is a board's structured field."""
+
+    id: str | int
+    title: str
+    description: str | None = None
+    experience_text: str | None = None
+    lang: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.title, str) or not self.title.strip():
+            raise ValueError(f"PostingText {self.id!r}: title is empty; every posting needs a title")
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The labels of one posting (codes and buckets as in taxonomy.md)."""
+
+    role_category: str
+    role_confidence: float
+    experience_min_years: float | None
+    experience_max_years: float | None
+    experience_bucket: str
+    requires_3plus_years: bool | None
+    ai_level: str
+    ai_terms: tuple[str, ...]
+
+    @property
+    def references_ai(self) -> bool:
+        return self.ai_level != "none"
+
+
+class PostingClassifier:
+    """Labels postings with one artifact's role head plus the experience and AI-reference rules."""
+
+    def __init__(self, artifact: Artifact) -> None:
+        self.artifact = artifact
+        self.model_version = artifact.version
+        self.taxonomy_version = str(artifact.meta["taxonomy_version"])
+        codes = set(load_taxonomy().codes)
+        unknown = set(artifact.roles.classes) - codes
+        if unknown:
+            raise ValueError(f"artifact {artifact.path} predicts codes not in the taxonomy: {sorted(unknown)}")
+
+    @overload
+    def classify(self, postings: PostingText) -> Labels: ...
+    @overload
+    def classify(self, postings: Sequence[PostingText]) -> list[Labels]: ...
+
+    def classify(self, postings: PostingText | Sequence[PostingText]) -> Labels | list[Labels]:
+        """Labels for one posting, or for a list (in order)."""
+        if isinstance(postings, PostingText):
+            return self.classify([postings])[0]
+        items = list(postings)
+        if not items:
+            return []
+        roles = self.artifact.roles.predict([p.title for p in items], [p.description for p in items])
+        out = []
+        for p, r in zip(items, roles, strict=True):
+            exp = extract_experience(p.experience_text, p.title, p.description)
+            ai = detect_ai(p.title, p.description)
+            out.append(Labels(r.code, r.confidence, exp.min_years, exp.max_years, exp.bucket,
+                              exp.requires_3plus_years, ai.level, ai.terms))
+        return out
+
+
+def load_classifier(settings: object | None = None) -> PostingClassifier:
+    """The configured classifier: ``classifier_version`` if set, else the newest artifact trained with the
+    configured embedding model; if there is none yet, one is trained from the shipped exemplars (logged)."""
+    from labourwatch.settings import Settings, get_settings
+
+    s = settings if isinstance(settings, Settings) else get_settings()
+    cache: Path = s.cache_path
+    if s.classifier_version:
+        path = cache / "classifiers" / s.classifier_version
+        if not path.exists():
+            known = ", ".join(v for v, _ in list_artifacts(cache)) or "none"
+            raise FileNotFoundError(f"classifier version {s.classifier_version!r} not found in {cache / 'classifiers'}"
+                                    f" (known: {known}); run `labourwatch train` or unset LABOURWATCH_CLASSIFIER_VERSION")
+        return PostingClassifier(load_artifact(path, cache))
+    for version, meta in list_artifacts(cache):
+        if meta.get("embedding_model") == s.embedding_model:
+            return PostingClassifier(load_artifact(cache / "classifiers" / version, cache))
+    log.warning("no trained classifier for embedding model %s in %s: training one from the shipped exemplars",
+                s.embedding_model, cache)
+    report = train(s.embedding_model, cache)
+    return PostingClassifier(load_artifact(report.path, cache))

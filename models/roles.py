@@ -1,0 +1,136 @@
+"""Role classifier: title embedding ‖ jieba word and character n-gram tf-idf → logistic-regression head."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from models.embed import Embedder
+from models.segment import Segmenter, normalise_title
+
+DESCRIPTION_CHARS = 400  # the head of a description carries the duties; the rest costs time, adds little
+
+
+def _pretokenized(tokens: list[str]) -> list[str]:
+    """Identity analyzer: documents arrive already segmented (the segmenter is persisted separately)."""
+    return tokens
+
+
+@dataclass(frozen=True)
+class RoleFeatureConfig:
+    """How the feature blocks are weighted; saved with the artifact."""
+
+    embedding_weight: float = 1.0
+    title_word_weight: float = 1.0
+    title_char_weight: float = 1.0
+    description_weight: float = 0.35
+    C: float = 8.0
+    other_threshold: float = 0.15  # below this top probability the posting is `other`
+
+    def __post_init__(self) -> None:
+        for name in ("embedding_weight", "title_word_weight", "title_char_weight", "description_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"RoleFeatureConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.C <= 0:
+            raise ValueError(f"RoleFeatureConfig.C must be > 0, got {self.C}")
+        if not 0 <= self.other_threshold < 1:
+            raise ValueError(f"RoleFeatureConfig.other_threshold must be in [0, 1), got {self.other_threshold}")
+
+
+@dataclass(frozen=True)
+class RolePrediction:
+    code: str
+    confidence: float
+
+
+class RoleClassifier:
+    """Predicts one taxonomy code per (title, description) with a confidence in [0, 1]."""
+
+    def __init__(self, embedder: Embedder, segmenter: Segmenter, config: RoleFeatureConfig | None = None) -> None:
+        self.embedder = embedder
+        self.segmenter = segmenter
+        self.config = config or RoleFeatureConfig()
+        self.title_words = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True, min_df=1)
+        self.title_chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
+        self.desc_words = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True, min_df=2, max_features=30000)
+        self.head = LogisticRegression(C=self.config.C, max_iter=3000)
+        self._token_cache: OrderedDict[str, list[str]] = OrderedDict()
+
+    # --- features ---------------------------------------------------------------------------------
+    def _title_tokens(self, norm: str) -> list[str]:
+        toks = self._token_cache.get(norm)
+        if toks is None:
+            toks = self.segmenter.analyzer(norm)
+            self._token_cache[norm] = toks
+            if len(self._token_cache) > 200_000:
+                self._token_cache.popitem(last=False)
+        return toks
+
+    def _features(self, titles: Sequence[str], descriptions: Sequence[str | None], fit: bool = False) -> sparse.csr_matrix:
+        cfg = self.config
+        norms = [normalise_title(t) for t in titles]
+        t_tokens = [self._title_tokens(n) for n in norms]
+        d_tokens = [self.segmenter.cut(d[:DESCRIPTION_CHARS]) if d else [] for d in descriptions]
+        if fit:
+            self.title_words.fit(t_tokens)
+            self.title_chars.fit(norms)
+            self.desc_words.fit([d for d in d_tokens if d] or [["_"]])
+        blocks = [
+            sparse.csr_matrix(self.embedder.embed(norms) * cfg.embedding_weight),
+            self.title_words.transform(t_tokens) * cfg.title_word_weight,
+            self.title_chars.transform(norms) * cfg.title_char_weight,
+            self.desc_words.transform(d_tokens) * cfg.description_weight,
+        ]
+        return sparse.hstack(blocks, format="csr")
+
+    # --- training and prediction ------------------------------------------------------------------
+    def fit(self, titles: Sequence[str], descriptions: Sequence[str | None], labels: Sequence[str]) -> RoleClassifier:
+        """Train on parallel lists of titles, optional descriptions and taxonomy codes."""
+        if not (len(titles) == len(descriptions) == len(labels)):
+            raise ValueError(f"fit needs parallel lists; got {len(titles)} titles, {len(descriptions)} "
+                             f"descriptions, {len(labels)} labels")
+        if len(set(labels)) < 2:
+            raise ValueError("fit needs examples of at least two role categories")
+        X = self._features(titles, descriptions, fit=True)
+        self.head.fit(X, list(labels))
+        return self
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(str(c) for c in self.head.classes_)
+
+    def predict_proba(self, titles: Sequence[str], descriptions: Sequence[str | None]) -> np.ndarray:
+        """Class probabilities, columns in ``classes`` order."""
+        return np.asarray(self.head.predict_proba(self._features(titles, descriptions)))
+
+    def predict(self, titles: Sequence[str], descriptions: Sequence[str | None] | None = None) -> list[RolePrediction]:
+        """One prediction per title; low-confidence predictions become ``other``."""
+        descs: Sequence[str | None] = descriptions if descriptions is not None else [None] * len(titles)
+        if not titles:
+            return []
+        proba = self.predict_proba(titles, descs)
+        classes = self.classes
+        best = proba.argmax(axis=1)
+        out = []
+        for i, j in enumerate(best):
+            conf = float(proba[i, j])
+            code = classes[j] if conf >= self.config.other_threshold else "other"
+            out.append(RolePrediction(code, round(conf, 4)))
+        return out
+
+    def state(self) -> dict[str, object]:
+        """The picklable learned state (vectorizers and head), without the embedder or segmenter."""
+        return {"title_words": self.title_words, "title_chars": self.title_chars, "desc_words": self.desc_words,
+                "head": self.head}
+
+    def load_state(self, state: dict[str, object]) -> None:
+        self.title_words = state["title_words"]  # type: ignore[assignment]
+        self.title_chars = state["title_chars"]  # type: ignore[assignment]
+        self.desc_words = state["desc_words"]  # type: ignore[assignment]
+        self.head = state["head"]  # type: ignore[assignment]

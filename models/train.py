@@ -1,0 +1,208 @@
+"""Training the role classifier from the shipped exemplars, and saving/loading versioned artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import joblib
+import yaml
+
+from models.embed import load_embedder
+from models.roles import RoleClassifier, RoleFeatureConfig
+from models.segment import DEFAULT_USERDICT, RESOURCES, Segmenter
+from models.taxonomy import TAXONOMY_VERSION, load_taxonomy
+
+log = logging.getLogger(__name__)
+
+EXEMPLARS_FILE = RESOURCES / "exemplars.yaml"
+ARTIFACT_FORMAT = 1
+# Bump when the experience or AI rules change: the version names the whole labeller, not only the head.
+RULES_VERSION = "r1"
+
+_ZH_PREFIX = ("", "", "高级", "资深", "初级", "中级", "")
+_ZH_SUFFIX = ("", "", "（北京）", "-上海", "【急招】", "（双休）", "（深圳）", "实习生", "（五险一金）", "(杭州)", "（校招）")
+_EN_PREFIX = ("", "", "Senior ", "Junior ", "Lead ", "Graduate ", "Principal ", "Trainee ")
+_EN_SUFFIX = ("", "", " - London", " (Remote)", " - Manchester", " | Hybrid", " – 12 month contract", " (Part Time)")
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    """One training example."""
+
+    title: str
+    description: str | None
+    code: str
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """What ``train`` built: version, where, how many examples, and how long it took."""
+
+    version: str
+    path: Path
+    examples: int
+    categories: int
+    seconds: float
+
+
+def load_exemplars(path: Path = EXEMPLARS_FILE) -> dict[str, dict[str, list[str]]]:
+    """Per-category core titles (``zh``, ``en``) and ``snippets`` from the exemplars file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    codes = set(load_taxonomy().codes)
+    unknown = set(data) - codes
+    if unknown:
+        raise ValueError(f"{path}: categories not in the taxonomy: {sorted(unknown)}")
+    missing = codes - set(data)
+    if missing:
+        raise ValueError(f"{path}: no exemplars for {sorted(missing)}")
+    return {code: {k: [str(x) for x in (v.get(k) or [])] for k in ("zh", "en", "snippets")}
+            for code, v in data.items()}
+
+
+def expand_exemplars(data: dict[str, dict[str, list[str]]], variants: int = 3, seed: int = 13) -> list[Exemplar]:
+    """Each core title, plus ``variants`` decorated copies (seniority, place, qualifiers) and snippet pairs."""
+    rng = random.Random(seed)
+    out: list[Exemplar] = []
+    for code in sorted(data):
+        d = data[code]
+        for title in d["zh"]:
+            out.append(Exemplar(title, None, code))
+            for _ in range(variants):
+                out.append(Exemplar(rng.choice(_ZH_PREFIX) + title + rng.choice(_ZH_SUFFIX), None, code))
+        for title in d["en"]:
+            out.append(Exemplar(title, None, code))
+            for _ in range(variants):
+                out.append(Exemplar(rng.choice(_EN_PREFIX) + title + rng.choice(_EN_SUFFIX), None, code))
+        titles = d["zh"] + d["en"]
+        for snippet in d["snippets"]:
+            for _ in range(3):
+                out.append(Exemplar(rng.choice(titles), snippet, code))
+    return out
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _slug(name: str) -> str:
+    base = name.rstrip("/").split("/")[-1]
+    return "".join(c if c.isalnum() else "-" for c in base.lower()).strip("-")[:40] or "model"
+
+
+def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars: Path = EXEMPLARS_FILE,
+                     userdict: Path = DEFAULT_USERDICT) -> str:
+    """A deterministic version: same exemplars, dictionaries, rules, features and embedder → same version."""
+    digest = _digest(exemplars.read_bytes(), userdict.read_bytes(), RULES_VERSION.encode(),
+                     json.dumps(asdict(config), sort_keys=True).encode(), embedding_model.encode(),
+                     str(ARTIFACT_FORMAT).encode())
+    return f"roles-t{TAXONOMY_VERSION}-{RULES_VERSION}-{_slug(embedding_model)}-{digest[:10]}"
+
+
+def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | None = None,
+          exemplars: Path = EXEMPLARS_FILE, force: bool = False) -> TrainReport:
+    """Train the role classifier on the exemplars and write ``<cache>/classifiers/<version>/``.
+
+    The folder holds ``config.json`` (versions, embedding model reference, feature weights, training
+    stats), the jieba user dictionary it was trained with, and ``head.joblib``. Existing versions are
+    reused unless ``force``.
+    """
+    config = config or RoleFeatureConfig()
+    version = artifact_version(embedding_model, config, exemplars)
+    dest = cache_path / "classifiers" / version
+    if (dest / "config.json").exists() and not force:
+        log.info("classifier %s already trained at %s", version, dest)
+        meta = json.loads((dest / "config.json").read_text())
+        return TrainReport(version, dest, meta["training"]["examples"], meta["training"]["categories"], 0.0)
+    t0 = time.perf_counter()
+    data = load_exemplars(exemplars)
+    examples = expand_exemplars(data)
+    segmenter = Segmenter((DEFAULT_USERDICT,))
+    embedder = load_embedder(embedding_model, cache_path)
+    clf = RoleClassifier(embedder, segmenter, config)
+    log.info("training role classifier %s on %d examples with %s", version, len(examples), embedding_model)
+    clf.fit([e.title for e in examples], [e.description for e in examples], [e.code for e in examples])
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    shutil.copyfile(DEFAULT_USERDICT, tmp / "userdict.txt")
+    joblib.dump(clf.state(), tmp / "head.joblib", compress=3)
+    import sklearn
+
+    meta = {
+        "format": ARTIFACT_FORMAT,
+        "version": version,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "taxonomy_version": TAXONOMY_VERSION,
+        "rules_version": RULES_VERSION,
+        "embedding_model": embedding_model,
+        "embedding_dim": embedder.dim,
+        "features": asdict(config),
+        "userdicts": ["userdict.txt"],
+        "classes": list(clf.classes),
+        "sklearn_version": sklearn.__version__,
+        "training": {"examples": len(examples), "categories": len(data),
+                     "exemplars_sha256": _digest(exemplars.read_bytes())},
+    }
+    (tmp / "config.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+    secs = time.perf_counter() - t0
+    log.info("trained %s in %.1fs → %s", version, secs, dest)
+    return TrainReport(version, dest, len(examples), len(data), secs)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A loaded artifact: its metadata and the ready role classifier."""
+
+    version: str
+    path: Path
+    meta: dict[str, object]
+    roles: RoleClassifier
+
+
+def list_artifacts(cache_path: Path) -> list[tuple[str, dict[str, object]]]:
+    """(version, config) of every trained artifact in the cache, newest first."""
+    root = cache_path / "classifiers"
+    out = []
+    if root.exists():
+        for d in root.iterdir():
+            cfg = d / "config.json"
+            if d.is_dir() and cfg.exists() and not d.name.endswith(".tmp"):
+                try:
+                    out.append((d.name, json.loads(cfg.read_text())))
+                except ValueError:
+                    log.warning("ignoring unreadable artifact config %s", cfg)
+    out.sort(key=lambda x: str(x[1].get("created_at", "")), reverse=True)
+    return out
+
+
+def load_artifact(path: Path, cache_path: Path) -> Artifact:
+    """Load a trained artifact folder; the embedding model named in its config is loaded (built if needed)."""
+    cfg_file = path / "config.json"
+    if not cfg_file.exists():
+        raise FileNotFoundError(f"{path} is not a classifier artifact (no config.json); run `labourwatch train`")
+    meta = json.loads(cfg_file.read_text())
+    if meta.get("format") != ARTIFACT_FORMAT:
+        raise ValueError(f"{path}: artifact format {meta.get('format')} is not {ARTIFACT_FORMAT}; retrain it")
+    segmenter = Segmenter(tuple(path / u for u in meta["userdicts"]))
+    embedder = load_embedder(str(meta["embedding_model"]), cache_path)
+    if embedder.dim != meta["embedding_dim"]:
+        raise ValueError(f"{path}: trained with {meta['embedding_dim']}-d embeddings but "
+                         f"{meta['embedding_model']} gives {embedder.dim}-d; retrain")
+    roles = RoleClassifier(embedder, segmenter, RoleFeatureConfig(**meta["features"]))
+    roles.load_state(joblib.load(path / "head.joblib"))
+    return Artifact(str(meta["version"]), path, meta, roles)
