@@ -30,6 +30,14 @@ def normalise_lang(value: str | None) -> str | None:
     return {"chinese": "zh", "english": "en", "中文": "zh", "英文": "en"}.get(v, v.split("-")[0][:8] or None)
 
 
+def _employment(value: str | None) -> str | None:
+    """``FULL_TIME, Part-time`` → ``full_time,part_time`` (schema.org style codes, comma separated)."""
+    if not value:
+        return None
+    parts = [p.strip().lower().replace("-", "_").replace(" ", "_") for p in value.split(",")]
+    return ",".join(p for p in parts if p) or None
+
+
 def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lang: str | None = None) -> Posting:
     """One RawPosting normalised: titles and companies on one line, HTML description to sectioned text,
     dates to ``date``, salary text to min/max/period/currency (structured values from the page win),
@@ -62,7 +70,7 @@ def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lan
         salary_currency=(currency or "").upper()[:3] or None,
         experience_text=_cut(clean_inline(raw.experience_text), "experience_text"),
         education_text=_cut(clean_inline(raw.education_text), "education_text"),
-        employment_type=_cut(emp.lower().replace("-", "_").replace(" ", "_") if emp else None, "employment_type"),
+        employment_type=_cut(_employment(emp), "employment_type"),
         posted_at=parse_date(raw.date_posted, tz=tz),
         raw_hash=raw.raw_hash,
     )

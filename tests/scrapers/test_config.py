@@ -1,0 +1,47 @@
+"""Sources config: the shipped file loads, {demo_board} expands, bad entries name file and source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from labourwatch.settings import get_settings
+from scrapers.config import SourceConfigError, adhoc_source, get_source, load_sources
+
+
+def test_shipped_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABOURWATCH_DEMO_BOARD_URL", "http://127.0.0.1:5555/")
+    get_settings.cache_clear()
+    sources = load_sources()
+    assert {n for n, s in sources.items() if s.enabled} == {"demo_html", "demo_api"}
+    assert {"example_greenhouse", "example_lever"} <= set(sources)
+    assert sources["demo_html"].sitemap_urls == ("http://127.0.0.1:5555/sitemap.xml",)
+    assert sources["demo_api"].api.detail.url == "http://127.0.0.1:5555/api/positions/{id}"
+    assert sources["demo_api"].domains() == ("127.0.0.1",)
+
+
+def test_sources_file_setting_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text("sources:\n  - name: x\n    spider: jobposting\n    start_urls: [http://a.test/jobs]\n"
+                 "  - name: y\n    spider: nosuch\n", encoding="utf-8")
+    monkeypatch.setenv("LABOURWATCH_SOURCES_FILE", str(f))
+    get_settings.cache_clear()
+    with pytest.raises(SourceConfigError, match=r"s\.yaml: sources\[1\] \(y\): spider 'nosuch' unknown"):
+        load_sources()
+    f.write_text("sources:\n  - name: x\n    spider: jobposting\n    start_urls: [http://a.test/jobs]\n",
+                 encoding="utf-8")
+    assert get_source("x").domains() == ("a.test",)
+    with pytest.raises(SourceConfigError, match="'nope' is not in"):
+        get_source("nope")
+    f.write_text("sources:\n  - name: x\n    spider: json_api\n", encoding="utf-8")
+    with pytest.raises(SourceConfigError, match="needs an 'api' block"):
+        load_sources()
+    f.write_text("sources:\n  - name: x\n    spider: lever\n    start_urls: [u]\n    colour: red\n", encoding="utf-8")
+    with pytest.raises(SourceConfigError, match=r"unknown keys \['colour'\]"):
+        load_sources()
+
+
+def test_adhoc_source_sitemap_or_listing() -> None:
+    assert adhoc_source("s", "jobposting", "http://h/sitemap.xml").sitemap_urls == ("http://h/sitemap.xml",)
+    assert adhoc_source("s", "jobposting", "http://h/jobs").start_urls == ("http://h/jobs",)
