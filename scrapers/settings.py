@@ -58,3 +58,4 @@ LW_RETRY_MAX_DELAY = 60.0
 LW_STORE_BATCH = 200
 LW_STORE_INTERVAL = 5.0
 LW_INCREMENTAL = True  # skip detail pages stored and unchanged since (lastmod / updateTime)
+LOG_FORMATTER = "scrapers.logformatter.QuietDropLogFormatter"
