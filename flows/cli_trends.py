@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sys
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import typer
+from rich.console import Console
+from rich.table import Table
 from sqlalchemy import Engine, text
 
 from db.repo import get_or_create_source, iso_week, normalise_title
 from db.session import session_scope
 
+console = Console()
 _BUCKET = {True: "3_5", False: "1_3", None: "unstated"}
 
 
@@ -161,5 +168,247 @@ def synthetic_postings(n: int, seed: int = 2026, start: date = date(2024, 1, 1),
                               lang="en" if src == "demo-en" else "zh")
 
 
-def register(app, db_app, bench_app) -> None:  # type: ignore[no-untyped-def]
-    """Commands land here (trends, findings, query, bench trends)."""
+
+# --- command line ------------------------------------------------------------------------------------------
+
+
+def taxonomy_data() -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
+    """Groups and zh/en display names from the taxonomy (models.taxonomy), for trends and findings."""
+    from models.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    groups = {k: list(v) for k, v in tax.groups.items()}
+    names = {c.code: {"zh": c.zh, "en": c.en} for c in tax.categories}
+    return groups, names
+
+
+def _parse_params(values: list[str]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        if "=" not in v:
+            raise typer.BadParameter(f"--param takes KEY=VALUE, got {v!r}")
+        k, _, val = v.partition("=")
+        out[k.strip()] = val.strip()
+    return out
+
+
+def write_result(result, fmt: str, output: Path | None) -> None:  # type: ignore[no-untyped-def]
+    """Print or save a QueryResult as a table, CSV, JSON or Parquet."""
+    import csv
+    import io
+    import json as _json
+
+    if fmt == "parquet":
+        if output is None:
+            raise typer.BadParameter("--format parquet needs --output FILE")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        cols = {c: [_plain(r[i]) for r in result.rows] for i, c in enumerate(result.columns)}
+        pq.write_table(pa.table(cols), output)
+        console.print(f"{len(result.rows)} rows → {output}")
+        return
+    if fmt == "table" and output is None:
+        table = Table(show_lines=False)
+        for c in result.columns:
+            table.add_column(c)
+        for r in result.rows:
+            table.add_row(*[_cell(v) for v in r])
+        console.print(table)
+        console.print(f"{len(result.rows)} rows")
+        return
+    buf = io.StringIO()
+    if fmt == "json":
+        _json.dump([{c: _plain(v) for c, v in zip(result.columns, r, strict=True)} for r in result.rows], buf,
+                   ensure_ascii=False, indent=1)
+        buf.write("\n")
+    else:  # csv, or a table written to a file
+        w = csv.writer(buf)
+        w.writerow(result.columns)
+        w.writerows([[_plain(v) for v in r] for r in result.rows])
+    if output is None:
+        sys.stdout.write(buf.getvalue())
+    else:
+        output.write_text(buf.getvalue(), encoding="utf-8")
+        console.print(f"{len(result.rows)} rows → {output}")
+
+
+def _plain(v):  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    return v
+
+
+def _cell(v) -> str:  # type: ignore[no-untyped-def]
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:
+    @app.command("trends")
+    def trends(
+        since: str | None = typer.Option(None, "--since", help="Also recompute every period from YYYY-MM on."),
+        full: bool = typer.Option(False, "--full", help="Recompute every period."),
+        model_version: str | None = typer.Option(None, "--model-version", help="Label version (default newest)."),
+    ) -> None:
+        """Update the trend tables (demand, year-on-year, index, shares) for the periods that changed."""
+        from db.migrate import upgrade
+        from db.session import get_engine
+        from db.trends import update_trends
+
+        engine = get_engine()
+        upgrade(engine)
+        groups, _ = taxonomy_data()
+        try:
+            report = update_trends(engine, groups, model_version=model_version, since=since, full=full)
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        console.print(report.summary())
+
+    @app.command("findings")
+    def findings(
+        month: str = typer.Option(..., "--month", help="YYYY-MM"),
+        lang: str = typer.Option("zh", "--lang", help="zh or en"),
+        fmt: str = typer.Option("text", "--format", help="text or json"),
+    ) -> None:
+        """Print the month's headline findings (the sentences the PDF brief uses)."""
+        import json as _json
+        from dataclasses import asdict
+
+        from db.findings import headline_findings
+        from db.session import get_engine
+
+        groups, names = taxonomy_data()
+        try:
+            items = headline_findings(get_engine(), month, lang=lang, names=names, groups=groups)
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        if fmt == "json":
+            sys.stdout.write(_json.dumps([asdict(f) for f in items], ensure_ascii=False, indent=1) + "\n")
+            return
+        for i, f in enumerate(items, 1):
+            flag = " [suppressed: not for headlines]" if f.suppressed else ""
+            console.print(f"{i}. {f.text}{flag}", markup=False, highlight=False)
+
+    @app.command("query")
+    def query(
+        name: str | None = typer.Argument(None, help="Named query (see --list)."),
+        sql: str | None = typer.Option(None, "--sql", help="Ad-hoc SELECT, run on a read-only connection."),
+        param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE for a named query (repeatable)."),
+        fmt: str = typer.Option("table", "--format", help="table, csv, json or parquet"),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+        list_: bool = typer.Option(False, "--list", help="List the named queries and views."),
+    ) -> None:
+        """Run a named query or a read-only SQL query; print or save the result."""
+        from db.queries import NAMED_QUERIES, ReadOnlyQueryError, named_query, run_readonly
+        from db.session import get_engine
+
+        if fmt not in ("table", "csv", "json", "parquet"):
+            raise typer.BadParameter(f"--format must be table, csv, json or parquet, not {fmt!r}")
+        if list_ or (name is None and sql is None):
+            for q in NAMED_QUERIES.values():
+                ps = " ".join(f"--param {k}={v or '…'}" for k, v in q.params.items())
+                console.print(f"[bold]{q.name}[/bold] {ps}\n    {q.description}")
+            console.print("views: v_demand_monthly, v_demand_weekly, v_ai_share_monthly, v_ai_share_weekly, "
+                          "v_experience_monthly, v_duplicates_by_source")
+            return
+        if name and sql:
+            raise typer.BadParameter("give a query NAME or --sql, not both")
+        try:
+            result = (named_query(get_engine(), name, _parse_params(param)) if name
+                      else run_readonly(get_engine(), sql or ""))
+        except ReadOnlyQueryError as exc:
+            console.print(str(exc), style="red", markup=False)
+            raise typer.Exit(2) from None
+        except ValueError as exc:
+            console.print(str(exc), style="red", markup=False)
+            raise typer.Exit(2) from None
+        write_result(result, fmt, output)
+
+    @bench_app.command("trends")
+    def bench_trends(
+        postings: int = typer.Option(1_000_000, "--postings", help="Synthetic postings to load."),
+        night: int = typer.Option(30_000, "--night", help="Postings one night adds (incremental update)."),
+        db_url: str | None = typer.Option(None, "--db-url", help="Database (default: a fresh SQLite file)."),
+        reuse: bool = typer.Option(False, "--reuse", help="Keep postings already there (skip the load)."),
+    ) -> None:
+        """Full recompute and one night's incremental trend update on synthetic postings: time and memory."""
+        from db.migrate import upgrade
+        from db.session import get_engine
+        from db.trends import update_trends
+        from labourwatch.settings import get_settings
+
+        if db_url is None:
+            settings = get_settings()
+            settings.ensure_dirs()
+            path = settings.home / "bench_trends.db"
+            path.unlink(missing_ok=True)
+            db_url = f"sqlite:///{path.as_posix()}"
+        engine = get_engine(db_url)
+        upgrade(engine)
+        groups, _ = taxonomy_data()
+        with engine.connect() as c:
+            have = int(c.execute(text("SELECT COUNT(*) FROM postings")).scalar_one())
+        if have and not reuse:
+            console.print(f"[red]{engine.url.render_as_string()} already holds {have:,} postings; give an empty "
+                          "database or --reuse[/red]")
+            raise typer.Exit(2)
+        rows = []
+        if not have:
+            t = time.perf_counter()
+            bulk_insert_labelled(engine, synthetic_postings(postings, end=date(2026, 3, 27)),
+                                 labelled_at=datetime(2026, 3, 28, tzinfo=UTC))
+            _vacuum_analyze(engine)
+            rows.append(("load (COPY / executemany)", time.perf_counter() - t, _peak_rss_mb()))
+        t = time.perf_counter()
+        r = update_trends(engine, groups, full=True)
+        rows.append((f"full recompute ({len(r.months)} months, {len(r.weeks)} weeks)", time.perf_counter() - t,
+                     _peak_rss_mb()))
+        t = time.perf_counter()
+        r = update_trends(engine, groups)
+        rows.append(("repeat run (nothing changed)", time.perf_counter() - t, _peak_rss_mb()))
+        nightly = synthetic_postings(night, seed=7, start=date(2026, 3, 28), end=date(2026, 3, 28),
+                                     prefix=f"night-{have + postings}")
+        t = time.perf_counter()
+        bulk_insert_labelled(engine, nightly, labelled_at=datetime(2026, 3, 29, tzinfo=UTC))
+        load_s = time.perf_counter() - t
+        t = time.perf_counter()
+        r = update_trends(engine, groups)
+        rows.append((f"one night: +{night:,} postings (load {load_s:.1f}s), incremental "
+                     f"({len(r.months)} month, {len(r.weeks)} week)", time.perf_counter() - t, _peak_rss_mb()))
+        with engine.connect() as c:
+            total = int(c.execute(text("SELECT COUNT(*) FROM postings")).scalar_one())
+            cells = int(c.execute(text("SELECT COUNT(*) FROM trend_demand")).scalar_one())
+            shares = int(c.execute(text("SELECT COUNT(*) FROM trend_shares")).scalar_one())
+        table = Table(title=f"bench trends — {engine.dialect.name}, {total:,} postings, {cells:,} demand rows, "
+                            f"{shares:,} share rows")
+        for col in ("step", "seconds", "peak RSS MB"):
+            table.add_column(col)
+        for step, secs, mem in rows:
+            table.add_row(step, f"{secs:.2f}", f"{mem:.0f}")
+        console.print(table)
+
+
+def _vacuum_analyze(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("VACUUM ANALYZE postings")
+            c.exec_driver_sql("VACUUM ANALYZE posting_labels")
+    else:
+        with engine.begin() as c:
+            c.exec_driver_sql("ANALYZE")
