@@ -192,13 +192,13 @@ def upsert_postings(session: Session, postings: Sequence[PostingIn], crawl_run_i
 
     ins = _insert(session)
     if new_rows:
-        for chunk in _chunks(new_rows, 500):
-            stmt = ins(P).values(chunk)
-            # A concurrent writer may have inserted the same key since our read: fall back to touching it.
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["source_id", "external_id"], set_={"last_seen": stmt.excluded.last_seen}
-            )
-            session.execute(stmt)
+        stmt = ins(P.__table__)
+        # A concurrent writer may have inserted the same key since our read: fall back to touching it.
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source_id", "external_id"], set_={"last_seen": stmt.excluded.last_seen}
+        )
+        # executemany on the Core table: compiled once and cached, batched by insertmanyvalues.
+        session.connection().execute(stmt, new_rows)
         result.inserted = len(new_rows)
     if changed:
         changed_ids = [existing[(r["source_id"], r["external_id"])][0] for r in changed]
