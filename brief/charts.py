@@ -165,9 +165,11 @@ def _interval_bars(ax: Any, labels: Sequence[str], values: Sequence[float | None
         right = max(v, hi if hi is not None else v)
         left = min(v, lo if lo is not None else v)
         if v >= 0:
-            ax.text(right, i, f" {fmt(v)}", va="center", ha="left", fontsize=6.3, color=INK)
+            ax.annotate(fmt(v), (right, i), xytext=(3, 0), textcoords="offset points", va="center", ha="left",
+                        fontsize=6.3, color=INK)
         else:
-            ax.text(left, i, f"{fmt(v)} ", va="center", ha="right", fontsize=6.3, color=INK)
+            ax.annotate(fmt(v), (left, i), xytext=(-3, 0), textcoords="offset points", va="center",
+                        ha="right", fontsize=6.3, color=INK)
     ax.set_yticks(y)
     ax.set_yticklabels(labels)
     ax.invert_yaxis()

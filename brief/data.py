@@ -222,12 +222,26 @@ def _pick(item: Any, keys: Sequence[str]) -> Any:
     return None
 
 
+def findings_arguments() -> dict[str, Any]:
+    """The taxonomy's category names (zh and en) and groups, as ``db.findings.headline_findings`` takes them.
+
+    ``labourwatch findings`` must pass the same, so that the brief prints the same sentences.
+    """
+    try:
+        from models.taxonomy import load_taxonomy  # type: ignore[import-not-found]
+    except ImportError:
+        return {}
+    tax = load_taxonomy()
+    names = {c.code: {"zh": c.zh, "en": c.en} for c in tax.categories}
+    return {"names": names, "groups": {k: list(v) for k, v in tax.groups.items()}}
+
+
 def load_findings(engine: Engine, month: str, lang: str) -> tuple[FindingLine, ...]:
     """The month's headline findings exactly as ``labourwatch findings`` prints them (``db.findings``)."""
     from db.findings import headline_findings  # type: ignore[import-not-found]
 
     out = []
-    for f in headline_findings(engine, month, lang=lang):
+    for f in headline_findings(engine, month, lang=lang, **findings_arguments()):
         out.append(FindingLine(
             key=str(f.key), text=str(f.text), value=f.value, ci_low=f.ci_low, ci_high=f.ci_high,
             n=f.n, base=None if f.base is None else str(f.base),
@@ -289,7 +303,8 @@ def load_brief_data(engine: Engine, month: str, lang: str = "zh", *, group_names
         if exc.name != "db.findings":
             raise
         log.warning("db.findings is not available yet; the brief's first page uses placeholder findings")
-        findings = fallback_findings(month, lang, demand_month, shares_month, group_names)
+        names = {c.code: c.name for c in categories} | dict(group_names)
+        findings = fallback_findings(month, lang, demand_month, shares_month, names)
     quality = load_quality(engine, month, min_cell_size=min_cell_size, baseline_year=baseline_year)
     return BriefData(
         month=month, lang=lang, periods=periods, categories=categories, group_names=dict(group_names),
@@ -371,24 +386,20 @@ def _latest_evaluations(conn: Any, model_version: str | None) -> tuple[Evaluatio
 
 def fallback_findings(month: str, lang: str, demand_month: Sequence[DemandRow],
                       shares_month: Mapping[tuple[str, str], ShareRow],
-                      group_names: Mapping[str, str]) -> tuple[FindingLine, ...]:
+                      names: Mapping[str, str]) -> tuple[FindingLine, ...]:
     """Plain findings from the trend rows, used only while ``db.findings`` is not installed."""
     out = []
     zh = lang == "zh"
     for r in demand_month:
-        if r.suppressed or r.yoy_change is None or r.category != "software_dev":
+        if r.suppressed or r.yoy_change is None or r.category not in (
+                "software_dev", "design_basic", "supply_chain_repetitive"):
             continue
-        out.append(_demand_finding(r, r.category, zh))
-    for group in GROUPS:
-        rows = [r for r in demand_month if r.category == group]
-        for r in rows:
-            if not r.suppressed and r.yoy_change is not None:
-                out.append(_demand_finding(r, group_names.get(group, group), zh))
+        out.append(_demand_finding(r, names.get(r.category, r.category), zh))
     for group, metric in (("new_economy", "references_ai"), ("all", "requires_3plus")):
         s = shares_month.get((group, metric))
         if s is None or s.suppressed or s.share is None:
             continue
-        label = group_names.get(group, group)
+        label = names.get(group, group)
         what = {"references_ai": ("提及AI的占比", "share referencing AI"),
                 "requires_3plus": ("要求3年以上经验的占比", "share requiring 3+ years")}[metric]
         ci = f"{s.ci_low:.0%}–{s.ci_high:.0%}" if s.ci_low is not None and s.ci_high is not None else "—"

@@ -165,14 +165,11 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
                             "note": s["ci"].format(low=fmt_pct(sh.ci_low), high=fmt_pct(sh.ci_high))
                             + f" · n={fmt_int(sh.n)}"})
 
-    findings = []
-    for f in data.findings:
-        meta = []
-        if f.method:
-            meta.append(f"{s['method']}: {f.method}")
-        if f.base:
-            meta.append(f"{s['base']}: {f.base}")
-        findings.append({"text": f.text, "meta": " · ".join(meta)})
+    # Findings resting on a cell under the minimum size are not headlined; their text still says so.
+    findings = [{"text": f.text} for f in data.findings if not f.suppressed]
+    withheld = [{"text": f.text} for f in data.findings if f.suppressed]
+    finding_notes = [{"base": f.base or "—", "method": _without_versions(f.method, data) or "—"}
+                     for f in data.findings if not f.suppressed]
 
     q = data.quality
     srcs = sorted(q.sources, key=lambda r: -r.postings)
@@ -204,7 +201,9 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
         "generated_iso": generated.isoformat(timespec="seconds"),
         "page_counter_css": _page_counter_css(s["page"]),
         "baseline_year": q.baseline_year, "min_cell_size": q.min_cell_size,
-        "key_figures": key_figures, "findings": findings, "group_rows": group_rows, "mover_rows": mover_rows,
+        "key_figures": key_figures, "findings": findings, "withheld": withheld,
+        "finding_notes": finding_notes,
+        "group_rows": group_rows, "mover_rows": mover_rows,
         "source_rows": source_rows,
         "totals": {"postings": fmt_int(q.postings), "canonical": fmt_int(q.canonical),
                    "dup_rate": fmt_pct(q.duplicate_rate), "rejects": fmt_int(q.rejects)},
@@ -213,6 +212,15 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
         "versions": {"model": q.model_version or "—", "taxonomy": q.taxonomy_version or "—"},
         "evaluation_rows": evaluation_rows, "methods": methods,
     }
+
+
+def _without_versions(method: str | None, data: BriefData) -> str | None:
+    """A finding's method without its trailing "; model X, taxonomy Y" (the versions table shows them)."""
+    q = data.quality
+    if not method or not q.model_version:
+        return method
+    suffix = f"; model {q.model_version}, taxonomy {q.taxonomy_version}"
+    return method[: -len(suffix)] if method.endswith(suffix) else method
 
 
 def _environment() -> Any:
@@ -246,10 +254,12 @@ def default_output(month: str, lang: str) -> Path:
     return get_settings().home / "briefs" / f"brief-{month}-{lang}.pdf"
 
 
-def render_brief(engine: Engine, month: str, lang: str = "zh", output: Path | None = None) -> BriefResult:
+def render_brief(engine: Engine, month: str, lang: str = "zh", output: Path | None = None, *,
+                 record: bool = True) -> BriefResult:
     """Render the brief of ``month`` (YYYY-MM) in ``lang`` (zh|en) to ``output`` and record it in ``briefs``.
 
-    Default output: ``<home>/briefs/brief-YYYY-MM-<lang>.pdf``. Reads only the trend and metadata tables.
+    Default output: ``<home>/briefs/brief-YYYY-MM-<lang>.pdf``. Reads only the trend and metadata tables;
+    ``record=False`` (benchmarks) leaves the ``briefs`` table alone.
     Raises ``BriefError`` for a bad month or language, a month without trend rows, a missing CJK font
     (naming fonts-noto-cjk) or a page count outside 4–8.
     """
@@ -302,7 +312,8 @@ def render_brief(engine: Engine, month: str, lang: str = "zh", output: Path | No
     tmp_out.write_bytes(pdf)
     tmp_out.replace(output)
     digest = hashlib.sha256(pdf).hexdigest()
-    record_brief(engine, month, lang, output, digest, pages, data.quality.model_version)
+    if record:
+        record_brief(engine, month, lang, output, digest, pages, data.quality.model_version)
     seconds = time.perf_counter() - t0
     log.info("brief %s %s: %d pages in %.1f s (data+font %.1f s, charts %.1f s, pdf %.1f s) -> %s",
              month, lang, pages, seconds, t_data - t0, t_charts - t_data, t_pdf - t_charts, output)
@@ -322,8 +333,9 @@ def _write_pdf(markup: str, regular: Path, bold: Path) -> tuple[int, bytes]:
     stylesheets = [CSS(string=faces, font_config=font_config)]
     document = HTML(string=markup, base_url=str(TEMPLATES) + "/").render(
         stylesheets=stylesheets, font_config=font_config)
-    # The fonts are already cut to this brief's characters: embed them whole instead of subsetting again.
-    pdf = document.write_pdf(full_fonts=True)
+    # WeasyPrint subsets again, cheaply now that the font is small; full_fonts=True would skip that but loses
+    # the text mapping of some digits (pdftotext then reads "n=" for "n=114").
+    pdf = document.write_pdf()
     return len(document.pages), pdf
 
 
