@@ -123,3 +123,59 @@ def test_greenhouse_and_lever_spiders(tmp_path: Path, monkeypatch: pytest.Monkey
     r = crawl("lv")
     assert r.status == "succeeded" and r.stats["inserted"] == 2
     assert set(_stored("lv")) == {"5ac21346-8e0c-4494-8e7a-3eb92ff77902", "0f2b7e8a-1111-4c3b-9d55-aa13c7d0e001"}
+
+
+def _many_pages(base: str, n: int) -> dict[str, tuple[int, str, bytes]]:
+    template = (FIXTURES / "jobposting" / "graph.html").read_text(encoding="utf-8")
+    routes = {"/robots.txt": (200, "text/plain", b"User-agent: *\nAllow: /\n")}
+    urls = []
+    for i in range(n):
+        routes[f"/jobs/{i}.html"] = (200, HTML, template.replace("ACME-4471", f"J{i}").encode())
+        urls.append(f"<url><loc>{base}/jobs/{i}.html</loc><lastmod>2026-03-12</lastmod></url>")
+    routes["/sitemap.xml"] = (200, XML, (f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                                         f'sitemap/0.9">{"".join(urls)}</urlset>').encode())
+    return routes
+
+
+@pytest.mark.slow
+def test_sigint_pauses_and_next_crawl_resumes_from_jobdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          static_site: Callable[..., StaticSite]) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from scrapers.run import crawl_dir
+    from scrapers.runner import command, subprocess_env
+
+    site = static_site({})
+    site.routes.update(_many_pages(site.url, 60))
+    from db.migrate import upgrade
+
+    upgrade(get_engine())
+    _sources_file(tmp_path, monkeypatch, f"sources:\n  - name: many\n    spider: jobposting\n"
+                  f"    sitemap_urls: ['{site.url}/sitemap.xml']\n")
+    slow = {"DOWNLOAD_DELAY": 0.1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_ENABLED": False,
+            "LW_STORE_BATCH": 5}
+    proc = subprocess.Popen(command("many", extra_settings=slow), env=subprocess_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(_stored("many")) < 10:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    assert (crawl_dir("many") / "paused").exists()
+    fetched_before = {p for p in site.requests if p.startswith("/jobs/")}
+    assert 10 <= len(fetched_before) < 60
+    site.requests.clear()
+
+    resumed = crawl("many")
+    assert resumed.status == "succeeded", resumed.error
+    assert set(_stored("many")) == {f"J{i}" for i in range(60)}
+    fetched_after = {p for p in site.requests if p.startswith("/jobs/")}
+    assert not fetched_before & fetched_after  # continued from the saved queue, nothing fetched twice
+    assert "/sitemap.xml" not in site.requests  # the saved dupefilter knows the sitemap was read
+    assert not (crawl_dir("many") / "jobdir").exists()  # finished: the queue is cleared
+    with session_scope(get_engine()) as s:
+        statuses = [r.status for r in s.scalars(select(schema.CrawlRun).order_by(schema.CrawlRun.id))]
+    assert statuses == ["partial", "succeeded"]

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db import schema
+from db.migrate import upgrade
 from db.session import get_engine, session_scope
 from labourwatch.settings import get_settings
 from scrapers.config import sources_path
@@ -88,6 +89,7 @@ def test_sigkill_half_way_then_resume_equals_uninterrupted(tmp_path: Path, board
     # Slow the first crawl down so it can be killed half-way through.
     slow = {"DOWNLOAD_DELAY": 0.02, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_ENABLED": False,
             "LW_STORE_BATCH": 10}
+    upgrade(get_engine())
     cmd = command(source, extra_settings=slow)
     proc = subprocess.Popen(cmd, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
