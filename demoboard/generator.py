@@ -661,7 +661,8 @@ class _Generator:
         edu_field, edu_line = _education(rng, variant, lang, style)
         salary_text, s_min, s_max, s_unit, s_cur = _salary(rng, variant, lang, country, city, bucket, t)
         company, mode = self._company(rng, variant, lang, level)
-        description = self._description(rng, texts, variant, lang, level, mode, exp_line, edu_line, company)
+        description = self._description(rng, texts, variant, lang, level, mode, exp_line, edu_line, company,
+                                        salary_text or "")
         part_time = "兼职" in title or s_unit == "HOUR"
         return DemoPosting(
             style=style, external_id="", job_id="", is_duplicate=False, lang=lang, title=title,
@@ -713,7 +714,8 @@ class _Generator:
         return rng.choice(pool), mode
 
     def _description(self, rng: random.Random, texts: CategoryTexts, v: Variant, lang: str, level: str,
-                     mode: str | None, exp_line: str | None, edu_line: str | None, company: Company) -> str:
+                     mode: str | None, exp_line: str | None, edu_line: str | None, company: Company,
+                     salary_text: str) -> str:
         zh = lang == "zh"
         common = self.vocab.common
         duties_src = v.duties_zh if zh else v.duties_en
@@ -739,8 +741,8 @@ class _Generator:
         benefits += rng.sample(common[f"benefits_{kind}_{lang}"], rng.randint(2, 3))
         rng.shuffle(benefits)
         if rng.random() < 0.6:
-            benefits.insert(rng.randint(0, len(benefits)), rng.choice(common["benefit_traps_zh" if zh else
-                                                                              "benefit_traps_en"]))
+            traps = [x for x in common[f"benefit_traps_{lang}"] if "薪" not in x or "薪" not in salary_text]
+            benefits.insert(rng.randint(0, len(benefits)), rng.choice(traps))
         if mode == "benefit":
             benefits.append(incidental["benefit"])
         notice = incidental["process"] if mode == "process" else None
