@@ -59,3 +59,4 @@ LW_STORE_BATCH = 200
 LW_STORE_INTERVAL = 5.0
 LW_INCREMENTAL = True  # skip detail pages stored and unchanged since (lastmod / updateTime)
 LOG_FORMATTER = "scrapers.logformatter.QuietDropLogFormatter"
+CONCURRENT_ITEMS = 16  # fewer idle item workers per response: less asyncio overhead
