@@ -117,8 +117,8 @@ def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: i
             stats = report.stats or {}
             results.append(SourceResult(
                 source=source, status=report.status, run_id=report.run_id,
-                rejects=_stat(stats, "rejects", "validate/dropped", "item_dropped_count"),
-                requests=_stat(stats, "requests", "downloader/request_count"), error=report.error))
+                rejects=sum(int(v) for v in (stats.get("dropped") or {}).values()),
+                requests=_stat(stats, "requests"), error=report.error))
         else:
             try:
                 future.result(raise_on_failure=True)

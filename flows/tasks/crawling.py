@@ -15,10 +15,6 @@ def source_tag(source: str) -> str:
     return f"{CRAWL_TAG}:{source}"
 
 
-class CrawlFailed(RuntimeError):
-    """A crawl ended with status ``failed``; raised so Prefect retries it and marks the task failed."""
-
-
 @task(name="enabled-sources", cache_policy=NO_CACHE)
 def enabled_sources() -> list[str]:
     """Names of the sources enabled in the sources config (scrapers/sources.yaml or LABOURWATCH_SOURCES_FILE)."""
@@ -27,15 +23,29 @@ def enabled_sources() -> list[str]:
     return [s.name for s in load_sources().values() if s.enabled]
 
 
+CRAWL_TIMEOUT_S = 3 * 3600
+
+
 @task(name="crawl-source", task_run_name="crawl-{source}", retries=3, retry_delay_seconds=[2, 5, 15],
-      timeout_seconds=4 * 3600, cache_policy=NO_CACHE, tags=[CRAWL_TAG])
+      timeout_seconds=CRAWL_TIMEOUT_S + 600, cache_policy=NO_CACHE, tags=[CRAWL_TAG])
 def crawl_source(source: str, max_requests: int | None = None, url: str | None = None) -> Any:
-    """Crawl ``source`` (resuming an interrupted crawl); raise :class:`CrawlFailed` if the crawl failed."""
+    """Crawl ``source`` (a retry resumes the interrupted crawl); raise ``CrawlFailed`` if it failed.
+
+    The subprocess is killed after ``CRAWL_TIMEOUT_S``: a thread cannot be interrupted, a process can.
+    """
+    from prefect.runtime import flow_run
+
+    from flows.tasks.runstate import link_crawl_run
     from scrapers.runner import crawl
 
-    report = crawl(source, url=url, max_requests=max_requests, resume=True)
-    if report.status == "failed":
-        raise CrawlFailed(f"crawl of source {source!r} failed (run {report.run_id}): {report.error}")
+    try:
+        report = crawl(source, url=url, max_requests=max_requests, resume=True, raise_on_failure=True,
+                       timeout=CRAWL_TIMEOUT_S)
+    except Exception as exc:
+        if getattr(exc, "report", None) is not None:
+            link_crawl_run(exc.report.run_id, flow_run.id)
+        raise
+    link_crawl_run(report.run_id, flow_run.id)
     return report
 
 

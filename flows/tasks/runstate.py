@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from db import schema
 
@@ -32,6 +32,16 @@ def source_counts(engine: Engine, since: datetime, sources: list[str] | None = N
                              .where(P.first_seen >= since, P.canonical_id.is_not(None)).group_by(S.name)).all())
     names = sources if sources is not None else sorted(total)
     return {n: SourceCounts(n, int(total.get(n, 0)), int(new.get(n, 0)), int(dup.get(n, 0))) for n in names}
+
+
+def link_crawl_run(run_id: int, flow_run_id: str | None) -> None:
+    """Record which flow run a crawl belonged to (``crawl_runs.flow_run_id``), for provenance."""
+    if not flow_run_id:
+        return
+    from db.session import get_engine
+
+    with get_engine().begin() as c:
+        c.execute(update(schema.CrawlRun).where(schema.CrawlRun.id == run_id).values(flow_run_id=str(flow_run_id)))
 
 
 def latest_trend_time(engine: Engine) -> datetime | None:
