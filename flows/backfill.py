@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -122,24 +121,7 @@ def reclassify(model_version: str | None = None) -> ReclassifyReport:
     """
     pipeline.migrate_db()
     previous = current_trend_version()
-    saved = os.environ.get("LABOURWATCH_CLASSIFIER_VERSION")
-    if model_version:
-        # The classifier is chosen by settings; the flow run owns its process, so set it for the run.
-        from labourwatch.settings import get_settings
-
-        os.environ["LABOURWATCH_CLASSIFIER_VERSION"] = model_version
-        get_settings.cache_clear()
-    try:
-        classified = pipeline.classify_pending()
-    finally:
-        if model_version:
-            from labourwatch.settings import get_settings
-
-            if saved is None:
-                os.environ.pop("LABOURWATCH_CLASSIFIER_VERSION", None)
-            else:
-                os.environ["LABOURWATCH_CLASSIFIER_VERSION"] = saved
-            get_settings.cache_clear()
+    classified = pipeline.classify_pending(model_version=model_version)
     new_version = getattr(classified, "model_version", None) or model_version
     trends = pipeline.update_trends(full=True, model_version=new_version)
     compared, agreement = (0, {})

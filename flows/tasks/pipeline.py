@@ -22,11 +22,17 @@ def migrate_db() -> str:
 
 @task(name="classify-pending", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=6 * 3600,
       cache_policy=NO_CACHE)
-def classify_pending() -> Any:
-    """Label every posting that has no label from the current classifier version."""
+def classify_pending(model_version: str | None = None) -> Any:
+    """Label every posting that has no label from classifier ``model_version`` (default: the configured one)."""
     from flows.classify import classify_pending as _classify
 
-    return _classify(engine=get_engine())
+    classifier = None
+    if model_version:
+        from labourwatch.settings import get_settings
+        from models import load_classifier
+
+        classifier = load_classifier(get_settings().model_copy(update={"classifier_version": model_version}))
+    return _classify(engine=get_engine(), classifier=classifier)
 
 
 @task(name="link-duplicates", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=3600,
