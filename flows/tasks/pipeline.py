@@ -81,6 +81,8 @@ def render_brief(month: str, lang: str = "zh", output: str | None = None) -> Any
 @task(name="headline-findings", cache_policy=NO_CACHE)
 def headline_findings(month: str, lang: str = "zh") -> list[str]:
     """The month's headline findings as sentences (the same text the brief prints)."""
+    from brief.data import findings_arguments
     from db.findings import headline_findings as _findings
 
-    return [f.text for f in _findings(get_engine(), month, lang)]
+    # The taxonomy's names and groups, exactly as the brief and `labourwatch findings` pass them.
+    return [f.text for f in _findings(get_engine(), month, lang, **findings_arguments())]
