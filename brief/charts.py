@@ -150,13 +150,14 @@ def demand_index(data: BriefData, s: Mapping[str, Any], path: Path) -> Chart:
 
 def _interval_bars(ax: Any, labels: Sequence[str], values: Sequence[float | None],
                    lows: Sequence[float | None], highs: Sequence[float | None], colours: Sequence[str],
-                   suppressed: Sequence[bool], fmt: Callable[[float], str], note: str) -> None:
+                   notes: Sequence[str | None], fmt: Callable[[float], str]) -> None:
+    """Horizontal bars with interval whiskers; a row with a note (too few, no data) shows the note instead."""
     y = list(range(len(labels)))
-    vals = [0.0 if v is None or sup else v for v, sup in zip(values, suppressed, strict=True)]
+    vals = [0.0 if v is None or note else v for v, note in zip(values, notes, strict=True)]
     ax.barh(y, vals, color=colours, height=0.68, zorder=2)
-    for i, (v, lo, hi, sup) in enumerate(zip(values, lows, highs, suppressed, strict=True)):
-        if sup or v is None:
-            ax.text(0, i, f"  {note}", va="center", ha="left", color="#7b8794", fontsize=6.3)
+    for i, (v, lo, hi, note) in enumerate(zip(values, lows, highs, notes, strict=True)):
+        if note or v is None:
+            ax.text(0, i, f"  {note or ''}", va="center", ha="left", color="#7b8794", fontsize=6.3)
             continue
         if lo is not None and hi is not None:
             ax.plot([lo, hi], [i, i], color=INK, lw=0.8, zorder=3)
@@ -191,7 +192,8 @@ def yoy_bars(data: BriefData, s: Mapping[str, Any], path: Path) -> Chart:
     fig, ax = plt.subplots(figsize=(w * MM, h * MM), layout="constrained")
     _interval_bars(ax, [data.name(r.category) for r in rows], [r.yoy_change for r in rows],
                    [r.yoy_ci_low for r in rows], [r.yoy_ci_high for r in rows], colours,
-                   [r.suppressed or r.yoy_change is None for r in rows], _signed_pct, s["suppressed_mark"])
+                   [s["suppressed_mark"] if r.suppressed else s["no_prior"] if r.yoy_change is None else None
+                    for r in rows], _signed_pct)
     ax.axvline(0, color=INK, lw=0.7, zorder=4)
     ax.xaxis.set_major_formatter(FuncFormatter(_signed_pct))
     ax.set_xlabel(s["yoy_chart_x"])
@@ -266,7 +268,8 @@ def category_shares(data: BriefData, s: Mapping[str, Any], metric: str, title: s
     fig, ax = plt.subplots(figsize=(w * MM, h * MM), layout="constrained")
     _interval_bars(ax, [data.name(r.category) for r in rows], [r.share for r in rows],
                    [r.ci_low for r in rows], [r.ci_high for r in rows], [colour] * len(rows),
-                   [r.suppressed or r.share is None for r in rows], _pct, s["suppressed_mark"])
+                   [s["suppressed_mark"] if r.suppressed else s["na"] if r.share is None else None for r in rows],
+                   _pct)
     ax.xaxis.set_major_formatter(FuncFormatter(_pct))
     ax.set_xlim(0, min(1.0, max([r.ci_high or r.share or 0 for r in rows if not r.suppressed] + [0.1]) * 1.15))
     ax.set_title(title)

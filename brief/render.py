@@ -156,7 +156,8 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
         key_figures.append({"label": s["key_yoy"] + f" · {data.name('all')}",
                             "value": fmt_signed_pct(None if total.suppressed else total.yoy_change),
                             "note": s["ci"].format(low=fmt_signed_pct(total.yoy_ci_low),
-                                                   high=fmt_signed_pct(total.yoy_ci_high))})
+                                                   high=fmt_signed_pct(total.yoy_ci_high))
+                            if total.yoy_ci_low is not None and not total.suppressed else s["no_prior"]})
     for label, key in ((s["key_ai"], ("new_economy", "references_ai")), (s["key_exp"], ("all", "requires_3plus"))):
         sh = data.shares_month.get(key)
         if sh is None:

@@ -267,3 +267,14 @@ def test_warm_render_is_fast(rendered: Rendered, tmp_path: Path, monkeypatch: py
     assert result.pages == rendered.results["zh"].pages
     with rendered.engine.connect() as c:  # record=False leaves the recorded brief alone
         assert c.execute(select(schema.Brief.sha256).where(schema.Brief.lang == "zh")).scalar_one() == before
+
+
+def test_month_without_a_year_earlier(rendered: Rendered, tmp_path: Path) -> None:
+    """The first months of data have no year-on-year change: the brief says so instead of failing."""
+    result = render_brief(rendered.engine, "2024-02", "en", tmp_path / "early.pdf", record=False)
+    assert MIN_PAGES <= result.pages <= MAX_PAGES
+    text = pdftotext(result.path)
+    assert "no year-earlier data" in text
+    assert "Not reported (too few postings)" in text  # the year-on-year findings are withheld, not headlined
+    with rendered.engine.connect() as c:
+        assert c.execute(select(schema.Brief).where(schema.Brief.month == "2024-02")).first() is None
