@@ -29,7 +29,11 @@ API_MAX_PAGE_SIZE = 100
 FAULTABLE = frozenset({"sitemap_index", "sitemap", "listing", "detail", "api_list", "api_detail"})
 _FAULT_KEYS = {"500": "rate_500", "429": "rate_429", "slow": "slow_rate", "truncate": "truncate_rate",
                "encoding": "bad_encoding_rate", "bad_encoding": "bad_encoding_rate", "burst": "burst",
-               "slow_seconds": "slow_seconds", "seed": "seed", "retry_after": "retry_after"}
+               "slow_seconds": "slow_seconds", "seed": "seed", "retry_after": "retry_after",
+               "rate_500": "rate_500", "rate_429": "rate_429", "slow_rate": "slow_rate",
+               "truncate_rate": "truncate_rate", "bad_encoding_rate": "bad_encoding_rate"}
+_SPEC_NAMES = {"rate_500": "500", "rate_429": "429", "slow_rate": "slow", "truncate_rate": "truncate",
+               "bad_encoding_rate": "encoding"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,7 @@ class FaultConfig:
             key = key.strip().lower()
             if not sep or key not in _FAULT_KEYS:
                 raise ValueError(f"bad fault spec item {part.strip()!r} in {spec!r}: expected KEY=VALUE with KEY "
-                                 f"one of {', '.join(sorted(_FAULT_KEYS))}")
+                                 "one of 500, 429, slow, truncate, encoding, burst, slow_seconds, seed, retry_after")
             name = _FAULT_KEYS[key]
             try:
                 values[name] = int(raw) if name in ("burst", "seed", "retry_after") else float(raw)
@@ -107,7 +111,7 @@ class FaultConfig:
 
     def spec(self) -> str:
         """The CLI spelling of this configuration."""
-        return ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+        return ",".join(f"{_SPEC_NAMES.get(f.name, f.name)}={getattr(self, f.name)}" for f in fields(self))
 
 
 _HEADINGS = {"岗位职责", "工作职责", "职位描述", "任职要求", "任职资格", "岗位要求", "福利待遇", "福利", "公司介绍",
