@@ -598,6 +598,7 @@ class _Generator:
                 d += timedelta(days=1)
             self.days.append((days, list(accumulate(day_weight(x) for x in days))))
         self.job_seq = 0
+        self._title_split: dict[tuple[str, str, str], tuple[Sequence[str], list[str], list[str]]] = {}
         self.next_id = {"html": 3_100_000 + seed % 997 * 10, "api": 8_600_000 + seed % 991 * 10}
 
     # ---- the plan: how many postings of each category each month -------------------------------------------
@@ -619,7 +620,8 @@ class _Generator:
                      malformed=largest_remainder(n_mal, month_sizes))
 
     # ---- one posting ---------------------------------------------------------------------------------------
-    def _make(self, rng: random.Random, t: int, code: str, is_ai: bool, three_plus: bool | None) -> DemoPosting:
+    def _make(self, rng: random.Random, t: int, code: str, is_ai: bool, three_plus: bool | None,
+              malformed: bool = False) -> DemoPosting:
         prof = PROFILES[code]
         texts = self.vocab.categories[code]
         lang = "en" if rng.random() < SHARE_EN else "zh"
@@ -665,11 +667,11 @@ class _Generator:
                                         salary_text or "")
         part_time = "兼职" in title or s_unit == "HOUR"
         return DemoPosting(
-            style=style, external_id="", job_id="", is_duplicate=False, lang=lang, title=title,
+            style=style, external_id="", job_id=self._next_job_id(), is_duplicate=False, lang=lang, title=title,
             company=company.name, city=city, country=country, salary_text=salary_text, salary_min=s_min,
             salary_max=s_max, salary_unit=s_unit, salary_currency=s_cur, experience_text=field,
             education_text=edu_field, employment_type="PART_TIME" if part_time else "FULL_TIME",
-            description=description, posted_at=posted, posted_time=posted_time, malformed=False,
+            description=description, posted_at=posted, posted_time=posted_time, malformed=malformed,
             role_category=code, experience_min_years=None if spec is None else spec[0],
             experience_max_years=None if spec is None else spec[1], experience_bucket=bucket,
             requires_3plus_years=None if spec is None else spec[0] >= 3, ai_level=level,
@@ -688,11 +690,14 @@ class _Generator:
             skills = 0.0
         return rng.choices(("incidental", "ai_tools", "ai_skills"), (inc or 1e-9, tools, skills))[0]
 
-    @staticmethod
-    def _title(rng: random.Random, v: Variant, lang: str, bucket: str) -> str:
-        titles = v.titles_zh if lang == "zh" else v.titles_en
-        senior = [x for x in titles if any(m in x for m in SENIOR_MARKERS)]
-        junior = [x for x in titles if x not in senior]
+    def _title(self, rng: random.Random, v: Variant, lang: str, bucket: str) -> str:
+        key = (v.category, v.name, lang)
+        split = self._title_split.get(key)
+        if split is None:
+            titles = v.titles_zh if lang == "zh" else v.titles_en
+            senior = [x for x in titles if any(m in x for m in SENIOR_MARKERS)]
+            split = self._title_split[key] = (titles, senior, [x for x in titles if x not in senior])
+        titles, senior, junior = split
         if bucket in ("none", "lt1", "1_3") and junior:
             return rng.choice(junior)
         if bucket == "unstated" and senior and rng.random() < 0.5:
@@ -766,7 +771,10 @@ class _Generator:
             batch.sort(key=lambda p: (p.posted_at, p.posted_time, p.job_id, p.is_duplicate, p.style))
             for p in batch:
                 self.next_id[p.style] += rng.randint(1, 9)
-                yield replace(p, external_id=str(self.next_id[p.style]))
+                # The drafts are private to this loop until yielded, so setting the id in place is safe
+                # (and saves a copy per posting at a million postings).
+                object.__setattr__(p, "external_id", str(self.next_id[p.style]))
+                yield p
 
     def _month_drafts(self, rng: random.Random, t: int) -> list[DemoPosting]:
         counts = self.plan.counts[t]
@@ -791,17 +799,17 @@ class _Generator:
             rng.shuffle(ai_flags)
             rng.shuffle(exp_flags)
             for j in range(n):
-                drafts.append(self._with_job_id(self._make(rng, t, code, ai_flags[j], exp_flags[j])))
+                drafts.append(self._make(rng, t, code, ai_flags[j], exp_flags[j]))
         for _ in range(self.plan.malformed[t]):
             code = rng.choices(ROLE_CODES, counts if total else None)[0]
             is_ai = code == "ai_ml" or rng.random() < ai_share_target(t)
             three_plus = None if rng.random() < 0.08 else rng.random() < three_plus_target(t)
-            drafts.append(replace(self._with_job_id(self._make(rng, t, code, is_ai, three_plus)), malformed=True))
+            drafts.append(self._make(rng, t, code, is_ai, three_plus, malformed=True))
         return drafts
 
-    def _with_job_id(self, p: DemoPosting) -> DemoPosting:
+    def _next_job_id(self) -> str:
         self.job_seq += 1
-        return replace(p, job_id=f"J{self.seed % 100:02d}{self.job_seq:08d}")
+        return f"J{self.seed % 100:02d}{self.job_seq:08d}"
 
     @staticmethod
     def _repost(rng: random.Random, p: DemoPosting) -> DemoPosting:
