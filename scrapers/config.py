@@ -64,7 +64,7 @@ class SourceConfig:
     timezone: str = "Asia/Shanghai"
     company: str | None = None  # employer name for single-company boards (Greenhouse, Lever)
     # jobposting listing mode: CSS selectors of detail links and of the next-page link.
-    link_selector: str = "a.job-link::attr(href), a[href*='/job']::attr(href)"
+    link_selector: str = "a.job-link::attr(href)"
     next_selector: str = "a[rel=next]::attr(href)"
     sitemap_follow: tuple[str, ...] = ()  # regexes a sitemap URL (in an index) must match; empty = all
     sitemap_rules: tuple[str, ...] = ()  # regexes a page URL must match to be fetched; empty = all

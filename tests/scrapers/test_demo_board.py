@@ -131,6 +131,21 @@ def test_sigkill_half_way_then_resume_equals_uninterrupted(tmp_path: Path, board
     assert stored(f"{source}_ref") == after
 
 
+def test_cli_adhoc_listing_crawl_obeys_robots(board, dataset) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    res = CliRunner().invoke(app, ["crawl", "--spider", "jobposting", "--url", f"{board.url}/jobs",
+                                   "--source", "demo_listing", "--set", "DOWNLOAD_DELAY=0"])
+    assert res.exit_code == 0, res.output
+    assert "demo_listing: succeeded" in res.output
+    assert set(stored("demo_listing")) == expected(dataset, "html")
+    html_pages = len([p for p in dataset.postings if p.style == "html"])
+    assert board.requests["listing"] == -(-html_pages // server.LISTING_PAGE_SIZE)
+    assert board.requests["robots"] == 1 and board.requests["private"] == 0
+
+
 FAULTS = server.FaultConfig(rate_500=0.08, rate_429=0.08, burst=2, slow_rate=0.02, slow_seconds=0.3,
                             truncate_rate=0.08, bad_encoding_rate=0.08, seed=5)
 
