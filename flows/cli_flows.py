@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import typer
@@ -18,6 +19,9 @@ def _prefect() -> None:
 
     get_settings().ensure_dirs()
     configure_prefect()
+    # Per-request and per-layout-step INFO lines of these libraries would bury the run's own progress.
+    for name in ("httpx", "httpcore", "weasyprint", "weasyprint.progress", "fontTools", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:

@@ -124,7 +124,8 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
     from flows.nightly import nightly
 
     with demo_board(dataset, settings.demo_board_port) as board:
-        say(f"demo board serving on {board.url}")
+        board_url = board.url
+        say(f"demo board serving on {board_url}")
         say(f"backfill {first}..{last}: crawl both board styles, classify, dedupe, trends")
         done = stage("backfill")
         back = backfill(start=first, end=last)
@@ -139,7 +140,7 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
     done()
     return DemoResult(
         database=engine.url.render_as_string(hide_password=True), brief=summary.path,
-        truth_dir=str(Path(truth_dir).resolve()), board_url=board.url, postings=n, months=(first, last),
+        truth_dir=str(Path(truth_dir).resolve()), board_url=board_url, postings=n, months=(first, last),
         findings=summary.findings[:3], timings=timings, nightly_summary=night.markdown(),
         backfill_summary=back.pipeline.markdown(),
     )
