@@ -284,7 +284,7 @@ def test_sqlite_and_postgresql_give_identical_tables(lw_home, pg_url: str) -> No
     snaps = []
     for eng in engines:
         upgrade(eng)
-        bulk_insert_labelled(eng, synthetic_postings(4000, seed=5), labelled_at=datetime(2026, 4, 1, tzinfo=UTC))
+        bulk_insert_labelled(eng, synthetic_postings(1500, seed=5, start=date(2025, 1, 1)), labelled_at=datetime(2026, 4, 1, tzinfo=UTC))
         update_trends(eng, GROUPS)
         snaps.append((snapshot(eng, "trend_demand"), snapshot(eng, "trend_shares")))
         eng.dispose()
