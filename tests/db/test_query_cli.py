@@ -1,0 +1,70 @@
+"""The trends, findings and query commands end to end on a migrated database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.cli_trends import bulk_insert_labelled
+from tests.db.test_trends import base_data
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def loaded(engine: Engine) -> Engine:
+    bulk_insert_labelled(engine, base_data(), model_version="m1", labelled_at=datetime(2026, 4, 1, tzinfo=UTC))
+    return engine
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_trends_findings_and_query_commands(loaded: Engine, tmp_path: Path) -> None:
+    r = invoke("trends")
+    assert r.exit_code == 0, r.output
+    assert "recomputed" in r.output and "synthetic" not in r.output
+    assert "nothing changed" in invoke("trends").output
+    assert "recomputed 1 months" in invoke("trends", "--since", "2026-03").output
+
+    r = invoke("findings", "--month", "2026-03", "--lang", "zh")
+    assert r.exit_code == 0, r.output
+    assert "传统软件开发岗位新发职位同比下降25%" in r.output
+    assert "[suppressed: not for headlines]" in r.output  # design_basic has 20 postings
+    data = json.loads(invoke("findings", "--month", "2026-03", "--lang", "en", "--format", "json").output)
+    assert data[0]["key"] == "demand_yoy.software_dev" and data[0]["value"] == pytest.approx(-0.25)
+
+    out = invoke("query", "demand_yoy", "--format", "csv").output
+    rows = {row["category"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert float(rows["software_dev"]["yoy_change"]) == pytest.approx(-0.25)
+    js = json.loads(invoke("query", "change", "-p", "from=2025-03", "-p", "to=2026-03", "--format", "json").output)
+    assert {r["category"] for r in js} >= {"software_dev", "all"}
+    target = tmp_path / "ai.parquet"
+    assert invoke("query", "ai_share", "--format", "parquet", "--output", str(target)).exit_code == 0
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(target)
+    assert "share_references_ai" in table.column_names and table.num_rows >= 2
+    listing = invoke("query", "--list").output
+    assert "demand_yoy" in listing and "v_experience_monthly" in listing
+
+
+def test_query_refuses_writes_with_a_clear_message(loaded: Engine) -> None:
+    r = runner.invoke(app, ["query", "--sql", "DELETE FROM postings"])
+    assert r.exit_code == 2
+    assert "DELETE is not a read" in r.output
+    r = runner.invoke(app, ["query", "--sql", "SELECT COUNT(*) AS n FROM postings", "--format", "csv"])
+    assert r.exit_code == 0 and r.output.splitlines()[1] == str(len(base_data()))
+    r = runner.invoke(app, ["query", "nope"])
+    assert r.exit_code == 2 and "unknown query" in r.output
+    r = runner.invoke(app, ["findings", "--month", "2026-3"])
+    assert r.exit_code == 2 and "YYYY-MM" in r.output
