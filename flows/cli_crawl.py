@@ -111,7 +111,6 @@ def run_bench(*, postings: int, seed: int, styles: tuple[str, ...] = ("html", "a
     """Serve a generated demo board on 127.0.0.1, crawl each style into a scratch database and compare."""
     from demoboard.generator import generate
     from demoboard.server import DemoBoard, FaultConfig
-
     from scrapers.runner import crawl
 
     dataset = generate(postings, seed)
@@ -215,5 +214,10 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                           f"{r.peak_rss_mb:.0f}", str(r.expected), str(r.stored), str(r.missing),
                           str(r.duplicates), str(r.extra), str(r.dropped))
         console.print(table)
+        for r in results:
+            print(f"{r.source}: {r.status}; {r.pages} pages in {r.seconds:.1f} s = {r.pages_per_s:.1f} pages/s; "
+                  f"peak {r.peak_rss_mb:.0f} MB; expected {r.expected}, stored {r.stored}, missing {r.missing}, "
+                  f"duplicates {r.duplicates}, extra {r.extra}, dropped {r.dropped} {r.stats.get('dropped')}; "
+                  f"retries {r.stats.get('retries')}")
         if any(r.missing or r.duplicates or r.extra or r.status == "failed" for r in results):
             raise typer.Exit(1)
