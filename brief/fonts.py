@@ -164,6 +164,11 @@ def find_cjk_fonts(regular: Path | None = None, bold: Path | None = None) -> Bri
     return BriefFonts(reg, bld)
 
 
+def _is_cjk(ch: str) -> bool:
+    cp = ord(ch)
+    return 0x2E80 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0xFF00 <= cp <= 0xFFEF or 0x20000 <= cp <= 0x3FFFF
+
+
 def _subset_one(face: FontFace, chars: str, dest: Path) -> None:
     from fontTools import subset
     from fontTools.ttLib import TTFont
@@ -172,10 +177,12 @@ def _subset_one(face: FontFace, chars: str, dest: Path) -> None:
     cmap = font.getBestCmap() or {}
     missing = sorted({ch for ch in chars if ch.isprintable() and not ch.isspace() and ord(ch) not in cmap})
     if missing:
-        raise FontError(
-            f"Font {face.path} (face {face.index}, {face.family}) lacks glyphs for {''.join(missing)!r} "
-            f"({', '.join(f'U+{ord(c):04X}' for c in missing[:10])}). {INSTALL_HINT}"
-        )
+        message = (f"Font {face.path} (face {face.index}, {face.family}) lacks glyphs for {''.join(missing)!r} "
+                   f"({', '.join(f'U+{ord(c):04X}' for c in missing[:10])})")
+        if any(_is_cjk(ch) or ch.isalnum() for ch in missing):
+            raise FontError(f"{message}. {INSTALL_HINT}")
+        # Symbols (an emoji in a source's name): WeasyPrint falls back to another installed font for them.
+        log.warning("%s; they are drawn with a fallback font", message)
     opts = subset.Options()
     opts.layout_features = ["*"]
     opts.name_IDs = ["*"]

@@ -80,12 +80,15 @@ def test_subset_is_cached_and_reused(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("*.otf"))) == 2 * (1 if found.bold == found.regular else 2)
 
 
-def test_subset_refuses_characters_the_font_lacks(tmp_path: Path) -> None:
+def test_subset_refuses_text_the_font_lacks_but_tolerates_symbols(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
     latin = fonts.BriefFonts(*(fonts.FontFace(LATIN_ONLY, 0, "DejaVu Sans", b) for b in (False, True)))
     with pytest.raises(FontError, match="lacks glyphs") as info:
         subset_fonts(latin, "中", tmp_path)
-    assert "U+4E2D" in str(info.value)
+    assert "U+4E2D" in str(info.value) and "fonts-noto-cjk" in str(info.value)
     assert not list(tmp_path.glob("*.otf"))
+    subset_fonts(latin, "abc\U0001F4BC", tmp_path)  # an emoji: warned about, left to a fallback font
+    assert "U+1F4BC" in caplog.text
 
 
 @pytest.mark.skipif(not os.path.exists(LATIN_ONLY), reason="matplotlib's DejaVu font missing")
