@@ -304,7 +304,7 @@ class DemoBoard:
 
     def __init__(self, dataset: DemoDataset, host: str = "127.0.0.1", port: int = 0,
                  faults: FaultConfig | None = None, *, listing_page_size: int = LISTING_PAGE_SIZE,
-                 sitemap_size: int = SITEMAP_SIZE) -> None:
+                 sitemap_size: int = SITEMAP_SIZE, cache_limit: int = 50_000) -> None:
         if listing_page_size < 1 or sitemap_size < 1:
             raise ValueError("listing_page_size and sitemap_size must be positive")
         self.dataset = dataset
@@ -313,6 +313,7 @@ class DemoBoard:
         self.faults = faults or FaultConfig()
         self.listing_page_size = listing_page_size
         self.sitemap_size = sitemap_size
+        self.cache_limit = cache_limit  # rendered responses kept; beyond it pages are rendered per request
 
         def newest_first(ps: list[DemoPosting]) -> list[DemoPosting]:
             return sorted(ps, key=lambda p: (p.posted_at, p.posted_time, p.external_id), reverse=True)
@@ -488,7 +489,8 @@ class DemoBoard:
         r = self._cache.get(key)
         if r is None:
             r = make()
-            self._cache[key] = r
+            if len(self._cache) < self.cache_limit:
+                self._cache[key] = r
         return r
 
     @staticmethod

@@ -303,3 +303,12 @@ def test_board_stops_and_releases_its_port(small_dataset: DemoDataset) -> None:
     with pytest.raises(RuntimeError, match="not started"):
         _ = b.url
     assert threading.active_count() < 50
+
+
+def test_render_cache_is_bounded(small_dataset: DemoDataset) -> None:
+    pages = [p for p in small_dataset.postings if p.style == "html"][:6]
+    with DemoBoard(small_dataset, cache_limit=2) as b:
+        for p in pages * 2:
+            code, _, body = fetch(b.url + p.path)
+            assert code == 200 and p.external_id in body.decode()
+        assert len(b._cache) == 2
