@@ -160,11 +160,15 @@ class BriefData:
         return next((c.name for c in self.categories if c.code == code), code)
 
     def movers(self, k: int = 3) -> tuple[tuple[DemandRow, ...], tuple[DemandRow, ...]]:
-        """The ``k`` largest unsuppressed declines and rises of this month (by year-on-year change)."""
-        ok = [r for r in self.demand_month if not r.suppressed and r.yoy_change is not None]
-        falling = tuple(r for r in sorted(ok, key=lambda r: r.yoy_change) if r.yoy_change < 0)[:k]  # type: ignore[arg-type,operator]
-        rising = tuple(r for r in sorted(ok, key=lambda r: -r.yoy_change) if r.yoy_change > 0)[:k]  # type: ignore[arg-type,operator]
-        return falling, rising
+        """This month's ``k`` largest declines and rises whose 95% interval excludes no change.
+
+        Suppressed cells and changes the interval cannot tell from zero are never highlighted.
+        """
+        ok = [r for r in self.demand_month if not r.suppressed and r.yoy_change is not None
+              and r.yoy_ci_low is not None and r.yoy_ci_high is not None]
+        falling = sorted((r for r in ok if r.yoy_ci_high < 0), key=lambda r: r.yoy_change)  # type: ignore[operator,arg-type,return-value]
+        rising = sorted((r for r in ok if r.yoy_ci_low > 0), key=lambda r: -r.yoy_change)  # type: ignore[operator,arg-type,return-value]
+        return tuple(falling[:k]), tuple(rising[:k])
 
 
 def validate_month(month: str) -> str:

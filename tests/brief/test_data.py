@@ -30,6 +30,9 @@ def test_reads_trend_rows_and_metadata(trend_engine: Engine) -> None:
     falling, rising = data.movers(3)
     assert [r.category for r in falling] == ["design_basic", "supply_chain_repetitive", "software_dev"]
     assert rising[0].category == "ai_ml"
+    assert all(r.yoy_ci_high < 0 for r in falling) and all(r.yoy_ci_low > 0 for r in rising)
+    unclear = [r for r in data.demand_month if not r.suppressed and r.yoy_ci_low < 0 < r.yoy_ci_high]
+    assert unclear and not {r.category for r in unclear} & {r.category for r in falling + rising}
     D = schema.TrendDemand
     with trend_engine.connect() as c:
         n_all = c.execute(select(D.n).where(D.period == LAST_MONTH, D.category == "all", D.dim == "all")).scalar()
