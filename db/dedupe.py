@@ -93,13 +93,14 @@ def _as_day(v: object) -> int:
 
 
 def link_duplicates(engine: Engine, since_month: str | None = None, window_days: int = 30,
-                    max_hamming: int = 3) -> DedupeReport:
+                    max_hamming: int = 3, key_max_hamming: int = 6) -> DedupeReport:
     """Link each not-yet-linked posting (posted from ``since_month`` on; all when None) to the earliest
     canonical posting of the same job; returns a ``DedupeReport`` with the duplicate rate per source.
 
     Same job = posted within ``window_days`` of each other and either (a) on another source with the
-    same company, normalised title and city, or (b) any source, same city, same company or normalised
-    title, and descriptions whose SimHashes differ in at most ``max_hamming`` of 64 bits. Postings are
+    same company, normalised title and city, and descriptions not clearly different (SimHashes within
+    ``key_max_hamming`` bits, or a description missing), or (b) any source, same city, same company or
+    normalised title, and descriptions whose SimHashes differ in at most ``max_hamming`` of 64 bits. Postings are
     processed in id order and only link to a posting that is itself canonical, so the result does not
     depend on how runs are batched; a repeat run links nothing more (idempotent).
     """
@@ -118,11 +119,14 @@ def link_duplicates(engine: Engine, since_month: str | None = None, window_days:
         candidates: dict[int, dict[int, str]] = defaultdict(dict)
         canonical_now: dict[int, bool] = {}
         dp, dq = _day_expr(conn, "p"), _day_expr(conn, "q")
-        for pid, qid, qcanon in conn.execute(text(
-                "SELECT p.id, q.id, q.canonical_id FROM postings p JOIN postings q ON q.company = p.company "
+        for pid, qid, qcanon, ph, qh in conn.execute(text(
+                "SELECT p.id, q.id, q.canonical_id, p.simhash, q.simhash FROM postings p JOIN postings q ON q.company = p.company "
                 "AND q.title_norm = p.title_norm AND q.city = p.city AND q.id < p.id AND q.source_id <> p.source_id "
                 f"WHERE p.canonical_id IS NULL AND p.company IS NOT NULL{scope} AND ABS({dp} - {dq}) <= :w"),
                 params):
+            # Same key but clearly different text: two openings with one title (demo board: 12 of 812).
+            if ph and qh and hamming(ph, qh) > key_max_hamming:
+                continue
             candidates[pid][qid] = "key"
             canonical_now[qid] = qcanon is None
         for pid, qid, qcanon in _text_pairs(conn, since_month, window_days, max_hamming):

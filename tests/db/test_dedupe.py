@@ -79,21 +79,23 @@ def test_links_cross_source_copies_and_reposts_but_not_distinct_jobs(engine: Eng
 
 def test_incremental_runs_equal_one_full_run(engine: Engine) -> None:
     first = [post("board-a", "a1", "数据分析师", "字节跳动", "北京", date(2026, 2, 20), JAVA),
-             post("board-b", "b1", "数据分析师", "字节跳动", "北京", date(2026, 2, 25), SALES)]
-    night = [post("board-c", "c1", "数据分析师", "字节跳动", "北京", date(2026, 3, 2), OTHER_JAVA),
+             post("board-b", "b1", "数据分析师", "字节跳动", "北京", date(2026, 2, 25), "")]
+    night = [post("board-c", "c1", "数据分析师", "字节跳动", "北京", date(2026, 3, 2), JAVA_REFORMATTED),
              post("board-a", "a2", "数据分析师", "字节跳动", "北京", date(2026, 3, 3), JAVA),
-             post("board-b", "b2", "数据分析师", "字节跳动", "北京", date(2026, 4, 30), SALES)]
+             post("board-b", "b2", "数据分析师", "字节跳动", "北京", date(2026, 4, 30), SALES),
+             # same key on another board, but a clearly different text: a second opening
+             post("board-b", "a3", "数据分析师", "字节跳动", "北京", date(2026, 3, 4), OTHER_JAVA)]
     store_postings(engine, first)
     link_duplicates(engine, since_month="2026-02")
     store_postings(engine, night)
     nightly = link_duplicates(engine, since_month="2026-03")
     incremental = canon(engine)
-    assert nightly.examined == 3  # only March onwards, still canonical
+    assert nightly.examined == 4  # only March onwards, still canonical
     with engine.begin() as c:
         c.execute(text("UPDATE postings SET canonical_id = NULL"))
     link_duplicates(engine)
     assert canon(engine) == incremental
-    assert incremental == {"a1": None, "b1": "a1", "c1": "a1", "a2": "a1", "b2": None}
+    assert incremental == {"a1": None, "b1": "a1", "c1": "a1", "a2": "a1", "b2": None, "a3": None}
 
 
 def test_bad_arguments(engine: Engine) -> None:
