@@ -126,7 +126,7 @@ def crawl(source: str, *, url: str | None = None, spider: str | None = None, max
     with open(log_path, "wb") as log:
         try:
             proc = subprocess.run(cmd, env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
-                                  timeout=timeout, cwd=PROJECT_ROOT, check=False)
+                                  timeout=timeout, check=False)
             rc: int | str = proc.returncode
         except subprocess.TimeoutExpired:
             rc = f"timeout after {timeout}s"

@@ -179,3 +179,63 @@ def test_sigint_pauses_and_next_crawl_resumes_from_jobdir(tmp_path: Path, monkey
     with session_scope(get_engine()) as s:
         statuses = [r.status for r in s.scalars(select(schema.CrawlRun).order_by(schema.CrawlRun.id))]
     assert statuses == ["partial", "succeeded"]
+
+
+@pytest.mark.slow
+def test_json_api_changed_posting_is_refetched_and_updated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          static_site: Callable[..., StaticSite]) -> None:
+    import json
+
+    listing = json.loads((FIXTURES / "json_api/list.json").read_text(encoding="utf-8"))
+    listing["content"]["totalCount"] = 3
+    detail = json.loads((FIXTURES / "json_api/detail.json").read_text(encoding="utf-8"))
+
+    def routes(lst: dict, bump: bool) -> dict[str, tuple[int, str, bytes]]:
+        out = {"/api/positions?pageNo=1&pageSize=3": (200, "application/json", json.dumps(lst).encode())}
+        for e in lst["content"]["result"]:
+            d = {**detail["content"], **e, "positionDetail": f"<p>{e['positionName']} 职责</p>"}
+            if bump and e["positionId"] == 9002:
+                d["positionDetail"] = "<p>仓库管理员 职责（已更新）</p>"
+            out[f"/api/positions/{e['positionId']}"] = (200, "application/json; charset=GBK",
+                                                         json.dumps({"success": True, "content": d},
+                                                                    ensure_ascii=False).encode("gbk"))
+        return out
+
+    site = static_site(routes(listing, bump=False))
+    _sources_file(tmp_path, monkeypatch, f"""sources:
+  - name: cnapi
+    spider: json_api
+    lang: zh
+    download_delay: 0
+    api:
+      list_url: "{site.url}/api/positions?pageNo={{page}}&pageSize={{page_size}}"
+      page_size: 3
+      ok_path: success
+      items_path: content.result
+      total_path: content.totalCount
+      id_field: positionId
+      updated_field: updateTime
+      fields: {{title: positionName, company: companyFullName, location: city, salary_text: salary,
+                date_posted: createTime, experience_text: workYear}}
+      detail: {{url: "{site.url}/api/positions/{{id}}", ok_path: success, path: content,
+               fields: {{description: positionDetail}}}}
+""")
+    first = crawl("cnapi")
+    assert first.status == "succeeded", first.error
+    assert first.stats["inserted"] == 3
+    with session_scope(get_engine()) as s:
+        desc = s.scalar(select(schema.Posting.description).where(schema.Posting.external_id == "9002"))
+    assert desc == "仓库管理员 职责"  # GBK body decoded
+
+    bumped = json.loads(json.dumps(listing))
+    bumped["content"]["result"][1]["updateTime"] = "2099-01-01 00:00:00"
+    site.routes.clear()
+    site.routes.update(routes(bumped, bump=True))
+    site.requests.clear()
+    second = crawl("cnapi")
+    assert second.status == "succeeded", second.error
+    assert (second.stats["inserted"], second.stats["updated"], second.stats["skipped_unchanged"]) == (0, 1, 2)
+    assert [p for p in site.requests if p.startswith("/api/positions/")] == ["/api/positions/9002"]
+    with session_scope(get_engine()) as s:
+        desc = s.scalar(select(schema.Posting.description).where(schema.Posting.external_id == "9002"))
+    assert desc == "仓库管理员 职责（已更新）"
