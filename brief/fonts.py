@@ -192,7 +192,13 @@ def _subset_one(face: FontFace, chars: str, dest: Path) -> None:
     opts.hinting = False  # print output does not need hinting, and it halves the file
     sub = subset.Subsetter(opts)
     sub.populate(text=chars)
-    sub.subset(font)
+    quiet = logging.getLogger("fontTools.subset")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "FFTM NOT subset; dropped" and the like are expected, not news
+    try:
+        sub.subset(font)
+    finally:
+        quiet.setLevel(level)
     tmp = dest.with_suffix(".tmp")
     font.save(tmp)
     font.close()

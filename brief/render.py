@@ -322,6 +322,9 @@ def render_brief(engine: Engine, month: str, lang: str = "zh", output: Path | No
 
 
 def _write_pdf(markup: str, regular: Path, bold: Path) -> tuple[int, bytes]:
+    progress = logging.getLogger("weasyprint.progress")
+    if progress.level == logging.NOTSET:  # its per-step INFO lines drown the CLI's output
+        progress.setLevel(logging.WARNING)
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
