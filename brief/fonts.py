@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -199,7 +200,7 @@ def _subset_one(face: FontFace, chars: str, dest: Path) -> None:
         sub.subset(font)
     finally:
         quiet.setLevel(level)
-    tmp = dest.with_suffix(".tmp")
+    tmp = dest.with_name(f"{dest.stem}.{os.getpid()}.tmp")
     font.save(tmp)
     font.close()
     tmp.replace(dest)  # atomic: a concurrent render never sees half a file
@@ -236,9 +237,10 @@ def subset_fonts(fonts: BriefFonts, chars: str, cache_dir: Path) -> SubsetFonts:
             digest = hashlib.sha256(text.encode()).hexdigest()[:16]
             hit = cache_dir / f"{stem}-{digest}.otf"
             _subset_one(face, text, hit)
-            hit.with_suffix(".json").write_text(
-                json.dumps({"source": str(face.path), "index": face.index, "family": face.family,
-                            "chars": text}, ensure_ascii=False), encoding="utf-8")
+            meta_tmp = hit.with_name(f"{hit.stem}.{os.getpid()}.json.tmp")
+            meta_tmp.write_text(json.dumps({"source": str(face.path), "index": face.index, "family": face.family,
+                                            "chars": text}, ensure_ascii=False), encoding="utf-8")
+            meta_tmp.replace(hit.with_suffix(".json"))  # written after the font: a listed subset always exists
             log.info("subset %s (face %d) to %d characters -> %s", face.path.name, face.index, len(text), hit)
         out.append(hit)
     return SubsetFonts(out[0], out[1], fonts.regular.family)
