@@ -284,6 +284,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "DemoBoard/1.0"
+    # Headers and body go out in separate writes; without TCP_NODELAY a keep-alive client waits ~40 ms
+    # (Nagle + delayed ACK) on every response.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server API

@@ -312,3 +312,29 @@ def test_render_cache_is_bounded(small_dataset: DemoDataset) -> None:
             code, _, body = fetch(b.url + p.path)
             assert code == 200 and p.external_id in body.decode()
         assert len(b._cache) == 2
+
+
+def test_keep_alive_clients_are_not_held_back(board: DemoBoard, small_dataset: DemoDataset) -> None:
+    """Several hundred requests/s over persistent connections (Nagle's delay would cap it near 100/s)."""
+    host, port = board.url.removeprefix("http://").split(":")
+    paths = [p.path for p in small_dataset.postings[:600]]
+    statuses: list[int] = []
+
+    def worker(chunk: list[str]) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        for path in chunk:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            statuses.append(resp.status)
+        conn.close()
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(paths[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rate = len(paths) / (time.perf_counter() - t0)
+    assert statuses == [200] * len(paths)
+    assert rate > 300, f"{rate:.0f} requests/s"
