@@ -252,9 +252,26 @@ def _cell(v) -> str:  # type: ignore[no-untyped-def]
 
 
 def _peak_rss_mb() -> float:
+    """Peak resident memory of this process (since the last ``_reset_peak_rss``), in MB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reset_peak_rss() -> None:
+    """Linux: restart the peak-RSS counter so a step's peak is its own, not the imports' before it."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:
@@ -350,7 +367,6 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         """Full recompute and one night's incremental trend update on synthetic postings: time and memory."""
         from db.migrate import upgrade
         from db.session import get_engine
-        from db.trends import update_trends
         from labourwatch.settings import get_settings
 
         if db_url is None:
@@ -368,40 +384,72 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             console.print(f"[red]{engine.url.render_as_string()} already holds {have:,} postings; give an empty "
                           "database or --reuse[/red]")
             raise typer.Exit(2)
+        # Each step runs in a fresh process, so its peak RSS is the step's own (flat in the postings
+        # when the work stays in the database).
         rows = []
         if not have:
-            t = time.perf_counter()
-            bulk_insert_labelled(engine, synthetic_postings(postings, end=date(2026, 3, 27)),
-                                 labelled_at=datetime(2026, 3, 28, tzinfo=UTC))
-            _vacuum_analyze(engine)
-            rows.append(("load (COPY / executemany)", time.perf_counter() - t, _peak_rss_mb()))
-        t = time.perf_counter()
-        r = update_trends(engine, groups, full=True)
-        rows.append((f"full recompute ({len(r.months)} months, {len(r.weeks)} weeks)", time.perf_counter() - t,
-                     _peak_rss_mb()))
-        t = time.perf_counter()
-        r = update_trends(engine, groups)
-        rows.append(("repeat run (nothing changed)", time.perf_counter() - t, _peak_rss_mb()))
-        nightly = synthetic_postings(night, seed=7, start=date(2026, 3, 28), end=date(2026, 3, 28),
-                                     prefix=f"night-{have + postings}")
-        t = time.perf_counter()
-        bulk_insert_labelled(engine, nightly, labelled_at=datetime(2026, 3, 29, tzinfo=UTC))
-        load_s = time.perf_counter() - t
-        t = time.perf_counter()
-        r = update_trends(engine, groups)
-        rows.append((f"one night: +{night:,} postings (load {load_s:.1f}s), incremental "
-                     f"({len(r.months)} month, {len(r.weeks)} week)", time.perf_counter() - t, _peak_rss_mb()))
+            rows.append(_in_child("load (COPY / executemany, synthetic generator in Python)", _step_load, db_url,
+                                  postings, 0, 0))
+        rows.append(_in_child("full recompute", _step_update, db_url, groups, True))
+        rows.append(_in_child("repeat run (nothing changed)", _step_update, db_url, groups, False))
+        rows.append(_in_child(f"one night: load +{night:,} labelled postings", _step_load, db_url, night, 7,
+                              have + postings))
+        rows.append(_in_child("incremental update after the night", _step_update, db_url, groups, False))
         with engine.connect() as c:
             total = int(c.execute(text("SELECT COUNT(*) FROM postings")).scalar_one())
             cells = int(c.execute(text("SELECT COUNT(*) FROM trend_demand")).scalar_one())
             shares = int(c.execute(text("SELECT COUNT(*) FROM trend_shares")).scalar_one())
         table = Table(title=f"bench trends — {engine.dialect.name}, {total:,} postings, {cells:,} demand rows, "
                             f"{shares:,} share rows")
-        for col in ("step", "seconds", "peak RSS MB"):
+        for col in ("step", "seconds", "peak RSS MB", "result"):
             table.add_column(col)
-        for step, secs, mem in rows:
-            table.add_row(step, f"{secs:.2f}", f"{mem:.0f}")
+        for step, secs, mem, what in rows:
+            table.add_row(step, f"{secs:.2f}", f"{mem:.0f}", what)
         console.print(table)
+
+
+def _in_child(label: str, fn, *args) -> tuple[str, float, float, str]:  # type: ignore[no-untyped-def]
+    """Run ``fn(*args)`` in a spawned process; returns (label, seconds, its peak RSS MB, its summary)."""
+    import multiprocessing as mp
+
+    with mp.get_context("spawn").Pool(1) as pool:
+        secs, mem, what = pool.apply(fn, args)
+    return label, secs, mem, what
+
+
+def _step_load(db_url: str, n: int, seed: int, offset: int) -> tuple[float, float, str]:
+    from db.session import get_engine
+
+    engine = get_engine(db_url)
+    _reset_peak_rss()
+    base = _peak_rss_mb()
+    t = time.perf_counter()
+    if offset == 0:
+        rows = synthetic_postings(n, seed=seed, end=date(2026, 3, 27))
+        when = datetime(2026, 3, 28, tzinfo=UTC)
+    else:  # one night: postings of a single new day
+        rows = synthetic_postings(n, seed=seed, start=date(2026, 3, 28), end=date(2026, 3, 28),
+                                  prefix=f"night-{offset}")
+        when = datetime(2026, 3, 29, tzinfo=UTC)
+    bulk_insert_labelled(engine, rows, labelled_at=when)
+    _vacuum_analyze(engine)
+    return time.perf_counter() - t, _peak_rss_mb(), f"{n:,} postings + labels; peak +{_peak_rss_mb() - base:.0f} MB"
+
+
+def _step_update(db_url: str, groups: dict[str, list[str]], full: bool) -> tuple[float, float, str]:
+    from db.session import get_engine
+    from db.trends import update_trends
+
+    engine = get_engine(db_url)
+    with engine.connect() as c:  # warm the pool so the timing is the update's
+        c.execute(text("SELECT 1"))
+    _reset_peak_rss()
+    base = _peak_rss_mb()
+    t = time.perf_counter()
+    r = update_trends(engine, groups, full=full)
+    return (time.perf_counter() - t, _peak_rss_mb(),
+            f"{len(r.months)} months, {len(r.weeks)} weeks recomputed; {r.rows_changed:,} rows changed; "
+            f"peak +{_peak_rss_mb() - base:.0f} MB over the RSS before the step")
 
 
 def _vacuum_analyze(engine: Engine) -> None:
