@@ -296,6 +296,25 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             raise typer.Exit(2) from None
         console.print(report.summary())
 
+    @app.command("dedupe")
+    def dedupe(
+        since: str | None = typer.Option(None, "--since", help="Only postings from YYYY-MM on (default: all)."),
+        window: int = typer.Option(30, "--window-days", help="Days apart two copies of one job may be."),
+    ) -> None:
+        """Link cross-source copies and reposts of the same job to one canonical posting; print rates."""
+        from db.dedupe import link_duplicates
+        from db.migrate import upgrade
+        from db.session import get_engine
+
+        engine = get_engine()
+        upgrade(engine)
+        try:
+            report = link_duplicates(engine, since_month=since, window_days=window)
+        except ValueError as exc:
+            console.print(str(exc), style="red", markup=False)
+            raise typer.Exit(2) from None
+        console.print(report.summary(), markup=False)
+
     @app.command("findings")
     def findings(
         month: str = typer.Option(..., "--month", help="YYYY-MM"),

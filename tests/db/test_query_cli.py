@@ -68,3 +68,19 @@ def test_query_refuses_writes_with_a_clear_message(loaded: Engine) -> None:
     assert r.exit_code == 2 and "unknown query" in r.output
     r = runner.invoke(app, ["findings", "--month", "2026-3"])
     assert r.exit_code == 2 and "YYYY-MM" in r.output
+
+
+def test_dedupe_command_reports_rates(engine: Engine) -> None:
+    from datetime import date
+
+    from db.repo import PostingIn, store_postings
+
+    text_ = "岗位职责：负责门店日常运营管理，完成销售指标，培训新员工；任职要求：两年以上零售管理经验，沟通能力强。"
+    store_postings(engine, [
+        PostingIn(source="a", external_id="1", title="店长", company="X", city="上海", posted_at=date(2026, 3, 1),
+                  description=text_),
+        PostingIn(source="b", external_id="1", title="店长", company="X", city="上海", posted_at=date(2026, 3, 3),
+                  description=text_)])
+    r = invoke("dedupe", "--since", "2026-03")
+    assert r.exit_code == 0 and "1 linked" in r.output and "b 100.0%" in r.output
+    assert runner.invoke(app, ["dedupe", "--since", "bad"]).exit_code == 2
