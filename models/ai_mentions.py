@@ -129,6 +129,15 @@ def _scan(text: str, in_job: bool, found: dict[str, str]) -> None:
             add(m.group(0).strip(), _generic_level(clause) if in_job else "incidental")
 
 
+# Cheap pre-filter: most postings mention none of these, and need no clause-by-clause reading.
+_ANY = re.compile(r"AI|A\.I\.|人工智能|智能|大模型|模型|学习|神经|自然语言|视觉|识别|语音|图谱|算法|微调|检索|向量|提示|标注|评测|"
+                  r"聚类|协同过滤|决策树|随机森林|回归|贝叶斯|GPT|Copilot|Midjourney|Diffusion|DALL|文心|通义|Kimi|DeepSeek|"
+                  r"豆包|Claude|Gemini|ComfyUI|Runway|Sora|可灵|即梦|machine|deep|neural|NLP|natural language|vision|LLM|"
+                  r"language model|RAG|retrieval|fine|prompt|torch|tensorflow|keras|scikit|sklearn|MLOps|ML|XGBoost|"
+                  r"LightGBM|GBDT|forest|tree|filtering|clustering|classification|reinforcement|Hugging|LangChain|"
+                  r"LlamaIndex|vector|transformer|BERT|model|artificial|agent|generative", re.IGNORECASE)
+
+
 def detect_ai(title: str | None, description: str | None = None) -> AIMention:
     """The AI level of a posting from its title and description, reading which section each mention is in.
 
@@ -136,6 +145,8 @@ def detect_ai(title: str | None, description: str | None = None) -> AIMention:
     blurb, benefits, majors, interest, hiring notices) > none. Adobe Illustrator, 'AI' inside other tokens and
     company names are not references.
     """
+    if not _ANY.search(title or "") and not _ANY.search(description or ""):
+        return AIMention("none", ())
     found: dict[str, str] = {}
     if title:
         t_found: dict[str, str] = {}

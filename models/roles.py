@@ -12,8 +12,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from models.embed import Embedder
-from models.segment import Segmenter, normalise_title
+from models.segment import Segmenter, embedding_key, normalise_title
 
+# Bump when feature extraction changes: it is part of the artifact version.
+FEATURES_VERSION = "f2"
 DESCRIPTION_CHARS = 400  # the head of a description carries the duties; the rest costs time, adds little
 
 
@@ -82,7 +84,7 @@ class RoleClassifier:
             self.title_chars.fit(norms)
             self.desc_words.fit([d for d in d_tokens if d] or [["_"]])
         blocks = [
-            sparse.csr_matrix(self.embedder.embed(norms) * cfg.embedding_weight),
+            sparse.csr_matrix(self.embedder.embed([embedding_key(t) for t in titles]) * cfg.embedding_weight),
             self.title_words.transform(t_tokens) * cfg.title_word_weight,
             self.title_chars.transform(norms) * cfg.title_char_weight,
             self.desc_words.transform(d_tokens) * cfg.description_weight,

@@ -27,6 +27,27 @@ def normalise_title(title: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_BRACKETED = re.compile(r"[（(【\[{<《][^）)】\]}>》]*[）)】\]}>》]")
+_DECORATION = re.compile(
+    r"高级|资深|初级|中级|实习生|实习|急招|急聘|诚聘|高薪|双休|五险一金|包吃住|校招|社招|应届生?|"
+    r"北京|上海|广州|深圳|杭州|成都|南京|武汉|西安|苏州|天津|重庆|长沙|厦门|郑州|青岛|合肥|宁波|"
+    r"\b(?:senior|junior|snr|sr|jr|lead|principal|graduate|trainee|intern|remote|hybrid|london|manchester|"
+    r"birmingham|leeds|edinburgh|glasgow|bristol|contract|permanent|part time|full time|"
+    r"i{1,3}|[0-9]+ month)\b")
+
+
+def embedding_key(title: str) -> str:
+    """The core of a title, the embedding cache key: no brackets, seniority, places or recruiting noise.
+
+    "高级Java开发工程师（北京）" and "Java开发工程师-急招" share one embedding; the full title still feeds the
+    word and character features, so the qualifiers are not lost.
+    """
+    text = unicodedata.normalize("NFKC", title).lower()
+    text = _BRACKETED.sub(" ", text)
+    core = normalise_title(_DECORATION.sub(" ", text))
+    return core or normalise_title(title)
+
+
 class Segmenter:
     """Word segmentation with a private ``jieba.Tokenizer`` (never the global one) and user dictionaries.
 

@@ -16,7 +16,7 @@ import joblib
 import yaml
 
 from models.embed import load_embedder
-from models.roles import RoleClassifier, RoleFeatureConfig
+from models.roles import FEATURES_VERSION, RoleClassifier, RoleFeatureConfig
 from models.segment import DEFAULT_USERDICT, RESOURCES, Segmenter
 from models.taxonomy import TAXONOMY_VERSION, load_taxonomy
 
@@ -28,9 +28,14 @@ ARTIFACT_FORMAT = 1
 RULES_VERSION = "r1"
 
 _ZH_PREFIX = ("", "", "高级", "资深", "初级", "中级", "")
-_ZH_SUFFIX = ("", "", "（北京）", "-上海", "【急招】", "（双休）", "（深圳）", "实习生", "（五险一金）", "(杭州)", "（校招）")
+_ZH_SUFFIX = ("", "", "（北京）", "-上海", "【急招】", "（双休）", "（深圳）", "实习生", "（五险一金）", "(杭州)", "（校招）",
+              "（大数据方向）", "【大数据中心】", "（数据方向）", "（金融方向）", "-电商事业部", "（游戏）", "（互联网）",
+              "-集团总部", "（J10086）", "（医疗方向）", "-技术中心")
+# Boards put department names in front too: "集团总部-大数据中心-视觉设计师".
+_ZH_DEPT = ("", "", "", "", "", "", "大数据中心-", "集团总部-", "数据部-", "金融事业部-", "【大数据创新中心】")
 _EN_PREFIX = ("", "", "Senior ", "Junior ", "Lead ", "Graduate ", "Principal ", "Trainee ")
-_EN_SUFFIX = ("", "", " - London", " (Remote)", " - Manchester", " | Hybrid", " – 12 month contract", " (Part Time)")
+_EN_SUFFIX = ("", "", " - London", " (Remote)", " - Manchester", " | Hybrid", " – 12 month contract", " (Part Time)",
+              " - Data Team", " (FinTech)", " – Healthcare", " (Big Data)", ", Global Technology")
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,8 @@ def expand_exemplars(data: dict[str, dict[str, list[str]]], variants: int = 3, s
         for title in d["zh"]:
             out.append(Exemplar(title, None, code))
             for _ in range(variants):
-                out.append(Exemplar(rng.choice(_ZH_PREFIX) + title + rng.choice(_ZH_SUFFIX), None, code))
+                out.append(Exemplar(rng.choice(_ZH_DEPT) + rng.choice(_ZH_PREFIX) + title + rng.choice(_ZH_SUFFIX),
+                                    None, code))
         for title in d["en"]:
             out.append(Exemplar(title, None, code))
             for _ in range(variants):
@@ -106,7 +112,7 @@ def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars:
     """A deterministic version: same exemplars, dictionaries, rules, features and embedder → same version."""
     digest = _digest(exemplars.read_bytes(), userdict.read_bytes(), RULES_VERSION.encode(),
                      json.dumps(asdict(config), sort_keys=True).encode(), embedding_model.encode(),
-                     str(ARTIFACT_FORMAT).encode())
+                     str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode())
     return f"roles-t{TAXONOMY_VERSION}-{RULES_VERSION}-{_slug(embedding_model)}-{digest[:10]}"
 
 
@@ -146,6 +152,7 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "taxonomy_version": TAXONOMY_VERSION,
         "rules_version": RULES_VERSION,
+        "features_version": FEATURES_VERSION,
         "embedding_model": embedding_model,
         "embedding_dim": embedder.dim,
         "features": asdict(config),

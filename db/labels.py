@@ -1,0 +1,103 @@
+"""Reads and writes of posting labels and evaluation figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db import schema
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPosting:
+    """The fields of a posting that the classifiers read."""
+
+    id: int
+    title: str
+    description: str | None
+    experience_text: str | None
+    lang: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRow:
+    """One posting's labels by one model version, ready to store."""
+
+    posting_id: int
+    model_version: str
+    taxonomy_version: str
+    role_category: str
+    role_confidence: float
+    experience_min_years: float | None
+    experience_max_years: float | None
+    experience_bucket: str
+    requires_3plus_years: bool | None
+    ai_level: str
+    ai_terms: tuple[str, ...]
+
+
+def pending_postings(session: Session, model_version: str, limit: int, after_id: int = 0) -> list[PendingPosting]:
+    """Up to ``limit`` postings with id > ``after_id`` and no label of ``model_version``, by id."""
+    P, L = schema.Posting, schema.PostingLabel
+    labelled = exists().where(L.posting_id == P.id, L.model_version == model_version)
+    stmt = (select(P.id, P.title, P.description, P.experience_text, P.lang)
+            .where(P.id > after_id, ~labelled).order_by(P.id).limit(limit))
+    return [PendingPosting(*row) for row in session.execute(stmt)]
+
+
+def count_pending(session: Session, model_version: str) -> int:
+    """How many postings have no label of ``model_version``."""
+    P, L = schema.Posting, schema.PostingLabel
+    labelled = exists().where(L.posting_id == P.id, L.model_version == model_version)
+    return int(session.execute(select(func.count()).select_from(P).where(~labelled)).scalar_one())
+
+
+def write_labels(session: Session, rows: Sequence[LabelRow], labelled_at: datetime | None = None) -> int:
+    """Insert ``rows``; a label that already exists for (posting, model version) is replaced. Returns count."""
+    if not rows:
+        return 0
+    now = labelled_at or datetime.now(UTC)
+    values: list[dict[str, Any]] = [
+        {"posting_id": r.posting_id, "model_version": r.model_version, "taxonomy_version": r.taxonomy_version,
+         "role_category": r.role_category, "role_confidence": r.role_confidence,
+         "experience_min_years": r.experience_min_years, "experience_max_years": r.experience_max_years,
+         "experience_bucket": r.experience_bucket, "requires_3plus_years": r.requires_3plus_years,
+         "ai_level": r.ai_level, "ai_terms": list(r.ai_terms), "labelled_at": now}
+        for r in rows
+    ]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = schema.PostingLabel.__table__
+    for i in range(0, len(values), 500):
+        stmt = insert(table).values(values[i : i + 500])
+        keep = ("posting_id", "model_version", "id")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["posting_id", "model_version"],
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keep},
+        )
+        session.execute(stmt)
+    return len(values)
+
+
+def labels_for(session: Session, model_version: str) -> list[schema.PostingLabel]:
+    """Every label of ``model_version`` (for inspection and tests), by posting id."""
+    L = schema.PostingLabel
+    return list(session.scalars(select(L).where(L.model_version == model_version).order_by(L.posting_id)))
+
+
+def record_evaluation(engine: Engine, model_version: str, dataset: str,
+                      figures: Sequence[tuple[str, str, float, int]]) -> int:
+    """Store (field, metric, value, n) figures of ``model_version`` on ``dataset``; returns rows written."""
+    from db.session import session_scope
+
+    now = datetime.now(UTC)
+    with session_scope(engine) as s:
+        for field, metric, value, n in figures:
+            s.add(schema.Evaluation(model_version=model_version, dataset=dataset, field=field, metric=metric,
+                                    value=float(value), n=int(n), created_at=now))
+    return len(figures)

@@ -1,0 +1,95 @@
+"""Build labelled evaluation files (file-mode input + expected_* columns) from the real boards' data.
+
+    python -m evaluation.prepare /path/to/shared/data/real --out /tmp/lw-eval
+
+writes lagou_titles.csv (role from board category, experience from the board field), lagou_titles_ambiguous.csv,
+lagou_dev.csv (titles + descriptions, role from the listing page) and lagou_dev_text_experience.csv (the
+description alone against the board's experience field), then evaluate each with
+``labourwatch evaluate --input FILE``. Nothing from the data is written into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from evaluation.lagou_map import CLASSIFY_NAME, WORK_YEAR_BUCKET, role_for
+
+LABELS_DIR = Path(__file__).resolve().parent / "labels"
+
+COLUMNS = ("id", "title", "description", "experience_text", "lang", "expected_role_category",
+           "expected_experience_bucket", "board_category")
+
+
+def _write(rows: list[dict[str, object]], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r.get(k) is None or r.get(k) != r.get(k) else r.get(k)) for k in COLUMNS})
+
+
+def prepare(real: Path, out: Path) -> dict[str, int]:
+    """Write the evaluation files into ``out``; returns row counts per file."""
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    a = pd.read_csv(real / "lagou_data_analyst.csv", dtype=str)
+    exact, ambiguous = [], []
+    for _, r in a.iterrows():
+        code, status = role_for(r.get("secondType"))
+        row = {"id": f"lagou-da-{r['positionId']}", "title": r["positionName"], "experience_text": r.get("workYear"),
+               "lang": "zh", "expected_experience_bucket": WORK_YEAR_BUCKET.get(str(r.get("workYear")), ""),
+               "board_category": f"{r.get('firstType')}/{r.get('secondType')}"}
+        if status == "exact":
+            exact.append({**row, "expected_role_category": code})
+        else:
+            ambiguous.append(row)
+    _write(exact, out / "lagou_titles.csv")
+    # Hand-adjudicated sample: our reading of title + board category under taxonomy.md (ids and labels only).
+    hand = pd.read_csv(LABELS_DIR / "lagou_roles_sample.csv", dtype=str)
+    by_id = {f"lagou-da-{r['positionId']}": r for _, r in a.drop_duplicates("positionId").iterrows()}
+    adjudicated = []
+    for _, h in hand.iterrows():
+        r = by_id[h["id"]]
+        adjudicated.append({"id": h["id"], "title": r["positionName"], "experience_text": r.get("workYear"),
+                            "lang": "zh", "expected_role_category": h["expected_role_category"],
+                            "board_category": f"{r.get('firstType')}/{r.get('secondType')}"})
+    _write(adjudicated, out / "lagou_titles_adjudicated.csv")
+    counts["lagou_titles_adjudicated.csv"] = len(adjudicated)
+    _write(ambiguous, out / "lagou_titles_ambiguous.csv")
+    counts["lagou_titles.csv"] = len(exact)
+    counts["lagou_titles_ambiguous.csv"] = len(ambiguous)
+
+    b = pd.read_csv(real / "lagou_dev_with_descriptions.csv", dtype=str)
+    dev, text_exp = [], []
+    for i, r in b.iterrows():
+        code = CLASSIFY_NAME.get(str(r.get("classify_name")))
+        desc = r.get("description") if isinstance(r.get("description"), str) else None
+        row = {"id": f"lagou-dev-{i}", "title": r["job_name"], "description": desc, "lang": "zh",
+               "board_category": r.get("classify_name"), "expected_role_category": code or ""}
+        dev.append({**row, "experience_text": r.get("workYear"),
+                    "expected_experience_bucket": WORK_YEAR_BUCKET.get(str(r.get("workYear")), "")})
+        if desc and str(r.get("workYear")) in WORK_YEAR_BUCKET:
+            text_exp.append({**row, "expected_role_category": "",
+                             "expected_experience_bucket": WORK_YEAR_BUCKET[str(r.get("workYear"))]})
+    _write(dev, out / "lagou_dev.csv")
+    _write(text_exp, out / "lagou_dev_text_experience.csv")
+    counts["lagou_dev.csv"] = len(dev)
+    counts["lagou_dev_text_experience.csv"] = len(text_exp)
+    return counts
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("real", type=Path, help="folder with the real boards' CSV files")
+    p.add_argument("--out", type=Path, required=True, help="where to write the labelled files (not the repo)")
+    args = p.parse_args()
+    for name, n in prepare(args.real, args.out).items():
+        print(f"{args.out / name}: {n} rows")
+
+
+if __name__ == "__main__":
+    main()

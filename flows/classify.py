@@ -1,0 +1,311 @@
+"""Classification wiring: label pending postings in the database, label files, evaluate and benchmark."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from models import Labels, PostingClassifier, PostingText, load_classifier
+
+log = logging.getLogger(__name__)
+
+INPUT_COLUMNS = ("id", "title", "description", "experience_text", "lang")
+OUTPUT_COLUMNS = ("id", "role_category", "role_confidence", "experience_min_years", "experience_max_years",
+                  "experience_bucket", "requires_3plus_years", "ai_level", "ai_terms")
+
+
+@dataclass(frozen=True)
+class ClassifyReport:
+    """How many postings were labelled, by which model version, in how long."""
+
+    labelled: int
+    model_version: str
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.labelled / self.seconds if self.seconds > 0 else 0.0
+
+
+def classify_pending(engine: Engine | None = None, batch_size: int | None = None, progress: bool = False,
+                     classifier: PostingClassifier | None = None) -> ClassifyReport:
+    """Label every posting that has no label of the current model version, in committed batches."""
+    from db.labels import LabelRow, count_pending, pending_postings, write_labels
+    from db.session import get_engine, session_scope
+    from labourwatch.settings import get_settings
+
+    settings = get_settings()
+    engine = engine or get_engine()
+    batch_size = batch_size or settings.classify_batch_size
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    clf = classifier or load_classifier(settings)
+    version = clf.model_version
+    t0 = time.perf_counter()
+    with session_scope(engine) as s:
+        total = count_pending(s, version)
+    bar = None
+    if progress and total:
+        from rich.progress import Progress
+
+        bar = Progress(transient=False)
+        bar.start()
+        task = bar.add_task(f"classifying ({version})", total=total)
+    done, after = 0, 0
+    try:
+        while True:
+            with session_scope(engine) as s:
+                batch = pending_postings(s, version, batch_size, after)
+                if not batch:
+                    break
+                labels = clf.classify([PostingText(p.id, p.title, p.description, p.experience_text, p.lang)
+                                       for p in batch])
+                write_labels(s, [LabelRow(p.id, version, clf.taxonomy_version, lab.role_category,
+                                          lab.role_confidence, lab.experience_min_years, lab.experience_max_years,
+                                          lab.experience_bucket, lab.requires_3plus_years, lab.ai_level,
+                                          lab.ai_terms) for p, lab in zip(batch, labels, strict=True)])
+            after = batch[-1].id
+            done += len(batch)
+            if bar is not None:
+                bar.update(task, advance=len(batch))
+    finally:
+        if bar is not None:
+            bar.stop()
+    secs = time.perf_counter() - t0
+    log.info("labelled %d postings with %s in %.1fs", done, version, secs)
+    return ClassifyReport(done, version, secs)
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() in (".jsonl", ".ndjson", ".json")
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a CSV or JSONL file as dicts (empty strings become None)."""
+    if not path.exists():
+        raise FileNotFoundError(f"input file not found: {path}")
+    rows: list[dict[str, Any]] = []
+    if _is_jsonl(path):
+        with path.open(encoding="utf-8") as f:
+            for i, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except ValueError as exc:
+                        raise ValueError(f"{path}:{i}: not a JSON object ({exc})") from None
+    else:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+    return [{k: (None if v == "" else v) for k, v in r.items()} for r in rows]
+
+
+def rows_to_postings(rows: list[dict[str, Any]], path: Path) -> list[PostingText]:
+    """PostingText per row; names the row and column when something required is missing."""
+    if rows and ("id" not in rows[0] or "title" not in rows[0]):
+        raise ValueError(f"{path}: needs columns id and title (optional: description, experience_text, lang); "
+                         f"found {', '.join(rows[0])}")
+    out = []
+    for i, r in enumerate(rows, 1):
+        if r.get("id") is None or not str(r.get("title") or "").strip():
+            raise ValueError(f"{path}: row {i} lacks an id or a title")
+        out.append(PostingText(str(r["id"]), str(r["title"]), r.get("description"), r.get("experience_text"),
+                               r.get("lang")))
+    return out
+
+
+def label_record(posting_id: str | int, lab: Labels) -> dict[str, Any]:
+    """One output row in the file-mode column contract."""
+    return {"id": posting_id, "role_category": lab.role_category, "role_confidence": lab.role_confidence,
+            "experience_min_years": lab.experience_min_years, "experience_max_years": lab.experience_max_years,
+            "experience_bucket": lab.experience_bucket, "requires_3plus_years": lab.requires_3plus_years,
+            "ai_level": lab.ai_level, "ai_terms": list(lab.ai_terms)}
+
+
+def _csv_value(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return json.dumps(v, ensure_ascii=False)
+    return v
+
+
+def _batches(items: list[PostingText], n: int) -> Iterator[list[PostingText]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def classify_records(postings: list[PostingText], classifier: PostingClassifier | None = None,
+                     batch_size: int = 512) -> list[dict[str, Any]]:
+    """Output records for ``postings`` in input order."""
+    clf = classifier or load_classifier()
+    out: list[dict[str, Any]] = []
+    for batch in _batches(postings, batch_size):
+        out.extend(label_record(p.id, lab) for p, lab in zip(batch, clf.classify(batch), strict=True))
+    return out
+
+
+def write_records(records: list[dict[str, Any]], path: Path) -> None:
+    """Write output records as CSV (default) or JSONL (.jsonl/.json) with the contract's columns."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if _is_jsonl(path):
+        with path.open("w", encoding="utf-8") as f:
+            for r in records:
+                f.write(json.dumps({k: r[k] for k in OUTPUT_COLUMNS}, ensure_ascii=False) + "\n")
+        return
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(OUTPUT_COLUMNS)
+        for r in records:
+            w.writerow([_csv_value(r[k]) for k in OUTPUT_COLUMNS])
+
+
+def classify_file(input_path: Path, output_path: Path, classifier: PostingClassifier | None = None) -> ClassifyReport:
+    """Label a CSV/JSONL file of postings into ``output_path`` (columns: OUTPUT_COLUMNS)."""
+    t0 = time.perf_counter()
+    postings = rows_to_postings(read_rows(input_path), input_path)
+    clf = classifier or load_classifier()
+    write_records(classify_records(postings, clf), output_path)
+    return ClassifyReport(len(postings), clf.model_version, time.perf_counter() - t0)
+
+
+# --- evaluation --------------------------------------------------------------------------------------
+
+
+def _norm_expected(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    v = str(value).strip()
+    if not v:
+        return None
+    if field in ("references_ai", "requires_3plus_years"):
+        return "true" if v.lower() in ("true", "1", "yes", "y", "t") else "false"
+    return v
+
+
+def evaluate_file(input_path: Path, predictions_path: Path | None = None,
+                  classifier: PostingClassifier | None = None) -> tuple[str, list[Any]]:
+    """Compare a labelled file's ``expected_<field>`` columns with predictions; returns (model version, reports).
+
+    Predictions come from ``predictions_path`` (a file-mode output) or, without it, from classifying the
+    file's own rows. Rows with an empty expected value are skipped for that field.
+    """
+    from models.evaluate import EVALUABLE_FIELDS, evaluate_field
+
+    rows = read_rows(input_path)
+    fields = [f for f in EVALUABLE_FIELDS if rows and f"expected_{f}" in rows[0]]
+    if not fields:
+        raise ValueError(f"{input_path}: no expected_<field> columns; expected one of "
+                         + ", ".join(f"expected_{f}" for f in EVALUABLE_FIELDS))
+    if predictions_path is not None:
+        preds = {str(r["id"]): r for r in read_rows(predictions_path)}
+        version = "file:" + predictions_path.name
+    else:
+        clf = classifier or load_classifier()
+        version = clf.model_version
+        preds = {str(r["id"]): r for r in classify_records(rows_to_postings(rows, input_path), clf)}
+    reports = []
+    for field in fields:
+        exp, pred = [], []
+        for r in rows:
+            e = _norm_expected(field, r.get(f"expected_{field}"))
+            if e is None:
+                continue
+            p = preds.get(str(r["id"]))
+            if p is None:
+                raise ValueError(f"{input_path}: no prediction for id {r['id']!r}")
+            if field == "references_ai":
+                pv = "false" if str(p.get("ai_level")) == "none" else "true"
+            else:
+                pv = _norm_expected(field, _csv_value(p.get(field))) or "unstated"
+            exp.append(e)
+            pred.append(pv)
+        if exp:
+            reports.append(evaluate_field(field, exp, pred))
+    return version, reports
+
+
+# --- benchmark ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    postings: int
+    seconds: float
+    per_second: float
+    peak_rss_mb: float
+    model_version: str
+    embed_cache_hits: int
+    embed_cache_misses: int
+
+
+def synthetic_postings(n: int, seed: int = 7) -> list[Any]:
+    """A realistic mix for the benchmark: repeated titles (Zipf-like), zh descriptions of 200–600 chars,
+    some English postings and board experience fields."""
+    import random
+
+    from db.repo import PostingIn
+    from models.train import load_exemplars
+
+    rng = random.Random(seed)
+    data = load_exemplars()
+    titles: list[tuple[str, str]] = []
+    for code in sorted(data):
+        titles += [(t, "zh") for t in data[code]["zh"]] + [(t, "en") for t in data[code]["en"]]
+    rng.shuffle(titles)
+    weights = [1.0 / (i + 1) ** 0.9 for i in range(len(titles))]
+    snippets = [s for code in sorted(data) for s in data[code]["snippets"]]
+    blurb = ("公司介绍：我们是一家快速发展的互联网公司，团队成员来自国内外知名企业，提供有竞争力的薪酬。"
+             "福利待遇：五险一金，年终奖13薪，带薪年假，节日福利，定期团建。")
+    reqs = ["任职要求：1、本科及以上学历；2、3年以上相关工作经验；3、良好的沟通能力和团队合作精神。",
+            "任职要求：1、大专以上学历，经验不限，接受应届生；2、熟练使用办公软件；3、责任心强。",
+            "任职要求：1、5年以上行业经验，有管理经验者优先；2、熟悉ChatGPT等AI工具者优先。",
+            "任职要求：1、熟悉机器学习和深度学习框架；2、1-3年经验。"]
+    years = ["不限", "1-3年", "3-5年", "5-10年", "应届毕业生", None, None]
+    out = []
+    for i in range(n):
+        title, lang = rng.choices(titles, weights)[0]
+        desc = "岗位职责：" + "；".join(rng.sample(snippets, 3)) + "。" + rng.choice(reqs) + blurb
+        while len(desc) < 200:
+            desc += rng.choice(snippets) + "。"
+        desc = desc[: rng.randint(200, 600)]
+        out.append(PostingIn(source="bench", external_id=str(i), title=title, description=desc, lang=lang,
+                             experience_text=rng.choice(years)))
+    return out
+
+
+def bench_classify(n: int = 5000, batch_size: int | None = None) -> BenchReport:
+    """Store ``n`` synthetic postings in a scratch SQLite database and time ``classify_pending`` on them
+    (embeddings, rules and database writes included; the model load is not timed)."""
+    import resource
+    import tempfile
+
+    from db.migrate import upgrade
+    from db.repo import store_postings
+    from db.session import get_engine
+
+    with tempfile.TemporaryDirectory(prefix="lw-bench-") as tmp:
+        engine = get_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        upgrade(engine)
+        store_postings(engine, synthetic_postings(n))
+        clf = load_classifier()
+        emb = clf.artifact.roles.embedder
+        hits0 = getattr(emb, "hits", 0)
+        miss0 = getattr(emb, "misses", 0)
+        report = classify_pending(engine, batch_size=batch_size, classifier=clf)
+        engine.dispose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return BenchReport(report.labelled, report.seconds, report.per_second, peak, report.model_version,
+                       getattr(emb, "hits", 0) - hits0, getattr(emb, "misses", 0) - miss0)

@@ -1,0 +1,131 @@
+"""Classifier commands: train, classify (database or file), evaluate, bench classify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def _print_reports(version: str, reports: list, confusion_csv: Path | None = None) -> None:  # type: ignore[type-arg]
+    """Per field: headline figures, then one row per expected class with its confusions (the full matrix
+    has up to 25 columns, too wide for a terminal; --confusion-csv writes it whole)."""
+    rows_out = []
+    for r in reports:
+        line = f"[bold]{r.field}[/bold]  n={r.n}  accuracy={r.accuracy:.3f}  macro-F1={r.macro_f1:.3f}"
+        if r.positive_f1 is not None:
+            line += f"  F1(true)={r.positive_f1:.3f}"
+        console.print(line)
+        table = Table(title=f"{r.field} — {version}")
+        for col in ("expected", "n", "correct", "recall", "F1", "predicted instead (count)"):
+            table.add_column(col, justify="left" if col in ("expected", "predicted instead (count)") else "right")
+        expected = sorted({e for e, _ in r.confusion})
+        for e in expected:
+            row = {p: c for (ee, p), c in r.confusion.items() if ee == e}
+            n = sum(row.values())
+            ok = row.get(e, 0)
+            wrong = sorted(((c, p) for p, c in row.items() if p != e), reverse=True)
+            table.add_row(e, str(n), str(ok), f"{ok / n:.2f}", f"{r.per_class_f1.get(e, 0.0):.2f}",
+                          ", ".join(f"{p} ({c})" for c, p in wrong[:6]))
+        console.print(table)
+        rows_out += [(r.field, e, p, c) for (e, p), c in sorted(r.confusion.items())]
+    if confusion_csv is not None:
+        import csv
+
+        with confusion_csv.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(("field", "expected", "predicted", "count"))
+            w.writerows(rows_out)
+        console.print(f"confusion counts → {confusion_csv}")
+
+
+def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:
+    @app.command("train")
+    def train_cmd(
+        force: bool = typer.Option(False, "--force", help="Retrain even if this version already exists."),
+    ) -> None:
+        """Train the role classifier from the shipped exemplars into <cache>/classifiers/<version>/."""
+        from labourwatch.settings import get_settings
+        from models.train import train
+
+        s = get_settings()
+        s.ensure_dirs()
+        r = train(s.embedding_model, s.cache_path, force=force)
+        console.print(f"classifier {r.version}: {r.examples} examples, {r.categories} categories, "
+                      f"{r.seconds:.1f}s → {r.path}")
+
+    @app.command("classify")
+    def classify_cmd(
+        input: Path | None = typer.Option(None, "--input", help="CSV/JSONL with id, title, description, "
+                                          "experience_text, lang; without it, label the database."),
+        output: Path | None = typer.Option(None, "--output", help="Output CSV/JSONL (with --input)."),
+        batch_size: int | None = typer.Option(None, "--batch-size", help="Postings per batch (database mode)."),
+    ) -> None:
+        """Label postings without a label of the current model version (database), or a file."""
+        from flows.classify import classify_file, classify_pending
+
+        if input is not None:
+            if output is None:
+                raise typer.BadParameter("--output is required with --input", param_hint="--output")
+            r = classify_file(input, output)
+            console.print(f"labelled {r.labelled} postings from {input} → {output} with {r.model_version} "
+                          f"in {r.seconds:.1f}s")
+            return
+        if output is not None:
+            raise typer.BadParameter("--output needs --input", param_hint="--output")
+        from db.migrate import upgrade
+        from db.session import get_engine
+        from labourwatch.settings import get_settings
+
+        get_settings().ensure_dirs()
+        engine = get_engine()
+        upgrade(engine)
+        r = classify_pending(engine, batch_size=batch_size, progress=True)
+        console.print(f"labelled {r.labelled} postings with {r.model_version} in {r.seconds:.1f}s "
+                      f"({r.per_second:.0f}/s)")
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        input: Path = typer.Option(..., "--input", help="Labelled CSV/JSONL: id, title, description, ... and "
+                                   "expected_<field> columns (role_category, experience_bucket, ai_level, "
+                                   "references_ai, requires_3plus_years)."),
+        predictions: Path | None = typer.Option(None, "--predictions", help="A `classify --output` file to "
+                                                "score instead of classifying the input now."),
+        record: bool = typer.Option(False, "--record", help="Store the figures in the evaluations table."),
+        dataset: str | None = typer.Option(None, "--dataset", help="Dataset name when recording; default the "
+                                           "file name."),
+        confusion_csv: Path | None = typer.Option(None, "--confusion-csv", help="Also write every (expected, "
+                                                  "predicted, count) cell to this CSV."),
+    ) -> None:
+        """Accuracy, macro-F1 and a confusion table for every expected_* column of a labelled file."""
+        from flows.classify import evaluate_file
+
+        version, reports = evaluate_file(input, predictions)
+        _print_reports(version, reports, confusion_csv)
+        if record:
+            from db.labels import record_evaluation
+            from db.migrate import upgrade
+            from db.session import get_engine
+
+            engine = get_engine()
+            upgrade(engine)
+            n = record_evaluation(engine, version, dataset or input.name,
+                                  [f for r in reports for f in r.figures()])
+            console.print(f"recorded {n} figures for {version} on {dataset or input.name}")
+
+    @bench_app.command("classify")
+    def bench_classify_cmd(
+        n: int = typer.Option(5000, "--n", help="Synthetic postings to label."),
+        batch_size: int | None = typer.Option(None, "--batch-size", help="Postings per batch."),
+    ) -> None:
+        """Postings/s and peak memory of `classify` on a realistic mix, database writes included."""
+        from flows.classify import bench_classify
+
+        r = bench_classify(n, batch_size)
+        console.print(f"classify: {r.postings} postings in {r.seconds:.1f}s = [bold]{r.per_second:.0f} postings/s"
+                      f"[/bold]; peak RSS {r.peak_rss_mb:.0f} MiB; title-embedding cache {r.embed_cache_hits} "
+                      f"hits / {r.embed_cache_misses} misses; {r.model_version}")
