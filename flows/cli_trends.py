@@ -341,6 +341,39 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             flag = " [suppressed: not for headlines]" if f.suppressed else ""
             console.print(f"{i}. {f.text}{flag}", markup=False, highlight=False)
 
+    @app.command("shift-share")
+    def shift_share_cmd(
+        period_from: str = typer.Option(..., "--from", help="First period (YYYY-MM or YYYY-Www)."),
+        period_to: str = typer.Option(..., "--to", help="Second period, same kind."),
+        group: str = typer.Option("new_economy", "--group", help="Taxonomy group whose pooled share is split."),
+        metric: str = typer.Option("references_ai", "--metric", help="Share metric (see docs/trends.md)."),
+        dim: str = typer.Option("all", "--dim", help="all, city, source or lang"),
+        dim_value: str = typer.Option("", "--dim-value", help="The city, source or language (dim != all)."),
+    ) -> None:
+        """Split the change of a group's share into within-category and mix (between-category) parts."""
+        from db.session import get_engine
+        from db.trends import shift_share_change
+
+        groups, _ = taxonomy_data()
+        if group not in groups:
+            console.print(f"unknown group {group!r}; groups: {', '.join(sorted(groups))}", style="red",
+                          markup=False)
+            raise typer.Exit(2)
+        try:
+            ss = shift_share_change(get_engine(), period_from, period_to, groups[group], metric=metric, dim=dim,
+                                    dim_value=dim_value)
+        except ValueError as exc:
+            console.print(str(exc), style="red", markup=False)
+            raise typer.Exit(2) from None
+        table = Table(title=f"{metric} share of {group}: {ss.share_a:.1%} (n={ss.n_a:,}) → {ss.share_b:.1%} "
+                            f"(n={ss.n_b:,}), change {ss.total * 100:+.2f} pp = within {ss.within * 100:+.2f} pp "
+                            f"+ mix {ss.between * 100:+.2f} pp")
+        for col in ("category", "within (pp)", "mix (pp)"):
+            table.add_column(col)
+        for cat, (w, b) in sorted(ss.by_category.items(), key=lambda kv: -abs(kv[1][0] + kv[1][1])):
+            table.add_row(cat, f"{w * 100:+.2f}", f"{b * 100:+.2f}")
+        console.print(table)
+
     @app.command("query")
     def query(
         name: str | None = typer.Argument(None, help="Named query (see --list)."),

@@ -84,3 +84,12 @@ def test_dedupe_command_reports_rates(engine: Engine) -> None:
     r = invoke("dedupe", "--since", "2026-03")
     assert r.exit_code == 0 and "1 linked" in r.output and "b 100.0%" in r.output
     assert runner.invoke(app, ["dedupe", "--since", "bad"]).exit_code == 2
+
+
+def test_shift_share_command(loaded: Engine) -> None:
+    assert invoke("trends").exit_code == 0
+    r = invoke("shift-share", "--from", "2025-03", "--to", "2026-03")
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.output.split())
+    assert "within" in flat and "mix" in flat and "software_dev" in flat
+    assert runner.invoke(app, ["shift-share", "--from", "2025-03", "--to", "2026-03", "--group", "x"]).exit_code == 2
