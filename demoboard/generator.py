@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from itertools import accumulate
 
-from demoboard.texts import ROLE_CODES, CategoryTexts, Variant, vocabulary
+from demoboard.texts import NEW_ECONOMY, ROLE_CODES, CategoryTexts, Variant, vocabulary
 
 FIRST_DAY = date(2024, 1, 1)
 LAST_DAY = date(2026, 6, 30)
@@ -20,6 +20,7 @@ MONTHS: tuple[str, ...] = tuple(f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in ra
 SPRING_FESTIVAL: dict[int, date] = {2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17)}
 STYLES = ("html", "api")
 AI_LEVELS = ("none", "incidental", "ai_tools", "ai_skills")
+AI_SHARE_GROUPS = ("all", "new_economy")
 EXPERIENCE_BUCKETS = ("none", "lt1", "1_3", "3_5", "5_10", "10_plus", "unstated")
 
 SHARE_EN = 0.20  # English postings (all served in the html style)
@@ -576,7 +577,10 @@ class _Plan:
 
 
 class _Generator:
-    def __init__(self, n_postings: int, seed: int) -> None:
+    def __init__(self, n_postings: int, seed: int, ai_share_group: str = "all") -> None:
+        if ai_share_group not in AI_SHARE_GROUPS:
+            raise ValueError(f"ai_share_group must be one of {AI_SHARE_GROUPS}, got {ai_share_group!r}")
+        self.ai_share_group = ai_share_group
         if isinstance(n_postings, bool) or not isinstance(n_postings, int) or n_postings < 1:
             raise ValueError(f"n_postings must be a positive integer, got {n_postings!r}")
         if isinstance(seed, bool) or not isinstance(seed, int):
@@ -784,9 +788,12 @@ class _Generator:
         stated = [n - u for n, u in zip(counts, unstated, strict=True)]
         p3 = _solve_shift(stated, [PROFILES[c].p3 for c in ROLE_CODES], three_plus_target(t) * sum(stated))
         ai_idx = ROLE_CODES.index("ai_ml")
-        others = [0 if i == ai_idx else n for i, n in enumerate(counts)]
+        members = [self.ai_share_group == "all" or c in NEW_ECONOMY for c in ROLE_CODES]
+        others = [n if (m and i != ai_idx) else 0 for i, (n, m) in enumerate(zip(counts, members, strict=True))]
+        group_total = sum(n for n, m in zip(counts, members, strict=True) if m)
+        # One shift for every category keeps their ranking; it is solved so the chosen group hits the target.
         pai = _solve_shift(others, [0.0 if c == "ai_ml" else PROFILES[c].ai for c in ROLE_CODES],
-                           ai_share_target(t) * total - counts[ai_idx])
+                           ai_share_target(t) * group_total - counts[ai_idx])
         drafts: list[DemoPosting] = []
         for i, code in enumerate(ROLE_CODES):
             n = counts[i]
@@ -876,17 +883,20 @@ def _compose_en(rng: random.Random, duties: list[str], reqs: list[str], benefits
     return "\n".join(parts)
 
 
-def iter_postings(n_postings: int = 20000, seed: int = 2026) -> Iterator[DemoPosting]:
+def iter_postings(n_postings: int = 20000, seed: int = 2026, *, ai_share_group: str = "all"
+                  ) -> Iterator[DemoPosting]:
     """Yield ``n_postings`` postings in chronological order, holding about one month in memory.
 
-    Deterministic in (``n_postings``, ``seed``): the same arguments give identical postings.
+    Deterministic in its arguments. ``ai_share_group`` is the population whose share referencing AI follows
+    the built-in path (≈22% over 2025, ≈34% in 2026): ``"all"`` postings, or only ``"new_economy"`` ones.
     """
-    return _Generator(n_postings, seed).run()
+    return _Generator(n_postings, seed, ai_share_group).run()
 
 
-def generate(n_postings: int = 20000, seed: int = 2026) -> DemoDataset:
-    """Generate the demo board's postings (chronological) with their true labels."""
-    return DemoDataset(n_postings=n_postings, seed=seed, postings=list(iter_postings(n_postings, seed)))
+def generate(n_postings: int = 20000, seed: int = 2026, *, ai_share_group: str = "all") -> DemoDataset:
+    """Generate the demo board's postings (chronological) with their true labels (see :func:`iter_postings`)."""
+    return DemoDataset(n_postings=n_postings, seed=seed,
+                       postings=list(iter_postings(n_postings, seed, ai_share_group=ai_share_group)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         faults: str = typer.Option("", "--faults", help='Fault injection, e.g. "500=0.05,429=0.05,slow=0.01,'
                                    'truncate=0.01,encoding=0.01,burst=3,seed=1".'),
         truth_dir: Path | None = typer.Option(None, "--truth-dir", help="Also write the ground truth CSVs here."),
+        ai_share_group: str = typer.Option("all", "--ai-share-group", help="Population whose AI share follows "
+                                           "22% (2025) → 34% (2026): all or new_economy."),
     ) -> None:
         """Serve the demo job board on HOST:PORT in the foreground (Ctrl-C stops it)."""
         from demoboard.generator import generate
@@ -56,7 +58,10 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         n = postings if postings is not None else settings.demo_postings
         s = seed if seed is not None else settings.demo_seed
         with console.status(f"generating {n:,} postings (seed {s})"):
-            dataset = generate(n, s)
+            try:
+                dataset = generate(n, s, ai_share_group=ai_share_group)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc)) from None
         if truth_dir is not None:
             files = write_truth(dataset, truth_dir)
             console.print(f"ground truth: {files.postings}, {files.monthly}, {files.headline}")
@@ -81,6 +86,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                                    "truth_headline.json."),
         postings: int | None = typer.Option(None, "--postings", help="Default LABOURWATCH_DEMO_POSTINGS."),
         seed: int | None = typer.Option(None, "--seed", help="Default LABOURWATCH_DEMO_SEED."),
+        ai_share_group: str = typer.Option("all", "--ai-share-group", help="Population whose AI share follows "
+                                           "22% (2025) → 34% (2026): all or new_economy."),
     ) -> None:
         """Write the demo board's ground truth (streamed: flat memory even for a million postings)."""
         from demoboard.generator import iter_postings
@@ -90,18 +97,22 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         settings = get_settings()
         n = postings if postings is not None else settings.demo_postings
         s = seed if seed is not None else settings.demo_seed
-        files = write_truth(iter_postings(n, s), out)
+        try:
+            files = write_truth(iter_postings(n, s, ai_share_group=ai_share_group), out)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
         console.print(f"wrote {files.postings}, {files.monthly}, {files.headline}")
         h = json.loads(files.headline.read_text(encoding="utf-8"))
-        yoy, ai = h["yoy_2026_03_vs_2025_03"], h["ai_share_by_year"]
+        yoy, ai, ne = h["yoy_2026_03_vs_2025_03"], h["ai_share_by_year"], h["ai_share_new_economy_by_year"]
 
-        def pct(x: float | None) -> str:
-            return "n/a" if x is None else f"{x:+.1%}"
+        def pct(x: float | None, sign: str = "") -> str:
+            return "n/a" if x is None else f"{x:{sign}.1%}"
 
-        console.print(f"2026-03 vs 2025-03: software_dev {pct(yoy['software_dev'])}, design_basic "
-                      f"{pct(yoy['design_basic'])}, supply_chain_repetitive {pct(yoy['supply_chain_repetitive'])}; "
-                      f"AI share 2025 {pct(ai['2025'])[1:]} → 2026 {pct(ai['2026'])[1:]}; 3+ years in the newest "
-                      f"months {pct(h['share_3plus_newest_months'])[1:]}")
+        console.print(f"2026-03 vs 2025-03: software_dev {pct(yoy['software_dev'], '+')}, design_basic "
+                      f"{pct(yoy['design_basic'], '+')}, supply_chain_repetitive "
+                      f"{pct(yoy['supply_chain_repetitive'], '+')}; AI share 2025 → 2026: all {pct(ai['2025'])} → "
+                      f"{pct(ai['2026'])}, new economy {pct(ne['2025'])} → {pct(ne['2026'])}; 3+ years in the "
+                      f"newest months {pct(h['share_3plus_newest_months'])}")
 
     @app.command("demo-sample")
     def demo_sample(

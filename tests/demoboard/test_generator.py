@@ -283,3 +283,15 @@ def test_titles_and_salaries_vary_like_real_boards(default_dataset: DemoDataset)
     for p in default_dataset.postings:
         if p.salary_min is not None and p.salary_max is not None:
             assert p.salary_min <= p.salary_max
+
+
+def test_ai_share_path_can_follow_the_new_economy_group() -> None:
+    from demoboard.texts import NEW_ECONOMY
+
+    ds = generate(ai_share_group="new_economy")
+    rows = [p for p in counted(ds) if p.role_category in NEW_ECONOMY]
+    for year, target in (("2025", 0.22), ("2026", 0.34)):
+        ps = [p for p in rows if p.month.startswith(year)]
+        assert sum(p.references_ai for p in ps) / len(ps) == pytest.approx(target, abs=0.015), year
+    with pytest.raises(ValueError, match="ai_share_group"):
+        generate(10, ai_share_group="tech")
