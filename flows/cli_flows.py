@@ -145,6 +145,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         t0 = time.perf_counter()
         result = run_demo(postings=postings, seed=seed, lang=lang, say=console.print)
         wall = time.perf_counter() - t0
+        console.print(Markdown(result.backfill_summary))
         console.print(Markdown(result.nightly_summary))
         console.print(f"\n[bold]done in {wall:.0f} s[/bold] ({result.postings} postings, "
                       f"{result.months[0]}..{result.months[1]})")
