@@ -441,7 +441,7 @@ def _experience_line(rng: random.Random, spec: tuple[int, int | None], lang: str
         if has_field:
             forms.append(f"{lo}+ years of {d} experience")
         return rng.choice(forms)
-    forms = [f"{lo}+ years of experience in {d}", f"Minimum of {lo} years in {d}",
+    forms = [f"{lo}+ years of experience in {d}", f"Minimum of {lo} year{'s' if lo > 1 else ''} in {d}",
              f"Ideally {lo}+ years of {d} experience"]
     if lo in _EN_NUM:
         forms.append(f"At least {_EN_NUM[lo]} years of {d} experience")
@@ -467,9 +467,14 @@ def _unstated_line(rng: random.Random, lang: str, d: str) -> str | None:
 _BUCKET_PAY = {"none": 0.8, "lt1": 0.85, "1_3": 1.0, "3_5": 1.35, "5_10": 1.8, "10_plus": 2.3, "unstated": 1.2}
 _TIER1 = {"北京", "上海", "深圳", "London"}
 _SHIFT_VARIANTS = {"sorter", "warehouse", "courier_driver", "operator", "technician_qc", "food_hotel",
-                   "retail_store", "property_security", "personal", "service", "site", "agri_arts"}
+                   "retail_store", "property_security", "personal", "service", "site", "agriculture"}
 _HOURLY_VARIANTS = {"sorter", "warehouse", "food_hotel", "retail_store", "property_security", "courier_driver",
                     "service", "operator"}
+
+
+def _gbp_k(cny_k: float) -> float:
+    """Annual pay in £1,000 comparable to a monthly CNY salary in thousands (flatter at the top)."""
+    return 12 + 2.4 * min(cny_k, 15) + 1.1 * max(0.0, cny_k - 15)
 
 
 def _num(x: float) -> str:
@@ -525,8 +530,8 @@ def _salary(rng: random.Random, v: Variant, lang: str, country: str, city: str, 
             return f"£{h_lo:.2f} per hour", h_lo, h_lo, "HOUR", "GBP"
         h_hi = round(h_lo + rng.choice((0.5, 1.0, 1.5)), 2)
         return f"£{h_lo:.2f} - £{h_hi:.2f} per hour", h_lo, h_hi, "HOUR", "GBP"
-    lo_g = max(23, round(lo_k * 2.4 + 12)) * 1000
-    hi_g = max(lo_g + 2000, round(hi_k * 2.2 + 12) * 1000)
+    lo_g = max(23, round(_gbp_k(lo_k))) * 1000
+    hi_g = max(lo_g + 2000, round(_gbp_k(hi_k)) * 1000)
     if r < 0.16:
         return f"Up to £{hi_g:,}", None, float(hi_g), "YEAR", "GBP"
     if r < 0.5:
