@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         "(Debian: fonts-noto-cjk)."
     )
     brief_font_bold: Path | None = Field(None, description="Bold face for the brief; default the regular font's.")
+    brief_templates: Path | None = Field(
+        None, description="Folder with restyled brief.html, brief.css or strings.yaml; each file present there "
+        "replaces the packaged one (brief/templates/)."
+    )
 
     # --- orchestration -------------------------------------------------------------------
     timezone: str = Field("Asia/Shanghai", description="Timezone of schedules and 'today'.")
