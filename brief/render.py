@@ -48,15 +48,38 @@ class BriefResult:
     seconds: float
 
 
-@cache
-def load_strings(lang: str) -> Mapping[str, Any]:
-    """The brief's words in ``lang`` from templates/strings.yaml."""
-    import yaml
+def template_file(name: str) -> Path:
+    """``name`` from LABOURWATCH_BRIEF_TEMPLATES when that folder has it, else the packaged template."""
+    from labourwatch.settings import get_settings
 
+    custom = get_settings().brief_templates
+    if custom is not None:
+        if not custom.is_dir():
+            raise BriefError(f"LABOURWATCH_BRIEF_TEMPLATES={custom} is not a folder.")
+        if (custom / name).is_file():
+            return custom / name
+    return TEMPLATES / name
+
+
+def load_strings(lang: str) -> Mapping[str, Any]:
+    """The brief's words in ``lang`` from strings.yaml (restyled or packaged)."""
     if lang not in LANGS:
         raise BriefError(f"Language {lang!r} is not supported; use one of {', '.join(LANGS)}.")
-    data = yaml.safe_load((TEMPLATES / "strings.yaml").read_text(encoding="utf-8"))
+    path = template_file("strings.yaml")
+    data = _read_yaml(path, path.stat().st_mtime_ns)
+    if not isinstance(data, Mapping) or not isinstance(data.get(lang), Mapping):
+        raise BriefError(f"{path} has no '{lang}:' section of brief words.")
+    missing = set(_read_yaml(TEMPLATES / "strings.yaml", 0)[lang]) - set(data[lang])
+    if missing:
+        raise BriefError(f"{path} lacks these '{lang}' keys: {', '.join(sorted(missing))}.")
     return data[lang]
+
+
+@cache
+def _read_yaml(path: Path, _mtime: int) -> Any:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 # --- formatting (numbers arrive from the trend tables; this only prints them) -------------------------------
@@ -227,7 +250,8 @@ def _without_versions(method: str | None, data: BriefData) -> str | None:
 def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+    env = Environment(loader=FileSystemLoader([template_file("brief.html").parent, TEMPLATES]),
+                      autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["css_string"] = css_string
     return env
@@ -335,7 +359,8 @@ def _write_pdf(markup: str, regular: Path, bold: Path) -> tuple[int, bytes]:
         for path, weight in ((regular, 400), (bold, 700))
     )
     stylesheets = [CSS(string=faces, font_config=font_config)]
-    document = HTML(string=markup, base_url=str(TEMPLATES) + "/").render(
+    # brief.html links brief.css relatively: resolve it where the (restyled or packaged) stylesheet is.
+    document = HTML(string=markup, base_url=str(template_file("brief.css").parent) + "/").render(
         stylesheets=stylesheets, font_config=font_config)
     # WeasyPrint subsets again, cheaply now that the font is small; full_fonts=True would skip that but loses
     # the text mapping of some digits (pdftotext then reads "n=" for "n=114").

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from brief.data import FindingLine, load_brief_data
-from brief.render import MAX_PAGES, MIN_PAGES, BriefResult, load_strings, render_brief
+from brief.render import MAX_PAGES, MIN_PAGES, BriefError, BriefResult, load_strings, render_brief
 from db import schema
 from labourwatch.settings import get_settings
 from tests.brief.conftest import LAST_MONTH, fill_metadata, fill_trend_tables
@@ -278,3 +278,36 @@ def test_month_without_a_year_earlier(rendered: Rendered, tmp_path: Path) -> Non
     assert "Not reported (too few postings)" in text  # the year-on-year findings are withheld, not headlined
     with rendered.engine.connect() as c:
         assert c.execute(select(schema.Brief).where(schema.Brief.month == "2024-02")).first() is None
+
+
+def test_restyled_templates_replace_the_packaged_ones(rendered: Rendered, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An analyst's folder with a stylesheet and reworded strings changes the brief without touching code."""
+    import yaml
+
+    from brief.render import TEMPLATES
+
+    custom = tmp_path / "style"
+    custom.mkdir()
+    css = (TEMPLATES / "brief.css").read_text(encoding="utf-8").replace("--accent: #0f7b6c", "--accent: #7b0f3c")
+    (custom / "brief.css").write_text(css, encoding="utf-8")
+    words = yaml.safe_load((TEMPLATES / "strings.yaml").read_text(encoding="utf-8"))
+    words["en"]["title"] = 'Jobs & AI "Monitor" </style>'
+    (custom / "strings.yaml").write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("LABOURWATCH_BRIEF_TEMPLATES", str(custom))
+    get_settings.cache_clear()
+    result = render_brief(rendered.engine, LAST_MONTH, "en", tmp_path / "restyled.pdf", record=False)
+    text = pdftotext(result.path, 2, 2)
+    assert 'Jobs & AI "Monitor" </style>' in text  # the running head, escaped into CSS intact
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", "20", "-f", "1", "-l", "1", "-png", str(result.path), str(tmp_path / "c")],
+                   check=True)
+    im = Image.open(next(tmp_path.glob("c-*.png"))).convert("RGB")
+    r, g, b = im.getpixel((im.width // 2, int(im.height * 0.12)))  # inside the title band
+    assert r > g and r > 90, (r, g, b)
+
+    del words["en"]["movers_title"]
+    (custom / "strings.yaml").write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(BriefError, match="movers_title"):
+        render_brief(rendered.engine, LAST_MONTH, "en", tmp_path / "broken.pdf", record=False)
