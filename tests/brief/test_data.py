@@ -81,3 +81,14 @@ def test_record_brief_replaces_the_month_and_language(engine: Engine, tmp_path: 
         rows = c.execute(select(schema.Brief.lang, schema.Brief.sha256, schema.Brief.pages)
                          .order_by(schema.Brief.lang)).all()
     assert [tuple(r) for r in rows] == [("en", "c" * 64, 6), ("zh", "b" * 64, 7)]
+
+
+def test_render_without_a_cjk_font_names_the_package(trend_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from brief import fonts
+
+    monkeypatch.setattr(fonts, "_fontconfig_candidates", lambda: [])
+    monkeypatch.setattr(fonts, "_matplotlib_candidates", lambda: [])
+    with pytest.raises(BriefError, match="fonts-noto-cjk"):
+        render_brief(trend_engine, LAST_MONTH)
+    with trend_engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(schema.Brief)).scalar() == 0
