@@ -851,7 +851,7 @@ _ZH_HEADS = (("岗位职责", "任职要求"), ("工作职责", "任职资格"),
 def _compose_zh(rng: random.Random, duties: list[str], reqs: list[str], benefits: list[str], blurb: str,
                 notice: str | None, fillers: Sequence[str]) -> str:
     duty_head, req_head = _ZH_HEADS[rng.choices(range(4), (5, 2, 2, 1))[0]]
-    sep = rng.choice(("、", ".", ". "))
+    sep = rng.choice(("、", ". "))  # "1.3年以上" would be ambiguous
 
     def numbered(items: list[str]) -> list[str]:
         out = []

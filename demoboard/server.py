@@ -597,8 +597,9 @@ class DemoBoard:
         content["positionDetail"] = description_html(p.description, _variant(p, 2) % 2 + 1)
         r = self._json(200, {"success": True, "msg": None, "content": content})
         if p.malformed and _variant(p, 1) == 0:
-            # A gateway cut the body short: the JSON does not parse.
-            return _Response(200, r.content_type, r.body[: len(r.body) // 2])
+            # A gateway cut the body short: valid UTF-8, but the JSON does not parse.
+            text = r.body.decode()
+            return _Response(200, r.content_type, text[: len(text) // 2].encode())
         return r
 
     def _gbk(self, kind: str, p: DemoPosting) -> _Response | None:
