@@ -60,13 +60,18 @@ def ensure_concurrency_limits(sources: list[str], per_source: int = 1, total: in
     """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
     wanted = {f"tag:{CRAWL_TAG}": total} | {f"tag:{source_tag(s)}": per_source for s in sources}
     with get_client(sync_client=True) as client:
         for name, limit in wanted.items():
             try:
+                client.read_global_concurrency_limit_by_name(name)
+                continue
+            except ObjectNotFound:
+                pass
+            try:
                 client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=limit))
-            except ObjectAlreadyExists:
+            except ObjectAlreadyExists:  # another flow run created it meanwhile
                 pass
     return wanted
