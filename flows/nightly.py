@@ -120,13 +120,19 @@ def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: i
                 rejects=sum(int(v) for v in (stats.get("dropped") or {}).values()),
                 requests=_stat(stats, "requests"), error=report.error))
         else:
+            failed = SourceResult(source=source, status="failed", error=state.message or state.name)
             try:
                 future.result(raise_on_failure=True)
-                error = state.message or state.name
             except Exception as exc:  # the task's final exception, after its retries
-                error = f"{type(exc).__name__}: {exc}"
-            logger.error("source %s failed: %s", source, error)
-            results.append(SourceResult(source=source, status="failed", error=error))
+                failed.error = f"{type(exc).__name__}: {exc}"
+                crawl_report = getattr(exc, "report", None)  # scrapers' CrawlFailed carries the run's stats
+                if crawl_report is not None:
+                    stats = crawl_report.stats or {}
+                    failed.run_id = crawl_report.run_id
+                    failed.rejects = sum(int(v) for v in (stats.get("dropped") or {}).values())
+                    failed.requests = _stat(stats, "requests")
+            logger.error("source %s failed: %s", source, failed.error)
+            results.append(failed)
     return results
 
 

@@ -26,10 +26,20 @@ def enabled_sources() -> list[str]:
 CRAWL_TIMEOUT_S = 3 * 3600
 
 
+def _transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a failed crawl unless it failed on content (drop rate over the limit): that fails again."""
+    try:
+        state.result()
+    except Exception as exc:
+        report = getattr(exc, "report", None)
+        return not (report is not None and (report.stats or {}).get("drop_rate_exceeded"))
+    return False
+
+
 # No Prefect timeout here: submitted tasks run in worker threads, which Prefect cannot interrupt; the crawl
 # subprocess is killed after CRAWL_TIMEOUT_S instead.
 @task(name="crawl-source", task_run_name="crawl-{source}", retries=3, retry_delay_seconds=[2, 5, 15],
-      cache_policy=NO_CACHE, tags=[CRAWL_TAG])
+      retry_condition_fn=_transient, cache_policy=NO_CACHE, tags=[CRAWL_TAG])
 def crawl_source(source: str, max_requests: int | None = None, url: str | None = None) -> Any:
     """Crawl ``source`` (a retry resumes the interrupted crawl); raise ``CrawlFailed`` if it failed.
 
