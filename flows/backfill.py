@@ -60,9 +60,11 @@ def backfill(start: str, end: str, crawl: bool = True, sources: list[str] | None
     months = month_range(start, end)
     report = PipelineReport(flow="backfill", started_at=datetime.now(UTC))
     pipeline.migrate_db()
+    warm = pipeline.prepare_classifier.submit()  # trains on a fresh install, while the crawls run
     if crawl:
         names = sources or crawling.enabled_sources()
         report.sources = crawl_all(names, max_requests=max_requests, retries=crawl_retries)
+    warm.wait()
     classify_and_trend(report, dedupe_since=start, trends_since=start)
     if report.sources:
         fill_source_counts(report)

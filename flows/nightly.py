@@ -185,7 +185,10 @@ def nightly(sources: list[str] | None = None, max_requests: int | None = None,
     report = PipelineReport(flow="nightly", started_at=datetime.now(UTC))
     pipeline.migrate_db()
     names = sources or crawling.enabled_sources()
+    # A fresh install builds the embedding model and trains the classifier: do that while the crawls run.
+    warm = pipeline.prepare_classifier.submit()
     report.sources = crawl_all(names, max_requests=max_requests, retries=crawl_retries)
+    warm.wait()
     classify_and_trend(report)
     fill_source_counts(report)
     report.finished_at = datetime.now(UTC)

@@ -20,6 +20,15 @@ def migrate_db() -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
+@task(name="prepare-classifier", retries=1, retry_delay_seconds=[5], cache_policy=NO_CACHE)
+def prepare_classifier() -> str:
+    """Load the configured classifier once (building the embedding model and training the head on a fresh
+    install) so classification can start at once; runs while the crawls do. Returns its version."""
+    from models import load_classifier
+
+    return load_classifier().model_version
+
+
 @task(name="classify-pending", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=6 * 3600,
       cache_policy=NO_CACHE)
 def classify_pending(model_version: str | None = None) -> Any:
