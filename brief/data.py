@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 GROUPS = ("all", "new_economy")
 AI_LEVELS = ("ai_incidental", "ai_tools", "ai_skills")
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-# Counters that crawl and import runs write for rows they refused; the first one present in a run counts.
-REJECT_KEYS = ("rejected", "rejects", "invalid", "item_dropped_count")
+# Counters of rows a run refused: imports write "rejected" (an int), crawls "dropped" ({reason: count});
+# the first one present in a run counts.
+REJECT_KEYS = ("rejected", "dropped", "rejects", "item_dropped_count")
 HISTORY_MONTHS = 36
 
 
@@ -242,7 +243,7 @@ def findings_arguments() -> dict[str, Any]:
 
 def load_findings(engine: Engine, month: str, lang: str) -> tuple[FindingLine, ...]:
     """The month's headline findings exactly as ``labourwatch findings`` prints them (``db.findings``)."""
-    from db.findings import headline_findings  # type: ignore[import-not-found]
+    from db.findings import headline_findings
 
     out = []
     for f in headline_findings(engine, month, lang=lang, **findings_arguments()):
@@ -301,14 +302,7 @@ def load_brief_data(engine: Engine, month: str, lang: str = "zh", *, group_names
         key=lambda r: (r.suppressed, r.yoy_change is None, r.yoy_change if r.yoy_change is not None else 0.0,
                        r.category),
     ))
-    try:
-        findings = load_findings(engine, month, lang)
-    except ModuleNotFoundError as exc:
-        if exc.name != "db.findings":
-            raise
-        log.warning("db.findings is not available yet; the brief's first page uses placeholder findings")
-        names = {c.code: c.name for c in categories} | dict(group_names)
-        findings = fallback_findings(month, lang, demand_month, shares_month, names)
+    findings = load_findings(engine, month, lang)
     quality = load_quality(engine, month, min_cell_size=min_cell_size, baseline_year=baseline_year)
     return BriefData(
         month=month, lang=lang, periods=periods, categories=categories, group_names=dict(group_names),
@@ -365,6 +359,8 @@ def load_quality(engine: Engine, month: str, *, min_cell_size: int, baseline_yea
 def _rejects(stats: Mapping[str, Any]) -> int:
     for key in REJECT_KEYS:
         value = stats.get(key)
+        if isinstance(value, Mapping):
+            value = sum(v for v in value.values() if isinstance(v, int | float) and not isinstance(v, bool))
         if isinstance(value, int | float) and not isinstance(value, bool):
             return int(value)
     return 0
@@ -386,39 +382,3 @@ def _latest_evaluations(conn: Any, model_version: str | None) -> tuple[Evaluatio
     for r in rows:
         latest[(r.field, r.metric, r.dataset)] = EvaluationRow(*r)
     return tuple(sorted(latest.values(), key=lambda e: (e.field, e.dataset, e.metric)))
-
-
-def fallback_findings(month: str, lang: str, demand_month: Sequence[DemandRow],
-                      shares_month: Mapping[tuple[str, str], ShareRow],
-                      names: Mapping[str, str]) -> tuple[FindingLine, ...]:
-    """Plain findings from the trend rows, used only while ``db.findings`` is not installed."""
-    out = []
-    zh = lang == "zh"
-    for r in demand_month:
-        if r.suppressed or r.yoy_change is None or r.category not in (
-                "software_dev", "design_basic", "supply_chain_repetitive"):
-            continue
-        out.append(_demand_finding(r, names.get(r.category, r.category), zh))
-    for group, metric in (("new_economy", "references_ai"), ("all", "requires_3plus")):
-        s = shares_month.get((group, metric))
-        if s is None or s.suppressed or s.share is None:
-            continue
-        label = names.get(group, group)
-        what = {"references_ai": ("提及AI的占比", "share referencing AI"),
-                "requires_3plus": ("要求3年以上经验的占比", "share requiring 3+ years")}[metric]
-        ci = f"{s.ci_low:.0%}–{s.ci_high:.0%}" if s.ci_low is not None and s.ci_high is not None else "—"
-        text = (f"{month} {label}{what[0]}：{s.share:.0%}（95%区间 {ci}，n={s.n}）" if zh
-                else f"{month}: {what[1]} of {label}: {s.share:.0%} (95% CI {ci}, n={s.n})")
-        out.append(FindingLine(f"{metric}:{group}", text, s.share, s.ci_low, s.ci_high, s.n, None,
-                               "Wilson", False))
-    return tuple(out)
-
-
-def _demand_finding(r: DemandRow, label: str, zh: bool) -> FindingLine:
-    ci = (f"{r.yoy_ci_low:+.0%}–{r.yoy_ci_high:+.0%}"
-          if r.yoy_ci_low is not None and r.yoy_ci_high is not None else "—")
-    text = (f"{label}新发职位同比{r.yoy_change:+.0%}（95%区间 {ci}，n={r.n}，上年同期 {r.n_prev_year}）" if zh
-            else f"{label}: new postings {r.yoy_change:+.0%} year on year (95% CI {ci}, n={r.n}, "
-                 f"a year earlier {r.n_prev_year})")
-    return FindingLine(f"demand:{r.category}", text, r.yoy_change, r.yoy_ci_low, r.yoy_ci_high, r.n,
-                       str(r.n_prev_year), "yoy", False)

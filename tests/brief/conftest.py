@@ -103,9 +103,12 @@ def fill_metadata(engine: Engine) -> None:
         for name, kind in (("demo-board", "board"), ("智联样本", "import")):
             ids.append(c.execute(insert(schema.Source).values(name=name, kind=kind, created_at=now)
                                  .returning(schema.Source.id)).scalar_one())
-        for sid, rejected in zip(ids, (3, 5), strict=True):
+        # an import run's counters, then a crawl's ({reason: count} under "dropped")
+        for sid, stats in zip(ids, ({"rejected": 3, "inserted": 40},
+                                    {"dropped": {"missing_title": 4, "bad_date": 1}, "items_scraped": 40}),
+                              strict=True):
             c.execute(insert(schema.CrawlRun).values(source_id=sid, kind="crawl", started_at=now, finished_at=now,
-                                                     status="succeeded", stats={"rejected": rejected, "items": 40}))
+                                                     status="succeeded", stats=stats))
         rows = [{"source_id": sid, "external_id": f"{sid}-{i}", "title": f"岗位 {i}", "title_norm": f"岗位 {i}",
                  "posted_at": date(2026, 3, 1 + i % 28), "posted_month": "2026-03", "first_seen": now,
                  "last_seen": now, "content_hash": f"{sid}-{i}"} for sid in ids for i in range(40)]
