@@ -108,9 +108,11 @@ def _demand_finding(conn: Connection, code: str, month: str, prev: str, lang: st
                f"{name}: too few postings for a year-on-year change ({month} n={n:,}, {prev} n={n_prev_i:,}; "
                f"minimum cell {min_cell}).")
     elif lang == "zh":
+        assert yoy is not None
         txt = (f"{_role(name)}新发职位同比{'下降' if yoy < 0 else '上升'}{_pct(abs(yoy))}"
                f"（95%区间 {_pct(lo, True)}至{_pct(hi, True)}，n={n:,}，上年同月 n={n_prev_i:,}）")
     else:
+        assert yoy is not None
         txt = (f"New {name} postings {'fell' if yoy < 0 else 'rose'} {_pct(abs(yoy))} year on year "
                f"(95% CI {_pct(lo, True)} to {_pct(hi, True)}; n={n:,} in {month} vs {n_prev_i:,} in {prev}).")
     return Finding(key, txt, yoy, lo, hi, int(n), base, method, suppressed)
@@ -168,7 +170,8 @@ def _ai_findings(conn: Connection, month: str, prev: str, lang: str, group_name:
 
     members = (groups or {}).get("new_economy")
     if members and pshare is not None and share is not None:
-        a, b = {}, {}
+        a: dict[str, tuple[int, int]] = {}
+        b: dict[str, tuple[int, int]] = {}
         for period, target in ((prev, a), (month, b)):
             for cat, cn, ck in conn.execute(text(
                     "SELECT category, n, k FROM trend_shares WHERE period_type = 'month' AND period = :p AND "

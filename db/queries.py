@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +38,16 @@ def status_rows(engine: Engine) -> list[SourceStatus]:
         labelled = dict(c.execute(
             select(P.source_id, func.count(func.distinct(L.posting_id))).join(L, L.posting_id == P.id)
             .group_by(P.source_id)).all())
-        last = {}
+        last: dict[int, tuple[datetime | None, str | None]] = {}
         for sid, started, st in c.execute(select(R.source_id, R.started_at, R.status).order_by(R.started_at)):
             last[sid] = (started, st)
         out = []
         for sid, name in c.execute(select(S.id, S.name).order_by(S.name)):
             n = counts.get(sid, 0)
-            started, st = last.get(sid, (None, None))
+            last_start, last_status = last.get(sid, (None, None))
             out.append(SourceStatus(name, n, canon.get(sid, 0), (labelled.get(sid, 0) / n) if n else 0.0,
-                                    started.isoformat(timespec="seconds") if started else None, st))
+                                    last_start.isoformat(timespec="seconds") if last_start else None,
+                                    last_status))
     return out
 
 

@@ -85,12 +85,11 @@ def shift_share(a: Mapping[str, tuple[int, int]], b: Mapping[str, tuple[int, int
         na, ka = a.get(cat, (0, 0))
         nb, kb = b.get(cat, (0, 0))
         wa, wb = na / n_a, nb / n_b
-        sa = ka / na if na else None
-        sb = kb / nb if nb else None
-        if sa is None and sb is None:
+        if not na and not nb:
             continue
-        sa = sb if sa is None else sa
-        sb = sa if sb is None else sb
+        # A category absent from one period takes its share from the other (its Δshare is then 0).
+        sa = ka / na if na else kb / nb
+        sb = kb / nb if nb else sa
         w_part = (wa + wb) / 2 * (sb - sa)
         b_part = (sa + sb) / 2 * (wb - wa)
         within += w_part

@@ -80,6 +80,7 @@ def _ensure_sqlite_math(conn: Connection) -> None:
         conn.exec_driver_sql("SELECT sqrt(4.0), ln(2.0), exp(1.0)")
     except Exception:  # pragma: no cover - depends on how SQLite was compiled
         raw = conn.connection.driver_connection
+        assert raw is not None
         raw.create_function("sqrt", 1, math.sqrt, deterministic=True)
         raw.create_function("ln", 1, math.log, deterministic=True)
         raw.create_function("exp", 1, math.exp, deterministic=True)
@@ -181,7 +182,8 @@ def update_trends(engine: Engine, groups: Mapping[str, list[str]], model_version
             old = stored.get(key)
             if full or old is None or old != (mv, fp, cfg):
                 changed.add(key)
-            elif since and ((key[0] == "month" and key[1] >= since) or (key[0] == "week" and key[1] >= since_week)):
+            elif since and since_week and (
+                    (key[0] == "month" and key[1] >= since) or (key[0] == "week" and key[1] >= since_week)):
                 changed.add(key)
         vanished = {k for k in stored if k not in current}
         changed |= vanished
@@ -454,7 +456,7 @@ def period_change(engine: Engine, period_from: str, period_to: str, category: st
         raise ValueError(f"periods must both be YYYY-MM or both YYYY-Www, got {period_from!r} and {period_to!r}")
     pt = kinds.pop()
     with engine.connect() as conn:
-        counts = dict(conn.execute(text(
+        counts: dict[str, int] = dict(conn.execute(text(
             "SELECT period, n FROM trend_demand WHERE period_type = :pt AND period IN (:a, :b) AND dim = :dim "
             "AND dim_value = :dv AND category = :cat"),
             {"pt": pt, "a": period_from, "b": period_to, "dim": dim, "dv": dim_value, "cat": category}).all())
