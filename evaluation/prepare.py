@@ -21,7 +21,7 @@ from evaluation.lagou_map import CLASSIFY_NAME, WORK_YEAR_BUCKET, role_for
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
 
 COLUMNS = ("id", "title", "description", "experience_text", "lang", "expected_role_category",
-           "expected_experience_bucket", "board_category")
+           "expected_experience_bucket", "expected_ai_level", "board_category")
 
 
 def _write(rows: list[dict[str, object]], path: Path) -> None:
@@ -76,6 +76,17 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
             text_exp.append({**row, "expected_role_category": "",
                              "expected_experience_bucket": WORK_YEAR_BUCKET[str(r.get("workYear"))]})
     _write(dev, out / "lagou_dev.csv")
+    # AI level: a sample we labelled by reading (Adzuna ids are row numbers of the board file).
+    z = pd.read_csv(real / "adzuna_uk_data_jobs.csv", dtype=str)
+    texts = {f"adzuna-{i}": (r["job_title"], r.get("job_description"), "en") for i, r in z.iterrows()}
+    texts.update({f"lagou-dev-{i}": (r["job_name"], r.get("description"), "zh") for i, r in b.iterrows()})
+    ai_rows = []
+    for _, h in pd.read_csv(LABELS_DIR / "ai_level_sample.csv", dtype=str).iterrows():
+        title, desc, lang = texts[h["id"]]
+        ai_rows.append({"id": h["id"], "title": title, "description": desc if isinstance(desc, str) else None,
+                        "lang": lang, "expected_ai_level": h["expected_ai_level"]})
+    _write(ai_rows, out / "ai_sample.csv")
+    counts["ai_sample.csv"] = len(ai_rows)
     _write(text_exp, out / "lagou_dev_text_experience.csv")
     counts["lagou_dev.csv"] = len(dev)
     counts["lagou_dev_text_experience.csv"] = len(text_exp)

@@ -36,6 +36,7 @@ _SKILLS = _rx(
     r"人脸识别|知识图谱|推荐算法|搜索算法|排序算法模型|CTR预估|大模型(?:微调|训练|算法|应用开发|开发|推理|部署|评测|评估)|"
     r"大语言模型|预训练模型|模型(?:微调|训练|蒸馏|量化|部署)|微调|检索增强|向量数据库|提示词工程|提示工程|智能体开发|"
     r"Agent开发|AI\s*Agent开发|多模态|分类模型|聚类|协同过滤|决策树|随机森林|梯度提升|逻辑回归|支持向量机|朴素贝叶斯|"
+    r"ASR|TTS|语音交互|智能语音|语音智能|predictive model\w*|"
     r"AI训练师|模型评测|数据标注.{0,8}(?:模型|AI|算法)|"
     r"(?:评估|评测|打分|标注|审核|评分).{0,12}(?:大模型|AI|模型)的?(?:回答|输出|生成|回复)|"
     r"对(?:大模型|AI|模型).{0,10}(?:回答|输出|回复|生成内容).{0,8}(?:评估|评测|打分|标注|评分)|"
@@ -52,11 +53,11 @@ _SKILLS = _rx(
 _TOOLS = _rx(
     r"ChatGPT|GPT-?[345](?:o|\.5)?|Copilot|Midjourney|Stable ?Diffusion|DALL-?E|文心一言|通义千问|通义|Kimi|DeepSeek|豆包|"
     r"Claude|Gemini|ComfyUI|Runway|Sora|可灵|即梦|剪映AI|Notion AI|"
-    r"AIGC工具|AI工具|AI绘画|AI绘图|AI生成|AI写作|AI辅助|AI提效|AI作图|AI设计|AI视频|AI剪辑|AIGC|生成式AI|"
-    r"\bAI[- ]?(?:tools?|powered tools?|assistants?|assisted|generated)\b|\bgenerative AI\b|\bGenAI\b|\bAI coding\b"
+    r"AIGC工具|AI工具|AI绘画|AI绘图|AI生成|AI写作|AI辅助|AI提效|AI作图|AI设计|AI视频|AI剪辑|"
+    r"\bAI[- ]?(?:tools?|powered tools?|assistants?|assisted|generated)\b|\bAI coding\b"
 )
 # A bare mention of AI whose level depends on what surrounds it.
-_GENERIC = _rx(r"人工智能|(?<![A-Za-z])(?-i:AI)(?![A-Za-z])|\bA\.I\.|\bartificial intelligence\b|智能体|大模型|"
+_GENERIC = _rx(r"AIGC|生成式AI|\bgenerative AI\b|\bGenAI\b|人工智能|(?<![A-Za-z])(?-i:AI)(?![A-Za-z])|\bA\.I\.|\bartificial intelligence\b|智能体|大模型|"
                       r"\bAI agents?\b|\bagentic\b")
 _DESIGN_SOFTWARE = _rx(r"\bPS\b|Photoshop|\bCDR\b|Corel ?DRAW|Illustrator|InDesign|\bID\b|\bAE\b|After Effects|\bPR\b|"
                               r"Premiere|C4D|3D ?MAX|Sketch|Figma|\bCAD\b|Axure|\bXD\b|平面软件|设计软件|Adobe")
@@ -65,7 +66,7 @@ _REAL_AI_AFTER = _rx(r"\s*(?:绘|生成|工具|写作|辅助|技术|算法|模�
 _BUILD_VERBS = _rx(r"开发|研发|训练|部署|集成|接入|搭建|落地|构建|优化|调优|架构|算法|工程师|评测|"
                           r"\b(?:build|building|develop|developing|train|training|deploy|deploying|integrat\w*|"
                           r"implement\w*|engineer\w*|design and build|productioni[sz]e)\b")
-_USE_VERBS = _rx(r"使用|运用|利用|借助|熟练|会用|善用|应用|提效|提升效率|\b(?:use|using|leverage|leveraging|"
+_USE_VERBS = _rx(r"使用|运用|利用|借助|熟练|会用|善用|应用|提效|提升效率|\b(?:use|using|leverage|leveraging|utili[sz]\w*|"
                         r"proficien\w*|familiar\w*|hands-on with|adopt\w*)\b")
 _INCIDENTAL_CONTEXT = _rx(r"专业|学历|major|degree in|研究方向|兴趣|热爱|感兴趣|关注|interest|passion|curious|面试|招聘|"
                                  r"recruit|hiring process|application process|screening|行业|赛道|industry|公司|企业|"
@@ -92,7 +93,19 @@ def _in_company_name(text: str, m: re.Match[str]) -> bool:
     return False
 
 
+_HIRING = _rx(r"面试|招聘流程|简历筛选|\b(?:application|hiring|recruitment|interview|selection) process\b|"
+              r"\breviewing applications\b|\bscreening\b")
+# ML named as another team's work that this job only feeds or supports: "算法团队的机器学习模块将会使用这些数据".
+_OTHER_TEAM = _rx(r"(?:算法|数据科学|AI|人工智能|机器学习)(?:团队|组|部门)的|\b(?:data science|ML|AI|machine learning) "
+                  r"team'?s\b")
+_COMPANY_VOICE = _rx(r"我们|本公司|公司|集团|平台是|\b(?:we|we're|we are|our|us)\b")
+_JOB_VOICE = _rx(r"你|您|负责|要求|熟悉|掌握|精通|具备|优先|经验|\b(?:you|your|must|required|requirements?|experience|"
+                 r"responsib\w*|skills?)\b")
+
+
 def _generic_level(clause: str) -> str:
+    if _HIRING.search(clause):
+        return "incidental"
     if _INCIDENTAL_CONTEXT.search(clause) and not _USE_VERBS.search(clause):
         return "incidental"
     if _BUILD_VERBS.search(clause):
@@ -102,7 +115,7 @@ def _generic_level(clause: str) -> str:
     return "incidental"
 
 
-def _scan(text: str, in_job: bool, found: dict[str, str]) -> None:
+def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False) -> None:
     """Add the terms in ``text`` with their level to ``found`` (term → highest level)."""
 
     def add(term: str, level: str) -> None:
@@ -112,6 +125,12 @@ def _scan(text: str, in_job: bool, found: dict[str, str]) -> None:
     for clause in _CLAUSE.split(text):
         if not clause.strip():
             continue
+        job = in_job
+        # Unheaded text in the company's voice ("我们在自然语言处理方面有长期积累") is a blurb, not a duty.
+        if body and _COMPANY_VOICE.search(clause) and not _JOB_VOICE.search(clause):
+            job = False
+        if job and _OTHER_TEAM.search(clause):
+            job = False
         spans: list[tuple[int, int]] = []
         for rx, level in ((_SKILLS, "ai_skills"), (_TOOLS, "ai_tools")):
             for m in rx.finditer(clause):
@@ -120,13 +139,13 @@ def _scan(text: str, in_job: bool, found: dict[str, str]) -> None:
                 if _in_company_name(clause, m):
                     continue
                 spans.append((m.start(), m.end()))
-                add(m.group(0).strip(), level if in_job else "incidental")
+                add(m.group(0).strip(), level if job else "incidental")
         for m in _GENERIC.finditer(clause):
             if any(a <= m.start() < b for a, b in spans):
                 continue
             if _is_illustrator(clause, m) or _in_company_name(clause, m):
                 continue
-            add(m.group(0).strip(), _generic_level(clause) if in_job else "incidental")
+            add(m.group(0).strip(), _generic_level(clause) if job else "incidental")
 
 
 # Cheap pre-filter: most postings mention none of these, and need no clause-by-clause reading.
@@ -136,6 +155,10 @@ _ANY = re.compile(r"AI|A\.I\.|人工智能|智能|大模型|模型|学习|神经
                   r"language model|RAG|retrieval|fine|prompt|torch|tensorflow|keras|scikit|sklearn|MLOps|ML|XGBoost|"
                   r"LightGBM|GBDT|forest|tree|filtering|clustering|classification|reinforcement|Hugging|LangChain|"
                   r"LlamaIndex|vector|transformer|BERT|model|artificial|agent|generative", re.IGNORECASE)
+
+
+_TOOL_ROLES = _rx(r"设计|美工|运营|编辑|文案|内容|剪辑|视频|插画|原画|客服|销售|\b(?:designer|artist|copywriter|editor|"
+                  r"writer|content|marketing|marketer|illustrator|sales|support|video)\b")
 
 
 def detect_ai(title: str | None, description: str | None = None) -> AIMention:
@@ -152,10 +175,13 @@ def detect_ai(title: str | None, description: str | None = None) -> AIMention:
         t_found: dict[str, str] = {}
         _scan(title, True, t_found)
         for term, level in t_found.items():
-            # A title naming AI is about the job itself: "AI产品经理" integrates AI, "AIGC设计师" uses it.
-            found[term] = "ai_tools" if level == "incidental" else level
+            # A title naming AI is about the job itself: "AI产品经理" or "Lead AI Engineer" builds or integrates
+            # AI, "AIGC设计师" or "AI内容运营" uses it.
+            if level == "incidental":
+                level = "ai_tools" if _TOOL_ROLES.search(title) else "ai_skills"
+            found[term] = level
     for section in split_sections(description):
-        _scan(section.text, section.is_job, found)
+        _scan(section.text, section.is_job, found, body=section.kind == "body")
     if not found:
         return AIMention("none", ())
     level = max(found.values(), key=LEVEL_RANK.__getitem__)

@@ -43,20 +43,22 @@ _ZH_CONTEXT = re.compile(r"以下|以内|年限|经验|经历|工作|从业|年�
 _EN_CONTEXT = re.compile(r"experience|exp\b|working|work|industry|background|track record|in (?:a|the) "
                          r"|commercial|professional|post-qualification|pqe", re.I)
 # Numbers that are not requirements: company age, contracts, pay, warranties, history.
-_NOT_REQUIREMENT = re.compile(r"成立|创立|创办|历史|深耕|专注|公司|集团|合同|协议|保修|年终|年薪|薪|奖金|年假|休假|工龄工资|"
+_NOT_REQUIREMENT = re.compile(r"成立|创立|创办|历史|深耕|专注|合同|协议|保修|年终|年薪|薪|奖金|年假|休假|工龄工资|"
                               r"founded|established|history|since|contract|warranty|salary|bonus|holiday|"
                               r"leave|anniversary|ago|old|age\b|aged|years? of age|fixed[- ]term|\bwe have|\bwe've|\bour (?:team|company|firm)|"
                               r"我们拥有|公司拥有|团队拥有", re.I)
 # "5 years, or 3 with a master's": the second alternative often drops the word "years".
 _EN_OR_BARE = re.compile(rf"\bor\s+({_EN_NUM})\s+(?:with|if|for|given)\b", re.I)
 _ALTERNATIVE = re.compile(r"或者?|\bor\b|alternatively", re.I)
-_ENTRY = re.compile(r"经验不限|不限经验|无经验|无需经验|不需要经验|零基础|应届|在校|实习|校招|校园招聘|管培生|管理培训生|毕业生|"
+_ENTRY = re.compile(r"经验不限|不限经验|经验无要求|无经验要求|无工作经验要求|无经验|无需经验|不需要经验|零基础|应届|在校|实习|校招|校园招聘|管培生|管理培训生|毕业生|"
                     r"届毕业|no (?:prior |previous )?experience (?:is )?(?:required|needed|necessary)|"
                     r"entry[- ]level|graduate (?:scheme|programme|program|role|position)|\bgraduates?\b|"
                     r"internship|\bintern\b|apprentice(?:ship)?|no experience", re.I)
 _FIELD_ENTRY = re.compile(r"^\s*(?:经验)?\s*(?:不限|无经验|无要求|应届毕业生|应届生?|在校生?|在校/应届|学生|实习生?|"
                           r"none|no experience|entry[- ]level|graduate|intern(?:ship)?|not required|any)\s*$", re.I)
-_CLAUSE_SPLIT = re.compile(r"[。；;！!？?\n]|(?<=[，,])|\s\d+[、.．)]|^\d+[、.．)]")
+# Sentences end at 。；! ? and newlines; numbered list items ("1、", "2.", "3)") start new ones, also when
+# glued to the previous text ("任职要求：1、3年以上…", "学历；2.2年以上…" is item 2, "2年以上").
+_SENTENCE_SPLIT = re.compile(r"[。；;！!？?\n•·]|(?<=[A-Za-z0-9)])\.\s+|(?:^|(?<=[\s：:；;。，,、）)]))[1-9]\d?\s*[、.．)）](?!\d+\s*[-~～至到]|5\s*年)(?=\S)")
 
 
 def bucket_for(min_years: float | None, max_years: float | None) -> str:
@@ -112,12 +114,14 @@ def _figures(clause: str, need_context: bool, need_keyword: bool | None = None) 
     def free(m: re.Match[str]) -> bool:
         return all(m.end() <= a or m.start() >= b for a, b in taken)
 
-    if need_context and _NOT_REQUIREMENT.search(clause):
-        return out
     for rx, kind in ((_EN_BELOW, "below_en"), (_ZH_BELOW, "below"), (_ZH_RANGE, "range"), (_EN_RANGE, "range"),
                      (_ZH_MIN, "min"), (_EN_MIN, "min")):
         for m in rx.finditer(clause):
             if not free(m):
+                continue
+            # Non-requirements sit right next to the number: "成立20年", "签订2年合同", "over 20 years ago".
+            if need_context and _NOT_REQUIREMENT.search(clause[max(0, m.start() - 16) : m.end() + 8]):
+                taken.append((m.start(), m.end()))
                 continue
             if need_context if need_keyword is None else need_keyword:
                 ctx = _ZH_CONTEXT if rx in (_ZH_BELOW, _ZH_RANGE, _ZH_MIN) else _EN_CONTEXT
@@ -174,7 +178,7 @@ def parse_text(text: str | None) -> Experience:
     for section in split_sections(text):
         if not section.is_job:
             continue
-        for sentence in re.split(r"[。；;！!？?\n]|(?<=[A-Za-z0-9)])\.\s+|\s\d+[、.．)]|^\d+[、.．)]", section.text):
+        for sentence in _SENTENCE_SPLIT.split(section.text):
             if not sentence.strip():
                 continue
             alternatives = bool(_ALTERNATIVE.search(sentence))

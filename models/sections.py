@@ -12,7 +12,7 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
                 "About the Company", "Who we are", "Who We Are", "Our company", "About Us", "Company overview",
                 "Company Description", "About the organisation", "About the organization"),
     "benefits": ("福利待遇", "薪资福利", "公司福利", "职位福利", "福利", "我们能给你", "我们提供", "我们为你提供", "你将获得",
-                 "待遇", "Benefits", "What we offer", "What We Offer", "Perks", "Package", "What's in it for you",
+                 "待遇", "Benefits", "What we offer", "What We Offer", "Perks", "What's in it for you",
                  "Why join us", "Why Join Us"),
     "duties": ("岗位职责", "工作职责", "职位描述", "岗位描述", "工作内容", "职责描述", "职位职责", "你将负责", "你的职责",
                "Responsibilities", "Key Responsibilities", "Key responsibilities", "What you'll do", "What you will do",
@@ -23,9 +23,13 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
                      "What we're looking for", "What we are looking for", "Who you are"),
 }
 _KIND_OF = {h.lower(): kind for kind, heads in _HEADINGS.items() for h in heads}
+# Chinese headings are often glued to the previous sentence ("…的开发任职要求：1、…"), English ones start a line
+# or follow punctuation.
+_ZH_HEADS = "|".join(re.escape(h) for h in sorted(_KIND_OF, key=len, reverse=True) if not h.isascii())
+_EN_HEADS = "|".join(re.escape(h) for h in sorted(_KIND_OF, key=len, reverse=True) if h.isascii())
 _HEADING_RE = re.compile(
-    r"(?:^|(?<=[\n。；;！!】\]\s\d、.]))\s*[【\[#*]*\s*(" + "|".join(
-        re.escape(h) for h in sorted(_KIND_OF, key=len, reverse=True)) + r")\s*[】\]*]*\s*(?:[:：]|\n|$)",
+    r"[【\[#*]*\s*(?:(" + _ZH_HEADS + r")|(?:^|(?<=[\n。；;！!】\]\s\d、.:：]))(" + _EN_HEADS + r"))"
+    r"\s*[】\]*]*\s*(?:[:：]|\n|$|(?<=[\u4e00-\u9fff]{4})(?=[\u4e00-\u9fff\d])|\s+(?-i:(?=[A-Z])))",
     re.IGNORECASE,
 )
 
@@ -43,6 +47,25 @@ class Section:
         return self.kind in ("body", "duties", "requirements")
 
 
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_MAX_BLURB = 800  # a company/benefits section with no next heading ends at a blank line, or after this
+
+
+def _append(out: list[Section], kind: str, chunk: str) -> None:
+    if not chunk.strip():
+        return
+    if kind in ("company", "benefits"):
+        # Without a next heading a blurb would swallow the duties that follow it: cut it short.
+        m = _BLANK_LINE.search(chunk, 40)
+        cut = m.start() if m else (_MAX_BLURB if len(chunk) > _MAX_BLURB else len(chunk))
+        if cut < len(chunk):
+            out.append(Section(kind, chunk[:cut]))
+            if chunk[cut:].strip():
+                out.append(Section("body", chunk[cut:]))
+            return
+    out.append(Section(kind, chunk))
+
+
 def split_sections(text: str | None) -> list[Section]:
     """Sections of ``text`` in order; text before the first heading is ``body``."""
     if not text:
@@ -50,11 +73,7 @@ def split_sections(text: str | None) -> list[Section]:
     out: list[Section] = []
     kind, start = "body", 0
     for m in _HEADING_RE.finditer(text):
-        chunk = text[start : m.start()]
-        if chunk.strip():
-            out.append(Section(kind, chunk))
-        kind, start = _KIND_OF[m.group(1).lower()], m.end()
-    tail = text[start:]
-    if tail.strip():
-        out.append(Section(kind, tail))
+        _append(out, kind, text[start : m.start()])
+        kind, start = _KIND_OF[(m.group(1) or m.group(2)).lower()], m.end()
+    _append(out, kind, text[start:])
     return out
