@@ -8,7 +8,7 @@ import logging
 import re
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
-from brief.data import GROUPS, BriefData, DemandRow, load_brief_data, validate_month
+from brief.data import GROUPS, BriefData, DemandRow, EvaluationRow, load_brief_data, validate_month
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGS = ("zh", "en")
 MIN_PAGES, MAX_PAGES = 4, 8
 MAX_SOURCE_ROWS = 12
+MAX_EVALUATION_ROWS = 12
 FONT_FAMILY = "LW Brief"  # the name brief.css uses; bound to the subset font files at render time
 MINUS = "\u2212"
 # Characters that may appear in numbers, dates and punctuation whatever the data: always in the subset.
@@ -208,10 +209,7 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
         source_rows.append({"name": f"+{len(rest)}", "kind": "", "postings": fmt_int(n), "canonical": fmt_int(c),
                             "dup_rate": fmt_pct((n - c) / n if n else None),
                             "rejects": fmt_int(sum(r.rejects for r in rest)), "last_run": ""})
-    evaluation_rows = [{
-        "field": s["fields"].get(e.field, e.field), "metric": e.metric, "value": f"{e.value:.3f}",
-        "n": fmt_int(e.n), "dataset": e.dataset, "date": f"{e.created_at:%Y-%m-%d}",
-    } for e in q.evaluations]
+    evaluation_rows, evaluations_more = _evaluation_rows(q.evaluations, s)
     methods = [m.format(baseline=q.baseline_year, min=q.min_cell_size) for m in s["methods"]]
 
     def cells(supp: int, total_cells: int) -> str:
@@ -234,8 +232,32 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
         "cells": {"demand": cells(q.suppressed_demand, q.cells_demand),
                   "shares": cells(q.suppressed_shares, q.cells_shares)},
         "versions": {"model": q.model_version or "—", "taxonomy": q.taxonomy_version or "—"},
-        "evaluation_rows": evaluation_rows, "methods": methods,
+        "evaluation_rows": evaluation_rows, "evaluations_more": evaluations_more,
+        "methods": methods,
     }
+
+
+def _evaluation_rows(evaluations: Sequence[EvaluationRow], s: Mapping[str, Any]) -> tuple[list[dict[str, str]], int]:
+    """One row per (evaluation set, label) with accuracy, macro-F1 and F1; newest sets first, at most
+    ``MAX_EVALUATION_ROWS`` (the number left out is returned too)."""
+    by_key: dict[tuple[str, str], dict[str, EvaluationRow]] = {}
+    for e in evaluations:
+        by_key.setdefault((e.dataset, e.field), {})[e.metric] = e
+    newest = {k: max(m.values(), key=lambda e: e.created_at).created_at for k, m in by_key.items()}
+    order = list(s["fields"])
+    keys = sorted(by_key, key=lambda k: (-newest[k].timestamp(), k[0],
+                                         order.index(k[1]) if k[1] in order else len(order), k[1]))
+    rows = []
+    for dataset, field in keys[:MAX_EVALUATION_ROWS]:
+        metrics = by_key[(dataset, field)]
+        rows.append({
+            "field": s["fields"].get(field, field), "dataset": dataset,
+            "accuracy": f"{metrics['accuracy'].value:.3f}" if "accuracy" in metrics else "—",
+            "macro_f1": f"{metrics['macro_f1'].value:.3f}" if "macro_f1" in metrics else "—",
+            "f1": f"{metrics['f1'].value:.3f}" if "f1" in metrics else "—",
+            "n": fmt_int(max(e.n for e in metrics.values())), "date": f"{newest[(dataset, field)]:%Y-%m-%d}",
+        })
+    return rows, max(0, len(keys) - MAX_EVALUATION_ROWS)
 
 
 def _without_versions(method: str | None, data: BriefData) -> str | None:

@@ -120,7 +120,8 @@ def fill_metadata(engine: Engine) -> None:
             c.execute(schema.Posting.__table__.update().where(schema.Posting.external_id == f"{ids[1]}-{i}")
                       .values(canonical_id=first[f"{ids[0]}-{i}"]))
         evals = [("role_category", "accuracy", 0.871, 400), ("role_category", "macro_f1", 0.842, 400),
-                 ("experience_bucket", "accuracy", 0.953, 300), ("ai_level", "accuracy", 0.912, 350)]
+                 ("experience_bucket", "accuracy", 0.953, 300), ("ai_level", "accuracy", 0.912, 350),
+                 ("references_ai", "accuracy", 0.948, 350), ("references_ai", "f1", 0.931, 350)]
         old = datetime(2026, 1, 1, tzinfo=UTC)
         c.execute(insert(schema.Evaluation), [
             {"model_version": MODEL_VERSION, "dataset": "gold-v1", "field": f, "metric": m, "value": v - 0.1,

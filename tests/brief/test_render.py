@@ -251,7 +251,10 @@ def test_quality_page(rendered: Rendered) -> None:
     assert "Methods and data quality" in text
     assert re.search(r"demo-board\s+job board\s+40\s+40\s+0\.0%\s+3", text), text
     assert re.search(r"Total\s+80\s+72\s+10\.0%\s+8", text)
-    assert "0.871" in text and "0.771" not in text  # the latest evaluation, not the older one
+    # one row per evaluation set and label; the latest figures, not the older ones
+    assert re.search(r"Role category\s+gold-v1\s+0\.871\s+0\.842\s+—\s+400", text), text
+    assert re.search(r"References AI\s+gold-v1\s+0\.948\s+—\s+0\.931\s+350", text), text
+    assert "0.771" not in text
     assert "roles-test-1" in text and "2026.1" in text
 
 
