@@ -168,7 +168,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             if not (url and source):
                 raise typer.BadParameter("an ad hoc crawl needs --url and --source (and --spider, default "
                                          "jobposting)")
-            jobs.append((source, url, spider or "jobposting"))
+            jobs.append((source, url, spider))
         names = list(sources or [])
         if all_:
             names += [n for n, s in configured.items() if s.enabled and n not in names]

@@ -180,3 +180,25 @@ def adhoc_source(name: str, spider: str, url: str, **overrides: Any) -> SourceCo
     src = SourceConfig(name=name, spider=spider, start_urls=() if is_sitemap else (url,),
                        sitemap_urls=(url,) if is_sitemap else ())
     return replace(src, **overrides) if overrides else src
+
+
+def resolve_source(name: str, url: str | None = None, spider: str | None = None,
+                   path: Path | None = None) -> SourceConfig:
+    """The source a crawl runs: a configured one (its start URL replaced by ``url`` when given), or an ad
+    hoc one when ``name`` is not configured and ``url`` is given (spider default ``jobposting``)."""
+    sources = load_sources(path)
+    if name not in sources:
+        if url is None:
+            raise SourceConfigError(f"source {name!r} is not in {path or sources_path()}; known: {sorted(sources)}"
+                                    " (or give --url and --spider for an ad hoc crawl)")
+        return adhoc_source(name, spider or "jobposting", url)
+    src = sources[name]
+    if spider and spider != src.spider:
+        raise SourceConfigError(f"source {name!r} is configured for spider {src.spider!r}, not {spider!r}")
+    if url is None:
+        return src
+    if src.spider == "json_api":
+        raise SourceConfigError(f"source {name!r} (json_api) takes its URLs from its api block, not --url")
+    adhoc = adhoc_source(name, src.spider, url)
+    return replace(src, start_urls=adhoc.start_urls, sitemap_urls=adhoc.sitemap_urls,
+                   allowed_domains=() if not src.allowed_domains else src.allowed_domains)

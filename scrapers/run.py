@@ -22,7 +22,7 @@ from db.migrate import upgrade
 from db.repo import finish_run, start_run
 from db.session import get_engine, session_scope
 from labourwatch.settings import get_settings
-from scrapers.config import SourceConfig, adhoc_source, get_source
+from scrapers.config import SourceConfig, resolve_source
 
 logger = logging.getLogger("scrapers.run")
 
@@ -226,12 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-resume", action="store_true", help="discard a paused crawl's queue")
     ap.add_argument("--settings-json", help="extra Scrapy settings as a JSON object")
     args = ap.parse_args(argv)
-    if args.url:
-        src = adhoc_source(args.source, args.spider or "jobposting", args.url)
-    else:
-        src = get_source(args.source)
-        if args.spider and args.spider != src.spider:
-            ap.error(f"source {src.name} uses spider {src.spider}, not {args.spider}")
+    src = resolve_source(args.source, args.url, args.spider)
     extra = json.loads(args.settings_json) if args.settings_json else None
     _, status = run_crawl(src, run_id=args.run_id, max_requests=args.max_requests, resume=not args.no_resume,
                           extra_settings=extra)

@@ -15,7 +15,7 @@ from db.migrate import upgrade
 from db.repo import finish_run, start_run
 from db.session import get_engine, session_scope
 from labourwatch.settings import get_settings
-from scrapers.config import adhoc_source, get_source
+from scrapers.config import resolve_source
 from scrapers.run import crawl_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +110,7 @@ def crawl(source: str, *, url: str | None = None, spider: str | None = None, max
     run; a source that fails returns status ``failed`` unless ``raise_on_failure``. Its log goes to
     ``<home>/crawls/<source>/run-<id>.log``. An unknown source raises SourceConfigError at once.
     """
-    src = adhoc_source(source, spider or "jobposting", url) if url else get_source(source)
+    src = resolve_source(source, url, spider)
     settings = get_settings()
     settings.ensure_dirs()
     engine = get_engine()
@@ -121,7 +121,7 @@ def crawl(source: str, *, url: str | None = None, spider: str | None = None, max
     log_dir = crawl_dir(src.name)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"run-{run_id}.log"
-    cmd = command(src.name, run_id=run_id, url=url, spider=spider if url else None, max_requests=max_requests,
+    cmd = command(src.name, run_id=run_id, url=url, spider=spider, max_requests=max_requests,
                   resume=resume, extra_settings=extra_settings)
     with open(log_path, "wb") as log:
         try:

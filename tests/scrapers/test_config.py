@@ -45,3 +45,23 @@ def test_sources_file_setting_and_errors(tmp_path: Path, monkeypatch: pytest.Mon
 def test_adhoc_source_sitemap_or_listing() -> None:
     assert adhoc_source("s", "jobposting", "http://h/sitemap.xml").sitemap_urls == ("http://h/sitemap.xml",)
     assert adhoc_source("s", "jobposting", "http://h/jobs").start_urls == ("http://h/jobs",)
+
+
+def test_resolve_source_configured_adhoc_and_url_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrapers.config import resolve_source
+
+    f = tmp_path / "s.yaml"
+    f.write_text("sources:\n  - name: x\n    spider: jobposting\n    sitemap_urls: [http://a.test/sitemap.xml]\n"
+                 "    download_delay: 2\n", encoding="utf-8")
+    monkeypatch.setenv("LABOURWATCH_SOURCES_FILE", str(f))
+    get_settings.cache_clear()
+    assert resolve_source("x").sitemap_urls == ("http://a.test/sitemap.xml",)
+    moved = resolve_source("x", url="http://b.test/jobs")
+    assert moved.start_urls == ("http://b.test/jobs",) and moved.sitemap_urls == () and moved.download_delay == 2
+    assert moved.domains() == ("b.test",)
+    assert resolve_source("y", url="http://c.test/sitemap.xml", spider="jobposting").sitemap_urls == (
+        "http://c.test/sitemap.xml",)
+    with pytest.raises(SourceConfigError, match="configured for spider 'jobposting', not 'lever'"):
+        resolve_source("x", spider="lever")
+    with pytest.raises(SourceConfigError, match="'y' is not in"):
+        resolve_source("y")
