@@ -239,3 +239,14 @@ def test_json_api_changed_posting_is_refetched_and_updated(tmp_path: Path, monke
     with session_scope(get_engine()) as s:
         desc = s.scalar(select(schema.Posting.description).where(schema.Posting.external_id == "9002"))
     assert desc == "仓库管理员 职责（已更新）"
+
+
+@pytest.mark.slow
+def test_drop_rate_over_threshold_fails_the_run(static_site: Callable[..., StaticSite]) -> None:
+    site = static_site({})
+    site.routes.update(_routes(site.url))
+    report = crawl("mostly_broken", spider="jobposting", url=f"{site.url}/listing2",
+                   extra_settings={"LW_DROP_RATE_MIN_ITEMS": 1, "LW_PARSE_RETRIES": 0})
+    assert report.status == "failed"
+    assert report.error.startswith("drop rate 100.0% is over LW_MAX_DROP_RATE=25%")
+    assert report.stats["drop_rate_exceeded"] is True and report.stats["dropped"] == {"invalid_jsonld": 1}
