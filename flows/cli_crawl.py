@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +107,9 @@ def expected_ids(dataset: Any, style: str) -> set[str]:
 
 
 def run_bench(*, postings: int, seed: int, styles: tuple[str, ...] = ("html", "api"), faults: bool = False,
-              home: Path | None = None) -> list[BenchResult]:
-    """Serve a generated demo board on 127.0.0.1, crawl each style into a scratch database and compare."""
+              recrawl: bool = False, home: Path | None = None) -> list[BenchResult]:
+    """Serve a generated demo board on 127.0.0.1, crawl each style into a scratch database and compare;
+    with ``recrawl`` each style is crawled a second time (incremental: results named ``<source> (again)``)."""
     from demoboard.generator import generate
     from demoboard.server import DemoBoard, FaultConfig
     from scrapers.runner import crawl
@@ -123,6 +124,9 @@ def run_bench(*, postings: int, seed: int, styles: tuple[str, ...] = ("html", "a
             for style in styles:
                 report = crawl(f"demo_{style}")
                 results.append(compare(report, expected_ids(dataset, style)))
+                if recrawl:
+                    again = compare(crawl(f"demo_{style}"), expected_ids(dataset, style))
+                    results.append(replace(again, source=f"{again.source} (again)"))
     return results
 
 
@@ -198,13 +202,14 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         seed: int = typer.Option(2026, "--seed"),
         faults: bool = typer.Option(False, "--faults", help="Inject 500/429 bursts, slow, truncated and "
                                     "mis-encoded pages."),
+        recrawl: bool = typer.Option(False, "--recrawl", help="Crawl each style a second time (incremental)."),
     ) -> None:
         """Crawl a fresh local demo board into a scratch database; print pages/s, peak memory and the
         comparison with the board's ground truth (missing and duplicate postings)."""
         if style not in ("html", "api", "both"):
             raise typer.BadParameter("--style must be html, api or both")
         results = run_bench(postings=postings, seed=seed, styles=("html", "api") if style == "both" else (style,),
-                            faults=faults)
+                            faults=faults, recrawl=recrawl)
         table = Table(title=f"crawl benchmark: {postings} postings, seed {seed}{', faults' if faults else ''}")
         for col in ("source", "status", "pages", "seconds", "pages/s", "peak MB", "expected", "stored",
                     "missing", "duplicates", "extra", "dropped"):
@@ -218,6 +223,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             print(f"{r.source}: {r.status}; {r.pages} pages in {r.seconds:.1f} s = {r.pages_per_s:.1f} pages/s; "
                   f"peak {r.peak_rss_mb:.0f} MB; expected {r.expected}, stored {r.stored}, missing {r.missing}, "
                   f"duplicates {r.duplicates}, extra {r.extra}, dropped {r.dropped} {r.stats.get('dropped')}; "
-                  f"retries {r.stats.get('retries')}")
+                  f"retries {r.stats.get('retries')}; inserted {r.stats.get('inserted')}, "
+                  f"skipped as unchanged {r.stats.get('skipped_unchanged')}")
         if any(r.missing or r.duplicates or r.extra or r.status == "failed" for r in results):
             raise typer.Exit(1)
