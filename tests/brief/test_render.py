@@ -265,8 +265,15 @@ def test_warm_render_is_fast(rendered: Rendered, tmp_path: Path, monkeypatch: py
     get_settings.cache_clear()
     with rendered.engine.connect() as c:
         before = c.execute(select(schema.Brief.sha256).where(schema.Brief.lang == "zh")).scalar_one()
+    import time
+
+    cpu0 = time.process_time()
     result = render_brief(rendered.engine, LAST_MONTH, "zh", tmp_path / "again.pdf", record=False)
-    assert result.seconds < 15, f"brief took {result.seconds:.1f} s"
+    cpu = time.process_time() - cpu0
+    # CPU seconds are what an idle 2-core machine would take; the wall bound only catches a hang, since a
+    # shared CI machine can stretch wall time several times over.
+    assert cpu < 15, f"brief took {cpu:.1f} s of CPU"
+    assert result.seconds < 60, f"brief took {result.seconds:.1f} s"
     assert result.pages == rendered.results["zh"].pages
     with rendered.engine.connect() as c:  # record=False leaves the recorded brief alone
         assert c.execute(select(schema.Brief.sha256).where(schema.Brief.lang == "zh")).scalar_one() == before
