@@ -46,7 +46,7 @@ def check_posting(p: Posting, *, tz: str = "Asia/Shanghai") -> tuple[Posting, li
 class ValidatePipeline:
     """Counts ``lw/validate/<field>`` failures and ``lw/dropped/<reason>``; Rejected items are dropped here.
 
-    The drop rate (dropped / (dropped + valid)) is written to ``lw/drop_rate``; above the
+    The drop rate (dropped / (dropped + valid + skipped as unchanged)) is written to ``lw/drop_rate``; above the
     ``LW_MAX_DROP_RATE`` setting (once ``LW_DROP_RATE_MIN_ITEMS`` items were seen) the run is failed.
     """
 
@@ -82,7 +82,8 @@ class ValidatePipeline:
         return item
 
     def close_spider(self) -> None:
-        seen = self.valid + self.dropped
+        # Postings skipped as unchanged (incremental) are valid postings seen too.
+        seen = self.valid + self.dropped + (self.stats.get_value("lw/items/seen_unchanged") or 0)
         rate = self.dropped / seen if seen else 0.0
         self.stats.set_value("lw/items/valid", self.valid)
         self.stats.set_value("lw/drop_rate", round(rate, 4))

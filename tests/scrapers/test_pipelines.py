@@ -57,6 +57,17 @@ def test_validate_counts_per_field_and_drop_rate() -> None:
     assert stats["lw/drop_rate"] == 0.4 and stats["lw/drop_rate_exceeded"] == 1
 
 
+def test_drop_rate_counts_postings_skipped_as_unchanged() -> None:
+    crawler = _crawler(LW_MAX_DROP_RATE=0.25, LW_DROP_RATE_MIN_ITEMS=4)
+    v = ValidatePipeline.from_crawler(crawler)
+    crawler.stats.inc_value("lw/items/seen_unchanged", 99)  # a recrawl: everything else is unchanged
+    with pytest.raises(DropItem):
+        v.process_item(Rejected(source="s", url="http://x/9", reason="invalid_jsonld"))
+    v.close_spider()
+    assert crawler.stats.get_value("lw/drop_rate") == 0.01
+    assert crawler.stats.get_value("lw/drop_rate_exceeded") is None
+
+
 def test_normalise_then_dedupe_drops_repeats_in_a_run() -> None:
     crawler = _crawler()
     n = NormalisePipeline.from_crawler(crawler)
