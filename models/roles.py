@@ -82,7 +82,10 @@ class RoleClassifier:
         if fit:
             self.title_words.fit(t_tokens)
             self.title_chars.fit(norms)
-            self.desc_words.fit([d for d in d_tokens if d] or [["_"]])
+            docs = [d for d in d_tokens if d] or [["_"]]
+            if len(docs) < 20:  # too few descriptions for a document-frequency cut-off
+                self.desc_words.set_params(min_df=1)
+            self.desc_words.fit(docs)
         blocks = [
             sparse.csr_matrix(self.embedder.embed([embedding_key(t) for t in titles]) * cfg.embedding_weight),
             self.title_words.transform(t_tokens) * cfg.title_word_weight,

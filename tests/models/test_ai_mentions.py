@@ -1,0 +1,68 @@
+"""Golden cases for every AI level, hard case and trap in taxonomy.md section 3."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.ai_mentions import detect_ai
+
+CASES = [
+    # none, and the traps that must not count
+    ("Java开发工程师", "负责后端服务开发，熟悉Spring Boot。", "none"),
+    ("平面设计师", "熟练使用PS、AI、CDR等设计软件", "none"),
+    ("Graphic Designer", "Proficient in Photoshop, Illustrator (AI) and InDesign", "none"),
+    ("美工", "熟练使用Photoshop、Illustrator(AI)、CorelDRAW", "none"),
+    ("Mail administrator", "Manage MAIL servers, AIR conditioning logs and FAIR data", "none"),
+    ("客服专员", "北京智谱人工智能科技有限公司招聘客服，负责接听电话", "none"),
+    ("后端开发", "熟悉数据结构与算法", "none"),
+    ("区块链工程师", "熟悉共识算法和智能合约", "none"),
+    # incidental: company blurb, benefits, majors, interest, hiring notices, AI as others' subject
+    ("Java开发", "公司介绍：我们是一家AI驱动的科技公司。岗位职责：负责后端开发。", "incidental"),
+    ("Backend Developer", "About us\nWe are a leading AI company.\nResponsibilities:\nBuild APIs", "incidental"),
+    ("研究员", "任职要求：计算机、人工智能、数学等相关专业", "incidental"),
+    ("运营专员", "对AI有浓厚兴趣", "incidental"),
+    ("HR", "本次招聘采用AI面试", "incidental"),
+    ("Analyst", "We may use AI tools in our hiring process to review applications.", "incidental"),
+    ("数据分析师", "负责AI业务的数据分析与报表", "incidental"),
+    ("后端开发", "岗位职责：解决方案将涉及数据处理，算法团队的机器学习模块将会使用这些数据", "incidental"),
+    ("Ruby工程师", "公司介绍寻找有梦想的人。我们的产品包括智能问答机器人、知识图谱", "incidental"),
+    # ai_tools
+    ("设计师", "熟练使用ChatGPT/Midjourney/Stable Diffusion等AIGC工具", "ai_tools"),
+    ("Software Engineer", "Experience with GitHub Copilot", "ai_tools"),
+    ("运营", "会用AI提效", "ai_tools"),
+    ("设计", "精通PS，会使用AI绘画工具", "ai_tools"),
+    ("Data Analyst", "Python, SQL. Familiarity with AI tools such as ChatGPT is a plus.", "ai_tools"),
+    ("AIGC设计师", None, "ai_tools"),
+    # ai_skills
+    ("算法工程师", "熟悉深度学习框架", "ai_skills"),
+    ("算法工程师", "有大模型微调经验", "ai_skills"),
+    ("后端开发", "熟悉RAG", "ai_skills"),
+    ("Engineer", "Build machine learning models for pricing", "ai_skills"),
+    ("Product Manager", "Prompt engineering for LLM products", "ai_skills"),
+    # ML techniques without the word AI, also when only preferred
+    ("数据分析师", "熟悉分类/聚类模型，协同过滤、决策树等", "ai_skills"),
+    ("Data Engineer", "Experience building ML pipelines preferred", "ai_skills"),
+    # evaluating / annotating AI output as the job's duty
+    ("标注员", "负责对大模型的回答进行评估和打分", "ai_skills"),
+    ("Rater", "Rating and evaluating AI model responses for accuracy", "ai_skills"),
+    # both tools and skills → the higher
+    ("工程师", "熟练使用ChatGPT；熟悉PyTorch与模型训练", "ai_skills"),
+    ("Lead AI Engineer", None, "ai_skills"),
+]
+
+
+@pytest.mark.parametrize(("title", "description", "level"), CASES)
+def test_levels(title: str, description: str | None, level: str) -> None:
+    m = detect_ai(title, description)
+    assert m.level == level, m
+    assert m.references_ai == (level != "none")
+    assert bool(m.terms) == (level != "none")
+
+
+def test_terms_are_recorded() -> None:
+    m = detect_ai("设计师", "熟练使用ChatGPT和Midjourney")
+    assert {"ChatGPT", "Midjourney"} <= set(m.terms)
+
+
+def test_illustrator_trap_does_not_hide_real_ai() -> None:
+    assert detect_ai("设计", "熟练使用PS、AI、CDR；会用Midjourney出图").level == "ai_tools"

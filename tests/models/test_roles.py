@@ -1,0 +1,114 @@
+"""Role classifier: generalises to held-out exemplar-like titles; artifacts round-trip; versions are stable."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from models.embed import HashEmbedder
+from models.roles import RoleClassifier, RoleFeatureConfig
+from models.segment import Segmenter, embedding_key, normalise_title
+from models.train import (
+    artifact_version,
+    expand_exemplars,
+    list_artifacts,
+    load_artifact,
+    load_exemplars,
+    train,
+)
+
+
+def _split(seed: int = 3) -> tuple[dict[str, dict[str, list[str]]], list[tuple[str, str]]]:
+    """Hold out a fifth of every category's core titles (never seen in any decorated form)."""
+    rng = random.Random(seed)
+    train_data: dict[str, dict[str, list[str]]] = {}
+    held: list[tuple[str, str]] = []
+    for code, d in load_exemplars().items():
+        train_data[code] = {"zh": [], "en": [], "snippets": d["snippets"]}
+        for lang in ("zh", "en"):
+            titles = list(d[lang])
+            rng.shuffle(titles)
+            k = max(1, len(titles) // 5)
+            held += [(t, code) for t in titles[:k]]
+            train_data[code][lang] = titles[k:]
+    return train_data, held
+
+
+def test_generalises_to_held_out_titles() -> None:
+    train_data, held = _split()
+    examples = expand_exemplars(train_data, variants=1)
+    clf = RoleClassifier(HashEmbedder(32), Segmenter()).fit(
+        [e.title for e in examples], [e.description for e in examples], [e.code for e in examples])
+    # Boards decorate titles: the held-out ones get seniority and places too.
+    rng = random.Random(5)
+    titles = [rng.choice(["", "高级", "Senior "]) + t + rng.choice(["", "（北京）", " - London"]) for t, _ in held]
+    preds = clf.predict(titles)
+    acc = sum(p.code == code for p, (_, code) in zip(preds, held, strict=True)) / len(held)
+    # 25 classes, chance is 0.04. Measured 0.59 with the 32-d fake embedder (character and word features
+    # only); the packaged e5 model adds semantics on top (see the slow lane). Below 0.5 the features broke.
+    assert acc >= 0.5, acc
+    assert all(0.0 <= p.confidence <= 1.0 for p in preds)
+
+
+def test_low_confidence_becomes_other() -> None:
+    titles = ["Java开发工程师", "后端开发", "仓管员", "拣货员", "会计", "出纳"]
+    codes = ["software_dev", "software_dev", "supply_chain_repetitive", "supply_chain_repetitive",
+             "finance_accounting", "finance_accounting"]
+    clf = RoleClassifier(HashEmbedder(16), Segmenter(), RoleFeatureConfig(other_threshold=0.9)).fit(
+        titles, [None] * len(titles), codes)
+    preds = clf.predict(["zzqx", "Java开发"])
+    assert preds[0].code == "other" and preds[0].confidence < 0.9
+    assert clf.classes == ("finance_accounting", "software_dev", "supply_chain_repetitive")
+
+
+def test_fit_validates_its_input() -> None:
+    clf = RoleClassifier(HashEmbedder(16), Segmenter())
+    with pytest.raises(ValueError, match="parallel"):
+        clf.fit(["a", "b"], [None], ["data", "data"])
+    with pytest.raises(ValueError, match="two role categories"):
+        clf.fit(["a", "b"], [None, None], ["data", "data"])
+    with pytest.raises(ValueError, match="C must be"):
+        RoleFeatureConfig(C=0)
+
+
+def test_title_normalisation() -> None:
+    assert normalise_title("数据分析师-北京-03875") == "数据分析师 北京"
+    assert normalise_title("FP&amp;A 财务分析师") == "fp a 财务分析师"
+    assert embedding_key("高级Java开发工程师（北京）") == embedding_key("Java开发工程师-急招") == "java开发工程师"
+    assert embedding_key("Senior Data Engineer - London") == "data engineer"
+
+
+def test_segmenter_uses_project_dictionary() -> None:
+    seg = Segmenter()
+    assert seg.cut("后端开发工程师")[0] == "后端"
+    assert "大模型" in seg.cut("熟悉大模型微调")
+    assert "c++" in seg.cut("Senior C++ Developer")
+
+
+def test_artifact_round_trip(trained_cache: Path, tmp_path: Path) -> None:
+    from tests.models.conftest import FAKE_MODEL
+
+    versions = list_artifacts(trained_cache)
+    assert len(versions) == 1
+    version, meta = versions[0]
+    assert version == artifact_version(FAKE_MODEL, RoleFeatureConfig())
+    cfg = json.loads((trained_cache / "classifiers" / version / "config.json").read_text())
+    assert cfg["embedding_model"] == FAKE_MODEL and cfg["taxonomy_version"] and cfg["classes"]
+    assert (trained_cache / "classifiers" / version / "userdict.txt").exists()
+    a = load_artifact(trained_cache / "classifiers" / version, trained_cache)
+    titles = ["Java开发工程师", "仓库拣货员", "Registered Nurse", "UI设计师"]
+    first = a.roles.predict(titles)
+    again = load_artifact(trained_cache / "classifiers" / version, trained_cache).roles.predict(titles)
+    assert first == again
+    assert [p.code for p in first] == ["software_dev", "supply_chain_repetitive", "healthcare", "design_basic"]
+    # Training again reuses the same version instead of writing a second artifact.
+    assert train(FAKE_MODEL, trained_cache).version == version
+    assert len(list_artifacts(trained_cache)) == 1
+
+
+def test_load_artifact_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="labourwatch train"):
+        load_artifact(tmp_path, tmp_path)
