@@ -40,10 +40,12 @@ def _style(family: str, font_files: Sequence[Path]) -> Iterator[None]:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from matplotlib import font_manager, rc_context, rcParams
+    from matplotlib import font_manager, rc_context
 
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
     for f in font_files:
-        font_manager.fontManager.addfont(str(f))
+        if str(f) not in known:  # a long-running process renders many briefs: register each file once
+            font_manager.fontManager.addfont(str(f))
     rc = {
         "font.family": [family],
         "font.size": 7.5,
@@ -72,7 +74,11 @@ def _style(family: str, font_files: Sequence[Path]) -> Iterator[None]:
     }
     with rc_context(rc), warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*[Gg]lyph.*missing.*")
-        rcParams.update(rc)
+        try:
+            font_manager.findfont(font_manager.FontProperties(family=[family]), fallback_to_default=False)
+        except ValueError as exc:
+            raise FontError(f"matplotlib cannot find the brief's font family {family!r} "
+                            f"(registered from {', '.join(map(str, font_files))}): {exc}") from exc
         yield
 
 
