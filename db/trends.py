@@ -168,6 +168,9 @@ def update_trends(engine: Engine, groups: Mapping[str, list[str]], model_version
     now = datetime.now(UTC)
 
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # One update at a time (nightly flow and a manual run); the second waits, then finds little to do.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('labourwatch.update_trends'))")
         _ensure_sqlite_math(conn)
         mv = resolve_model_version(conn, model_version)
         if mv is None:
