@@ -427,7 +427,7 @@ def _experience_line(rng: random.Random, spec: tuple[int, int | None], lang: str
         if lo in _CN_NUM:
             forms.append(f"{_CN_NUM[lo]}年以上相关工作经验")
         if 2 <= lo <= 6:
-            forms.append(f"{lo - 1}年以上团队管理经验，{lo}年以上{d}经验")  # the strictest figure counts
+            forms.append(f"{lo - 1}年以上行业经验，{lo}年以上{d}经验")  # the strictest figure counts
         if lo <= 5:
             forms.append(f"{lo + 2}年以上{d}经验，或硕士学历{lo}年以上")  # the smallest alternative counts
         return rng.choice(forms)
@@ -446,7 +446,7 @@ def _experience_line(rng: random.Random, spec: tuple[int, int | None], lang: str
     if lo in _EN_NUM:
         forms.append(f"At least {_EN_NUM[lo]} years of {d} experience")
     if 2 <= lo <= 6:
-        forms.append(f"{lo}+ years of {d} experience and {lo - 1}+ years managing people")
+        forms.append(f"{lo - 1}+ years in the sector and {lo}+ years of {d} experience")
     if lo <= 5:
         forms.append(f"{lo + 2} years of {d} experience, or {lo} with a master's degree")
     return rng.choice(forms)
@@ -466,10 +466,11 @@ def _unstated_line(rng: random.Random, lang: str, d: str) -> str | None:
 
 _BUCKET_PAY = {"none": 0.8, "lt1": 0.85, "1_3": 1.0, "3_5": 1.35, "5_10": 1.8, "10_plus": 2.3, "unstated": 1.2}
 _TIER1 = {"北京", "上海", "深圳", "London"}
-_SHIFT_VARIANTS = {"sorter", "warehouse", "courier_driver", "operator", "technician_qc", "food_hotel",
-                   "retail_store", "property_security", "personal", "service", "site", "agriculture"}
-_HOURLY_VARIANTS = {"sorter", "warehouse", "food_hotel", "retail_store", "property_security", "courier_driver",
-                    "service", "operator"}
+_SHIFT_VARIANTS = {"sorter", "warehouse", "courier_driver", "operator", "maintenance", "quality", "restaurant",
+                   "hotel", "retail_store", "security", "cleaning", "property_service", "driver_passenger",
+                   "beauty_fitness", "domestic", "service", "site", "agriculture", "nursing"}
+_HOURLY_VARIANTS = {"sorter", "warehouse", "restaurant", "hotel", "retail_store", "security", "cleaning",
+                    "courier_driver", "service", "operator"}
 
 
 def _gbp_k(cny_k: float) -> float:
