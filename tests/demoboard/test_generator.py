@@ -66,6 +66,7 @@ def test_bad_size_is_rejected_with_its_value(bad: object) -> None:
         generate(bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_streaming_a_million_starts_at_once() -> None:
     t0 = time.perf_counter()
     first = list(itertools.islice(iter_postings(1_000_000, 1), 200))
