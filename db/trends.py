@@ -171,6 +171,10 @@ def update_trends(engine: Engine, groups: Mapping[str, list[str]], model_version
         if conn.dialect.name == "postgresql":
             # One update at a time (nightly flow and a manual run); the second waits, then finds little to do.
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('labourwatch.update_trends'))")
+        else:
+            # Take SQLite's write lock before reading, so a concurrent run waits (busy timeout) instead of
+            # failing to upgrade a stale read snapshot.
+            conn.exec_driver_sql("UPDATE trend_periods SET id = id WHERE 1 = 0")
         _ensure_sqlite_math(conn)
         mv = resolve_model_version(conn, model_version)
         if mv is None:
