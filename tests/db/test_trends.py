@@ -297,3 +297,32 @@ def test_sqlite_and_postgresql_give_identical_tables(lw_home, pg_url: str) -> No
                     assert va == pytest.approx(vb, rel=1e-12, abs=1e-15), k
                 else:
                     assert va == vb, k
+
+
+def test_weekly_yoy_compares_the_same_iso_week(loaded: Engine) -> None:
+    update_trends(loaded, GROUPS)
+    weeks: dict[str, int] = {}
+    for p in base_data():
+        if p.role_category == "software_dev":
+            y, w, _ = p.posted_at.isocalendar()
+            weeks[f"{y}-W{w:02d}"] = weeks.get(f"{y}-W{w:02d}", 0) + 1
+    row = cell(loaded, "trend_demand", "2026-W11", "software_dev")
+    assert (row["n"], row["n_prev_year"]) == (weeks["2026-W11"], weeks["2025-W11"])
+    assert row["yoy_change"] == pytest.approx(weeks["2026-W11"] / weeks["2025-W11"] - 1)
+    # Weekly index: the mean over the ISO weeks of 2024 that have postings.
+    base = [n for w, n in weeks.items() if w.startswith("2024-")]
+    assert row["baseline_mean"] == pytest.approx(sum(base) / len(base))
+
+
+def test_changing_the_minimum_cell_size_recomputes_suppression(loaded: Engine,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from labourwatch.settings import get_settings
+
+    update_trends(loaded, GROUPS)
+    assert cell(loaded, "trend_demand", "2026-03", "design_basic")["suppressed"]
+    monkeypatch.setenv("LABOURWATCH_MIN_CELL_SIZE", "10")
+    get_settings.cache_clear()
+    r = update_trends(loaded, GROUPS)
+    assert "2024-01" in r.months  # a configuration change makes every period stale
+    assert not cell(loaded, "trend_demand", "2026-03", "design_basic")["suppressed"]
+    assert not cell(loaded, "trend_shares", "2026-03", "design_basic", metric="references_ai")["suppressed"]
