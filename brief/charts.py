@@ -46,7 +46,7 @@ def _style(family: str, font_files: Sequence[Path]) -> Iterator[None]:
     for f in font_files:
         if str(f) not in known:  # a long-running process renders many briefs: register each file once
             font_manager.fontManager.addfont(str(f))
-    rc = {
+    rc: dict[str, Any] = {
         "font.family": [family],
         "font.size": 7.5,
         "axes.titlesize": 8.5,
@@ -72,7 +72,7 @@ def _style(family: str, font_files: Sequence[Path]) -> Iterator[None]:
         "svg.fonttype": "path",
         "savefig.dpi": 220,
     }
-    with rc_context(rc), warnings.catch_warnings():
+    with rc_context(rc), warnings.catch_warnings():  # type: ignore[arg-type]
         warnings.filterwarnings("error", message=".*[Gg]lyph.*missing.*")
         try:
             font_manager.findfont(font_manager.FontProperties(family=[family]), fallback_to_default=False)

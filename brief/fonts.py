@@ -152,12 +152,13 @@ def find_cjk_fonts(regular: Path | None = None, bold: Path | None = None) -> Bri
     candidates = _fontconfig_candidates() or _matplotlib_candidates()
     candidates = [(f, w) for f, w in candidates if f.path.is_file()]
     candidates.sort(key=lambda fw: (_rank(fw[0].family), abs(fw[1] - 80), str(fw[0].path), fw[0].index))
-    reg = next((f for f, w in candidates if not f.bold and _covers(f)), None)
-    if reg is None:
+    found = next((f for f, w in candidates if not f.bold and _covers(f)), None)
+    if found is None:
         raise FontError(
             "No CJK font found: the brief needs a font with Chinese glyphs such as 'Noto Sans CJK SC'. "
             + INSTALL_HINT
         )
+    reg = found
     bold_faces = sorted((fw for fw in candidates if fw[0].family == reg.family and fw[0].bold),
                         key=lambda fw: abs(fw[1] - 200))
     bld = bold_faces[0][0] if bold_faces and _covers(bold_faces[0][0]) else reg
