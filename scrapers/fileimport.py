@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from db.repo import PostingIn
+from scrapers import normalise
 
 # Column contract: each field accepts these header names (case- and space-insensitive).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -87,18 +88,9 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-_DATE_PATTERNS = (
-    (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"), "ymd"),
-    (re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日"), "ymd"),
-    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), "dmy"),
-)
-
-
 def parse_date(value: Any) -> date | None:
-    """A posting date from ISO/Chinese/d-m-y text, a datetime or an Excel date; None when empty.
-
-    Raises ValueError for text that is not a date.
-    """
+    """A posting date from a cell (text in the formats of ``scrapers.normalise.parse_date``, a datetime,
+    an Excel date); None when empty. Raises ValueError for text that is not a date."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -108,13 +100,10 @@ def parse_date(value: Any) -> date | None:
     text = str(value).strip()
     if not text:
         return None
-    for pattern, order in _DATE_PATTERNS:
-        m = pattern.match(text)
-        if m:
-            a, b, c = (int(x) for x in m.groups())
-            y, mo, d = (a, b, c) if order == "ymd" else (c, b, a)
-            return date(y, mo, d)
-    raise ValueError(f"unparseable date {text!r}")
+    parsed = normalise.parse_date(text)
+    if parsed is None:
+        raise ValueError(f"unparseable date {text!r}")
+    return parsed
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -160,10 +149,15 @@ def row_to_posting(row: dict[str, Any], mapping: dict[str, list[str]], source: s
     if ext.endswith(".0") and ext[:-2].isdigit():  # spreadsheets turn numeric ids into floats
         ext = ext[:-2]
     raw = json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)
+    salary = normalise.parse_salary(values.get("salary_text")) if values.get("salary_text") else None
+    city = values.get("city")
     return PostingIn(
         source=source, external_id=ext, title=title, url=values.get("url"), company=values.get("company"),
-        city=values.get("city"), lang=values.get("lang") or detect_lang(title, values.get("description")),
+        city=normalise.normalise_city(city) if city else None,
+        lang=values.get("lang") or detect_lang(title, values.get("description")),
         description=values.get("description"), salary_text=values.get("salary_text"),
+        salary_min=salary.min if salary else None, salary_max=salary.max if salary else None,
+        salary_period=salary.period if salary else None, salary_currency=salary.currency if salary else None,
         experience_text=values.get("experience_text"), education_text=values.get("education_text"),
         employment_type=values.get("employment_type"), posted_at=posted,
         raw_hash=hashlib.sha256(raw.encode()).hexdigest(),

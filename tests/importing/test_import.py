@@ -60,6 +60,7 @@ def test_import_maps_chinese_columns_and_concatenates_descriptions(tmp_path: Pat
         "上海云启信息技术有限公司", "上海", "3-5年", "本科", "15-25K·13薪", "zh")
     assert p.description == "负责后端服务开发。\n3年以上Java开发经验。"
     assert str(p.posted_at) == "2026-03-02"
+    assert (p.salary_min, p.salary_max, p.salary_period, p.salary_currency) == (15000, 25000, "month", "CNY")
 
 
 def test_reimport_is_idempotent_and_updates_last_seen(tmp_path: Path, db_url: str) -> None:
