@@ -204,6 +204,8 @@ def upsert_postings(session: Session, postings: Sequence[PostingIn], crawl_run_i
         changed_ids = [existing[(r["source_id"], r["external_id"])][0] for r in changed]
         for r, pid in zip(changed, changed_ids, strict=True):
             values = {k: v for k, v in r.items() if k not in ("first_seen", "source_id", "external_id")}
+            # A rewritten posting is fingerprinted and deduplicated afresh.
+            values["simhash"] = None
             session.execute(update(P).where(P.id == pid).values(**values))
         for chunk in _chunks(changed_ids, 900):
             session.execute(delete(schema.PostingLabel).where(schema.PostingLabel.posting_id.in_(chunk)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from db import schema
 from db.repo import PostingIn, normalise_title, upsert_postings
@@ -25,6 +25,7 @@ def test_upsert_is_idempotent_and_tracks_changes(engine) -> None:
         first_seen, last_seen = s.execute(select(schema.Posting.first_seen, schema.Posting.last_seen)
                                           .where(schema.Posting.external_id == "1")).one()
         pid = r1.ids[0]
+        s.execute(update(schema.Posting).where(schema.Posting.id == r1.ids[0]).values(simhash=42))
         s.add(schema.PostingLabel(posting_id=pid, model_version="m1", taxonomy_version="1", role_category="software_dev",
                                   role_confidence=0.9, experience_bucket="unstated", ai_level="none", ai_terms=[],
                                   labelled_at=first_seen))
@@ -37,6 +38,7 @@ def test_upsert_is_idempotent_and_tracks_changes(engine) -> None:
         assert s.scalar(select(func.count()).select_from(schema.PostingLabel)) == 0
         p1 = s.scalar(select(schema.Posting).where(schema.Posting.external_id == "1"))
         assert p1.description == "岗位职责：开发与维护"
+        assert p1.simhash is None  # fingerprinted again by the next dedupe
         assert p1.first_seen == first_seen and p1.last_seen >= last_seen
         assert p1.posted_month == "2026-03" and p1.posted_week == "2026-W10"
 
