@@ -14,12 +14,14 @@ PYTEST_ARGS ?=
 
 setup: system-deps $(STAMP)
 
-# fonts-noto-cjk: CJK text in charts and the PDF brief; poppler-utils: pdftotext/pdftoppm in tests.
+# fonts-noto-cjk: CJK text in charts and the PDF brief; libharfbuzz-subset0: fast font subsetting in
+# WeasyPrint; poppler-utils: pdftotext/pdftoppm/pdffonts in tests.
 system-deps:
 	@if command -v apt-get >/dev/null 2>&1; then \
 	  need=""; \
 	  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need="$$need fonts-noto-cjk"; \
 	  command -v pdftoppm >/dev/null 2>&1 || need="$$need poppler-utils"; \
+	  ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need="$$need libharfbuzz-subset0"; \
 	  if [ -n "$$need" ]; then \
 	    echo "installing Debian packages:$$need"; \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
