@@ -113,7 +113,7 @@ def _demand_finding(conn: Connection, code: str, month: str, prev: str, lang: st
                f"（95%区间 {_pct(lo, True)}至{_pct(hi, True)}，n={n:,}，上年同月 n={n_prev_i:,}）")
     else:
         assert yoy is not None
-        txt = (f"New {name} postings {'fell' if yoy < 0 else 'rose'} {_pct(abs(yoy))} year on year "
+        txt = (f"{name}: new postings {'fell' if yoy < 0 else 'rose'} {_pct(abs(yoy))} year on year "
                f"(95% CI {_pct(lo, True)} to {_pct(hi, True)}; n={n:,} in {month} vs {n_prev_i:,} in {prev}).")
     return Finding(key, txt, yoy, lo, hi, int(n), base, method, suppressed)
 

@@ -41,7 +41,7 @@ def test_demand_findings_carry_value_interval_n_and_base(trended: Engine) -> Non
     assert f"{rc.ci_low * 100:.0f}%" in sd.text and "n=150" in sd.text
     assert "Katz" in sd.method and "model m1" in sd.method
     en = by_key(headline_findings(trended, "2026-03", "en", names=NAMES, groups=GROUPS))
-    assert en["demand_yoy.software_dev"].text.startswith("New Traditional software development postings fell 25%")
+    assert en["demand_yoy.software_dev"].text.startswith("Traditional software development: new postings fell 25%")
     assert en["demand_yoy.software_dev"].value == sd.value
 
 
