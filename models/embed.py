@@ -104,7 +104,8 @@ class SentenceTransformerEmbedder:
         self.name = name
         self.model = SentenceTransformer(path, device="cpu")
         self.batch_size = batch_size
-        dim = self.model.get_sentence_embedding_dimension()
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        dim = get_dim()
         if dim is None:
             raise ValueError(f"embedding model {name!r} does not report its dimension")
         self.dim = int(dim)

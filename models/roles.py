@@ -15,8 +15,23 @@ from models.embed import Embedder
 from models.segment import Segmenter, embedding_key, normalise_title
 
 # Bump when feature extraction changes: it is part of the artifact version.
-FEATURES_VERSION = "f2"
-DESCRIPTION_CHARS = 400  # the head of a description carries the duties; the rest costs time, adds little
+FEATURES_VERSION = "f3"
+DESCRIPTION_CHARS = 200  # the head of the duties carries the role; the rest costs segmentation time, adds little
+
+
+def description_head(description: str | None) -> str:
+    """The first DESCRIPTION_CHARS of a description's job sections (company blurb and benefits skipped)."""
+    if not description:
+        return ""
+    from models.sections import split_sections
+
+    out = ""
+    for section in split_sections(description):
+        if section.is_job:
+            out += section.text
+            if len(out) >= DESCRIPTION_CHARS:
+                break
+    return out[:DESCRIPTION_CHARS]
 
 
 def _pretokenized(tokens: list[str]) -> list[str]:
@@ -78,7 +93,8 @@ class RoleClassifier:
         cfg = self.config
         norms = [normalise_title(t) for t in titles]
         t_tokens = [self._title_tokens(n) for n in norms]
-        d_tokens = [self.segmenter.cut(d[:DESCRIPTION_CHARS]) if d else [] for d in descriptions]
+        d_tokens = ([self.segmenter.cut(description_head(d)) if d else [] for d in descriptions]
+                    if cfg.description_weight > 0 else [[] for _ in descriptions])
         if fit:
             self.title_words.fit(t_tokens)
             self.title_chars.fit(norms)

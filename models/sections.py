@@ -56,7 +56,7 @@ def _append(out: list[Section], kind: str, chunk: str) -> None:
         return
     if kind in ("company", "benefits"):
         # Without a next heading a blurb would swallow the duties that follow it: cut it short.
-        m = _BLANK_LINE.search(chunk, 40)
+        m = _BLANK_LINE.search(chunk, 10)
         cut = m.start() if m else (_MAX_BLURB if len(chunk) > _MAX_BLURB else len(chunk))
         if cut < len(chunk):
             out.append(Section(kind, chunk[:cut]))
