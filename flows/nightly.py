@@ -98,8 +98,7 @@ def _stat(obj: Any, *names: str, default: int = 0) -> int:
     return default
 
 
-def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: int = 3,
-              urls: dict[str, str] | None = None) -> list[SourceResult]:
+def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: int = 3) -> list[SourceResult]:
     """Crawl ``sources`` in parallel as tagged tasks; a failing source is recorded, never raised."""
     logger = get_run_logger()
     crawling.ensure_concurrency_limits(sources)
@@ -107,7 +106,7 @@ def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: i
     for source in sources:
         task = crawling.crawl_source.with_options(
             tags=[crawling.CRAWL_TAG, crawling.source_tag(source)], retries=retries)
-        futures[source] = task.submit(source, max_requests=max_requests, url=(urls or {}).get(source))
+        futures[source] = task.submit(source, max_requests=max_requests)
     results = []
     for source, future in futures.items():
         future.wait()
@@ -148,7 +147,7 @@ def classify_and_trend(report: PipelineReport, *, dedupe_since: str | None = Non
     dedupe_from = dedupe_since or months_to_recompute(get_engine())
     if dedupe_from is not None or full:
         deduped = pipeline.link_duplicates(since_month=dedupe_from)
-        report.duplicates_linked = _stat(deduped, "linked", "duplicates", "linked_count")
+        report.duplicates_linked = _stat(deduped, "linked")
     # update_trends finds the periods whose labelled postings changed by itself (fingerprints per period),
     # so calling it every night is cheap and a run killed before this step is caught up by the next one.
     # The newest labels are this run's classifier's; None also copes with a database with no labels yet.
@@ -180,7 +179,7 @@ def nightly(sources: list[str] | None = None, max_requests: int | None = None,
 
     One failing source does not stop the others; it is reported in the summary. Running it twice in a
     row changes nothing the second time: crawls are incremental, classification only labels unlabelled
-    postings, and trends are recomputed only for months whose labels are newer than the trend tables.
+    postings, dedupe only links unlinked ones, and trends rewrite only periods whose postings changed.
     """
     report = PipelineReport(flow="nightly", started_at=datetime.now(UTC))
     pipeline.migrate_db()
