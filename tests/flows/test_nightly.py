@@ -166,3 +166,27 @@ def test_backfill_over_three_months(prefect_api: None, fake_classifier: None, sm
     assert (again.pipeline.labelled, again.pipeline.duplicates_linked, again.pipeline.trend_rows_changed) == (0, 0, 0)
     assert again.months == report.months
     assert snapshot(get_engine()) == before
+
+
+def test_monthly_brief_renders_and_records_last_month(prefect_api: None, fake_classifier: None,
+                                                       small_board: Any) -> None:
+    import hashlib
+
+    from flows.monthly_brief import monthly_brief
+    from flows.nightly import nightly
+
+    assert nightly(crawl_retries=1).ok
+    first = monthly_brief(month="2026-06", lang="en")
+    pdf = Path(first.path)
+    assert pdf.is_file() and 4 <= first.pages <= 8
+    assert first.sha256 == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert first.findings and all(isinstance(t, str) and t for t in first.findings)
+    with get_engine().connect() as c:
+        rows = c.execute(text("SELECT month, lang, path, sha256, pages FROM briefs")).all()
+    assert [tuple(r) for r in rows] == [("2026-06", "en", str(pdf), first.sha256, first.pages)]
+    assert "2026-06" in artifact("monthly-brief").data
+
+    # Re-running the month replaces its brief: still one row per month and language.
+    again = monthly_brief(month="2026-06", lang="en")
+    with get_engine().connect() as c:
+        assert c.execute(text("SELECT count(*), max(sha256) FROM briefs")).one() == (1, again.sha256)
