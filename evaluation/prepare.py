@@ -21,7 +21,7 @@ from evaluation.lagou_map import CLASSIFY_NAME, WORK_YEAR_BUCKET, role_for
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
 
 COLUMNS = ("id", "title", "description", "experience_text", "lang", "expected_role_category",
-           "expected_experience_bucket", "expected_ai_level", "board_category")
+           "expected_experience_bucket", "expected_ai_level", "expected_references_ai", "board_category")
 
 
 def _write(rows: list[dict[str, object]], path: Path) -> None:
@@ -76,6 +76,12 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
             text_exp.append({**row, "expected_role_category": "",
                              "expected_experience_bucket": WORK_YEAR_BUCKET[str(r.get("workYear"))]})
     _write(dev, out / "lagou_dev.csv")
+    # The listing pages are search results, not categories: postings the taxonomy itself files elsewhere
+    # (大数据开发 → data, 测试开发 → software_qa, 运维开发 → it_ops, ...) were adjudicated by reading.
+    over = dict(pd.read_csv(LABELS_DIR / "lagou_dev_roles_adjudicated.csv", dtype=str).itertuples(index=False))
+    _write([{**r, "expected_role_category": over.get(str(r["id"]), r["expected_role_category"])} for r in dev
+            if r["expected_role_category"]], out / "lagou_dev_adjudicated.csv")
+    counts["lagou_dev_adjudicated.csv"] = sum(1 for r in dev if r["expected_role_category"])
     # AI level: a sample we labelled by reading (Adzuna ids are row numbers of the board file).
     z = pd.read_csv(real / "adzuna_uk_data_jobs.csv", dtype=str)
     texts = {f"adzuna-{i}": (r["job_title"], r.get("job_description"), "en") for i, r in z.iterrows()}
@@ -84,7 +90,8 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
     for _, h in pd.read_csv(LABELS_DIR / "ai_level_sample.csv", dtype=str).iterrows():
         title, desc, lang = texts[h["id"]]
         ai_rows.append({"id": h["id"], "title": title, "description": desc if isinstance(desc, str) else None,
-                        "lang": lang, "expected_ai_level": h["expected_ai_level"]})
+                        "lang": lang, "expected_ai_level": h["expected_ai_level"],
+                        "expected_references_ai": "false" if h["expected_ai_level"] == "none" else "true"})
     _write(ai_rows, out / "ai_sample.csv")
     counts["ai_sample.csv"] = len(ai_rows)
     _write(text_exp, out / "lagou_dev_text_experience.csv")
