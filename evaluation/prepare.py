@@ -86,14 +86,17 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
     z = pd.read_csv(real / "adzuna_uk_data_jobs.csv", dtype=str)
     texts = {f"adzuna-{i}": (r["job_title"], r.get("job_description"), "en") for i, r in z.iterrows()}
     texts.update({f"lagou-dev-{i}": (r["job_name"], r.get("description"), "zh") for i, r in b.iterrows()})
-    ai_rows = []
-    for _, h in pd.read_csv(LABELS_DIR / "ai_level_sample.csv", dtype=str).iterrows():
-        title, desc, lang = texts[h["id"]]
-        ai_rows.append({"id": h["id"], "title": title, "description": desc if isinstance(desc, str) else None,
-                        "lang": lang, "expected_ai_level": h["expected_ai_level"],
-                        "expected_references_ai": "false" if h["expected_ai_level"] == "none" else "true"})
-    _write(ai_rows, out / "ai_sample.csv")
-    counts["ai_sample.csv"] = len(ai_rows)
+    # ai_level_sample.csv was read while the rules were refined (a development set); ai_level_heldout.csv was
+    # labelled afterwards and never used to change the rules (the honest estimate).
+    for labels, name in (("ai_level_sample.csv", "ai_sample.csv"), ("ai_level_heldout.csv", "ai_heldout.csv")):
+        ai_rows = []
+        for _, h in pd.read_csv(LABELS_DIR / labels, dtype=str).iterrows():
+            title, desc, lang = texts[h["id"]]
+            ai_rows.append({"id": h["id"], "title": title, "description": desc if isinstance(desc, str) else None,
+                            "lang": lang, "expected_ai_level": h["expected_ai_level"],
+                            "expected_references_ai": "false" if h["expected_ai_level"] == "none" else "true"})
+        _write(ai_rows, out / name)
+        counts[name] = len(ai_rows)
     _write(text_exp, out / "lagou_dev_text_experience.csv")
     counts["lagou_dev.csv"] = len(dev)
     counts["lagou_dev_text_experience.csv"] = len(text_exp)

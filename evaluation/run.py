@@ -21,7 +21,8 @@ FILES = {
     "lagou_dev.csv": "Lagou backend-language listing pages (title + description) + board workYear field",
     "lagou_dev_adjudicated.csv": "the same, postings the taxonomy files elsewhere adjudicated by reading",
     "lagou_dev_text_experience.csv": "Lagou descriptions alone vs the board's workYear (free-text parsing)",
-    "ai_sample.csv": "100 Adzuna/Lagou postings, AI level labelled by reading",
+    "ai_sample.csv": "100 Adzuna/Lagou postings, AI level labelled by reading (development set: rules refined on it)",
+    "ai_heldout.csv": "50 further postings labelled by reading after the rules were frozen (held out)",
 }
 
 
