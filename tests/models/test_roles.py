@@ -112,3 +112,18 @@ def test_artifact_round_trip(trained_cache: Path, tmp_path: Path) -> None:
 def test_load_artifact_errors(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="labourwatch train"):
         load_artifact(tmp_path, tmp_path)
+
+
+def test_embedding_caches(tmp_path: Path) -> None:
+    from models.embed import CachedEmbedder, DiskCache
+
+    texts = ["java开发工程师", "数据分析师", "java开发工程师"]
+    first = CachedEmbedder(HashEmbedder(16), max_entries=10, disk=DiskCache(tmp_path / "v.sqlite", 16))
+    a = first.embed(texts)
+    assert (first.misses, first.hits) == (2, 0)  # a repeat inside one batch is computed once
+    first.embed(texts[:1])
+    assert first.hits == 1
+    second = CachedEmbedder(HashEmbedder(16), disk=DiskCache(tmp_path / "v.sqlite", 16))  # a later run
+    b = second.embed(texts)
+    assert (second.misses, second.disk_hits) == (0, 2)
+    assert (a == b).all()
