@@ -24,7 +24,8 @@ class BriefSummary:
     pages: int
     sha256: str
     seconds: float
-    findings: list[str]
+    findings: list[str]  # headline findings (cells large enough to publish)
+    withheld: list[str]  # findings on cells under the minimum size (the brief flags them)
 
 
 def default_month(now: datetime | None = None) -> str:
@@ -43,12 +44,15 @@ def monthly_brief(month: str | None = None, lang: str = "zh", output: str | None
     month_range(month, month)  # validates YYYY-MM with a clear error
     pipeline.migrate_db()
     result = pipeline.render_brief(month, lang=lang, output=output)
-    findings = pipeline.headline_findings(month, lang=lang)
+    findings, withheld = pipeline.headline_findings(month, lang=lang)
     summary = BriefSummary(month=month, lang=lang, path=str(result.path), pages=int(result.pages),
-                           sha256=result.sha256, seconds=float(result.seconds), findings=findings)
+                           sha256=result.sha256, seconds=float(result.seconds), findings=findings,
+                           withheld=withheld)
     md = [f"# Brief {month} ({lang})", "", f"- file: `{summary.path}` ({summary.pages} pages, "
           f"sha256 {summary.sha256[:12]}…, {summary.seconds:.1f} s)", "", "## Headline findings", ""]
     md += [f"{i}. {text}" for i, text in enumerate(findings, 1)]
+    if withheld:
+        md += ["", "## Withheld (cells under the minimum size)", ""] + [f"- {text}" for text in withheld]
     create_markdown_artifact("\n".join(md), key="monthly-brief", description=f"brief {month} {lang}")
     get_run_logger().info("brief %s (%s) written to %s", month, lang, summary.path)
     return summary

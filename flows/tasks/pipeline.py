@@ -88,10 +88,14 @@ def render_brief(month: str, lang: str = "zh", output: str | None = None) -> Any
 
 
 @task(name="headline-findings", cache_policy=NO_CACHE)
-def headline_findings(month: str, lang: str = "zh") -> list[str]:
-    """The month's headline findings as sentences (the same text the brief prints)."""
+def headline_findings(month: str, lang: str = "zh") -> tuple[list[str], list[str]]:
+    """The month's findings as sentences (the text the brief prints): (headlines, withheld).
+
+    Withheld findings rest on a cell under the minimum size; the brief says so, headlines must not use them.
+    """
     from brief.data import findings_arguments
     from db.findings import headline_findings as _findings
 
     # The taxonomy's names and groups, exactly as the brief and `labourwatch findings` pass them.
-    return [f.text for f in _findings(get_engine(), month, lang, **findings_arguments())]
+    found = _findings(get_engine(), month, lang, **findings_arguments())
+    return [f.text for f in found if not f.suppressed], [f.text for f in found if f.suppressed]
