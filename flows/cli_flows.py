@@ -157,3 +157,6 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         console.print("\n[bold]headline findings[/bold]")
         for i, text in enumerate(result.findings, 1):
             console.print(f"  {i}. {text}")
+        if len(result.findings) < 3 and result.withheld:
+            console.print(f"  ({len(result.withheld)} more withheld: cells under the minimum size, e.g. "
+                          f"{result.withheld[0]}; a larger --postings gives more)")

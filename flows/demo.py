@@ -27,6 +27,7 @@ class DemoResult:
     postings: int
     months: tuple[str, str]
     findings: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     nightly_summary: str = ""
     backfill_summary: str = ""
@@ -141,6 +142,6 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
     return DemoResult(
         database=engine.url.render_as_string(hide_password=True), brief=summary.path,
         truth_dir=str(Path(truth_dir).resolve()), board_url=board_url, postings=n, months=(first, last),
-        findings=summary.findings[:3], timings=timings, nightly_summary=night.markdown(),
+        findings=summary.findings[:3], withheld=summary.withheld, timings=timings, nightly_summary=night.markdown(),
         backfill_summary=back.pipeline.markdown(),
     )

@@ -180,7 +180,9 @@ def test_monthly_brief_renders_and_records_last_month(prefect_api: None, fake_cl
     pdf = Path(first.path)
     assert pdf.is_file() and 4 <= first.pages <= 8
     assert first.sha256 == hashlib.sha256(pdf.read_bytes()).hexdigest()
-    assert first.findings and all(isinstance(t, str) and t for t in first.findings)
+    # A few hundred postings leave most cells under the minimum size: those findings are withheld, not lost.
+    assert first.findings or first.withheld
+    assert all(isinstance(t, str) and t for t in first.findings + first.withheld)
     with get_engine().connect() as c:
         rows = c.execute(text("SELECT month, lang, path, sha256, pages FROM briefs")).all()
     assert [tuple(r) for r in rows] == [("2026-06", "en", str(pdf), first.sha256, first.pages)]
