@@ -82,8 +82,19 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
     _write([{**r, "expected_role_category": over.get(str(r["id"]), r["expected_role_category"])} for r in dev
             if r["expected_role_category"]], out / "lagou_dev_adjudicated.csv")
     counts["lagou_dev_adjudicated.csv"] = sum(1 for r in dev if r["expected_role_category"])
-    # AI level: a sample we labelled by reading (Adzuna ids are row numbers of the board file).
     z = pd.read_csv(real / "adzuna_uk_data_jobs.csv", dtype=str)
+    # Role: distinct Adzuna titles labelled by reading under taxonomy.md; the first 120 were used to find gaps
+    # in the exemplars (development), the other 80 were labelled after the exemplars were frozen (held out).
+    for labels, name in (("adzuna_roles_sample.csv", "adzuna_titles_adjudicated.csv"),
+                         ("adzuna_roles_heldout.csv", "adzuna_titles_heldout.csv")):
+        role_rows = []
+        for _, h in pd.read_csv(LABELS_DIR / labels, dtype=str).iterrows():
+            r = z.loc[int(h["id"].split("-")[1])]
+            role_rows.append({"id": h["id"], "title": r["job_title"], "lang": "en",
+                              "expected_role_category": h["expected_role_category"]})
+        _write(role_rows, out / name)
+        counts[name] = len(role_rows)
+    # AI level: a sample we labelled by reading (Adzuna ids are row numbers of the board file).
     texts = {f"adzuna-{i}": (r["job_title"], r.get("job_description"), "en") for i, r in z.iterrows()}
     texts.update({f"lagou-dev-{i}": (r["job_name"], r.get("description"), "zh") for i, r in b.iterrows()})
     # ai_level_sample.csv was read while the rules were refined (a development set); ai_level_heldout.csv was

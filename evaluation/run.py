@@ -17,6 +17,8 @@ from evaluation.prepare import prepare
 FILES = {
     "lagou_titles.csv": "Lagou titles, board category mapped one-to-one (raw board agreement) + board workYear field",
     "lagou_titles_adjudicated.csv": "Lagou titles, 240-posting random sample adjudicated by reading under taxonomy.md",
+    "adzuna_titles_adjudicated.csv": "120 distinct Adzuna UK titles labelled by reading (development: exemplar gaps found on it)",
+    "adzuna_titles_heldout.csv": "80 further distinct Adzuna UK titles labelled after the exemplars were frozen (held out)",
     "lagou_titles_ambiguous.csv": "Lagou titles whose board category spans several codes (experience field only)",
     "lagou_dev.csv": "Lagou backend-language listing pages (title + description) + board workYear field",
     "lagou_dev_adjudicated.csv": "the same, postings the taxonomy files elsewhere adjudicated by reading",

@@ -30,9 +30,9 @@ RULES_VERSION = "r1"
 _ZH_PREFIX = ("", "", "高级", "资深", "初级", "中级", "")
 _ZH_SUFFIX = ("", "", "（北京）", "-上海", "【急招】", "（双休）", "（深圳）", "实习生", "（五险一金）", "(杭州)", "（校招）",
               "（大数据方向）", "【大数据中心】", "（数据方向）", "（金融方向）", "-电商事业部", "（游戏）", "（互联网）",
-              "-集团总部", "（J10086）", "（医疗方向）", "-技术中心")
+              "-总部", "（J10086）", "（医疗方向）", "-技术中心")
 # Boards put department names in front too: "集团总部-大数据中心-视觉设计师".
-_ZH_DEPT = ("", "", "", "", "", "", "大数据中心-", "集团总部-", "数据部-", "金融事业部-", "【大数据创新中心】")
+_ZH_DEPT = ("", "", "", "", "", "", "数据平台部-", "总部-", "数据部-", "金融事业部-", "【数据创新实验室】")
 _EN_PREFIX = ("", "", "Senior ", "Junior ", "Lead ", "Graduate ", "Principal ", "Trainee ")
 _EN_SUFFIX = ("", "", " - London", " (Remote)", " - Manchester", " | Hybrid", " – 12 month contract", " (Part Time)",
               " - Data Team", " (FinTech)", " – Healthcare", " (Big Data)", ", Global Technology")
