@@ -18,8 +18,11 @@ def test_crons_are_the_documented_ones() -> None:
 
 
 def test_serve_without_a_server_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    with pytest.raises(RuntimeError, match="prefect server start"):
+    with temporary_settings(restore_defaults={PREFECT_API_URL}), pytest.raises(RuntimeError,
+                                                                                match="prefect server start"):
         require_server()
 
 
