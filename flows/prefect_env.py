@@ -30,15 +30,19 @@ def configure_prefect(home: Path | None = None) -> dict[str, str]:
         "PREFECT_UI_ENABLED": "false",
     }
     used: dict[str, str] = {}
+    changed = False
     for key, value in defaults.items():
-        os.environ.setdefault(key, value)
+        if key not in os.environ:
+            os.environ[key] = value
+            changed = True
         used[key] = os.environ[key]
     # The temporary server's timeout is raised even if something lower was inherited: 20 s fails cold starts.
     current = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "0")
     if not current.isdigit() or int(current) < EPHEMERAL_STARTUP_TIMEOUT_S:
         os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = str(EPHEMERAL_STARTUP_TIMEOUT_S)
         used["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = str(EPHEMERAL_STARTUP_TIMEOUT_S)
-    if "prefect.context" in sys.modules:
+        changed = True
+    if changed and "prefect.context" in sys.modules:
         sys.modules["prefect.context"].refresh_global_settings_context()
     return used
 

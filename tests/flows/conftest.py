@@ -13,6 +13,7 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="lw-prefect-"))
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_UI_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,45 @@
+"""The one-command demo on a small board: every output it promises exists and the nightly adds nothing."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from db.session import get_engine
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_produces_tables_brief_truth_and_findings(prefect_api: None, fake_classifier: None,
+                                                       lw_home: Path) -> None:
+    from flows.demo import run_demo
+    from flows.prefect_env import configure_prefect
+
+    lines: list[str] = []
+    result = run_demo(postings=300, seed=5, say=lines.append)
+
+    # Prefect keeps its state under the data directory, never in ~/.prefect.
+    assert Path(configure_prefect()["PREFECT_HOME"]).is_dir()
+    assert result.months == ("2024-01", "2026-06")
+    assert result.database.endswith(f"{lw_home.name}/labourwatch.db")
+    assert Path(result.brief).is_file() and Path(result.brief).suffix == ".pdf"
+    truth = Path(result.truth_dir)
+    assert {p.name for p in truth.iterdir()} >= {"truth_postings.csv", "truth_monthly.csv", "truth_headline.json"}
+    with (truth / "truth_postings.csv").open(encoding="utf-8") as fh:
+        well_formed = sum(r["malformed"] == "false" for r in csv.DictReader(fh))
+    with get_engine().connect() as c:
+        stored = c.execute(text("SELECT count(*) FROM postings")).scalar()
+        trend_months = c.execute(text("SELECT count(DISTINCT period) FROM trend_demand "
+                                      "WHERE period_type='month'")).scalar()
+        briefs = c.execute(text("SELECT month, path FROM briefs")).all()
+    assert stored == well_formed
+    assert trend_months == 30
+    assert [tuple(b) for b in briefs] == [("2026-06", result.brief)]
+    assert "new postings: **0**" in result.nightly_summary and "failures: **0**" in result.nightly_summary
+    assert f"new postings: **{stored}**" in result.backfill_summary
+    assert set(result.timings) == {"generate", "backfill", "nightly", "brief"}
+    assert result.findings or result.withheld
+    assert any("backfill 2024-01..2026-06" in line for line in lines)
