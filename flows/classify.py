@@ -249,6 +249,7 @@ class BenchReport:
     model_version: str
     embed_cache_hits: int
     embed_cache_misses: int
+    cpu_seconds: float = 0.0  # this process's CPU time: comparable across runs when other work shares the cores
 
 
 def synthetic_postings(n: int, seed: int = 7, prefix: str = "") -> list[Any]:
@@ -312,9 +313,11 @@ def bench_classify(n: int = 5000, batch_size: int | None = None) -> tuple[BenchR
         for seed in (7, 8):
             store_postings(engine, synthetic_postings(n, seed=seed, prefix=f"s{seed}-"))
             hits0, miss0 = getattr(emb, "hits", 0), getattr(emb, "misses", 0)
+            cpu0 = time.process_time()
             report = classify_pending(engine, batch_size=batch_size, classifier=clf)
+            cpu = time.process_time() - cpu0
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             out.append(BenchReport(report.labelled, report.seconds, report.per_second, peak, report.model_version,
-                                   getattr(emb, "hits", 0) - hits0, getattr(emb, "misses", 0) - miss0))
+                                   getattr(emb, "hits", 0) - hits0, getattr(emb, "misses", 0) - miss0, cpu))
         engine.dispose()
     return out[0], out[1]

@@ -129,5 +129,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         for name, r in (("cold title cache", cold), ("warm title cache", warm)):
             console.print(f"classify ({name}): {r.postings} postings in {r.seconds:.1f}s = "
                           f"[bold]{r.per_second:.0f} postings/s[/bold]; title embeddings {r.embed_cache_hits} cached / "
-                          f"{r.embed_cache_misses} computed; peak RSS {r.peak_rss_mb:.0f} MiB")
+                          f"{r.embed_cache_misses} computed; {r.cpu_seconds:.1f} CPU-s "
+                          f"({r.postings / max(r.cpu_seconds, 1e-9):.0f} postings per CPU-second); "
+                          f"peak RSS {r.peak_rss_mb:.0f} MiB")
         console.print(f"model {cold.model_version}; database writes included, model load excluded")
