@@ -202,3 +202,36 @@ def test_monthly_brief_renders_and_records_last_month(prefect_api: None, fake_cl
     again = monthly_brief(month="2026-06", lang="en")
     with get_engine().connect() as c:
         assert c.execute(text("SELECT count(*), max(sha256) FROM briefs")).one() == (1, again.sha256)
+
+
+def test_reclassify_with_a_new_version_and_compare(prefect_api: None, fake_classifier: None, small_board: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.backfill import reclassify
+    from flows.nightly import nightly
+    from models import load_classifier
+
+    first = nightly(crawl_retries=1)
+    assert first.ok and first.labelled > 0
+    old = first.model_version
+    # A second classifier version: the same exemplars under another (fake) embedding, trained here.
+    monkeypatch.setenv("LABOURWATCH_EMBEDDING_MODEL", "hash:32")
+    get_settings.cache_clear()
+    new = load_classifier().model_version
+    assert new != old
+    monkeypatch.setenv("LABOURWATCH_EMBEDDING_MODEL", "hash:64")  # the configured one stays the old
+    get_settings.cache_clear()
+
+    report = reclassify(model_version=new)
+    assert (report.model_version, report.previous_version) == (new, old)
+    assert report.labelled == report.compared == first.labelled
+    assert set(report.agreement) == {"role_category", "experience_bucket", "ai_level"}
+    # Experience comes from rules, not embeddings: both versions must agree on every posting.
+    assert report.agreement["experience_bucket"] == 1.0
+    assert 0.0 < report.agreement["role_category"] <= 1.0
+    with get_engine().connect() as c:
+        versions = c.execute(text("SELECT DISTINCT model_version FROM trend_demand")).scalars().all()
+        labels = dict(c.execute(text("SELECT model_version, count(*) FROM posting_labels "
+                                     "GROUP BY model_version")).all())
+    assert versions == [new]  # the trend tables now come from the new version
+    assert labels == {old: first.labelled, new: first.labelled}  # the old labels stay for comparison
+    assert reclassify(model_version=new).labelled == 0
