@@ -34,3 +34,14 @@ def test_every_command_is_documented() -> None:
     assert "import" in commands and "db upgrade" in commands
     missing = [c for c in commands if f"labourwatch {c}" not in README]
     assert not missing, f"commands missing from README: {missing}"
+
+
+def test_readme_is_built_from_current_docs() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_readme", Path(__file__).resolve().parents[1] / "docs"
+                                                  / "build_readme.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert README == mod.render(), "README.md is stale: run .venv/bin/python docs/build_readme.py"
