@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,22 @@ def test_demo_produces_tables_brief_truth_and_findings(prefect_api: None, fake_c
     assert set(result.timings) == {"generate", "backfill", "nightly", "brief"}
     assert result.findings or result.withheld
     assert any("backfill 2024-01..2026-06" in line for line in lines)
+
+
+def test_demo_command_runs_with_no_server_and_writes_nothing_to_home_dir(fake_classifier: None, lw_home: Path,
+                                                                         tmp_path: Path) -> None:
+    """`labourwatch demo` exactly as the README runs it: Prefect's temporary API, state under the data dir."""
+    import subprocess
+    import sys
+
+    user_home = tmp_path / "user"
+    user_home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {"HOME": str(user_home), "LABOURWATCH_DEMO_BOARD_PORT": "0"}
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "demo", "--postings", "200", "--lang", "en"],
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    assert "brief (PDF):" in out and "ground truth:" in out and "headline findings" in out
+    assert (lw_home / "briefs" / "brief-2026-06-en.pdf").is_file()
+    assert (lw_home / "prefect").is_dir() and not (user_home / ".prefect").exists()
