@@ -235,3 +235,27 @@ def test_reclassify_with_a_new_version_and_compare(prefect_api: None, fake_class
     assert versions == [new]  # the trend tables now come from the new version
     assert labels == {old: first.labelled, new: first.labelled}  # the old labels stay for comparison
     assert reclassify(model_version=new).labelled == 0
+
+
+def test_tag_limit_keeps_one_crawl_per_source(prefect_api: None, small_board: Any) -> None:
+    """Two crawls of the same source submitted at once run one after the other (``tag:crawl:<source>`` = 1)."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    from flows.tasks import crawling
+
+    @flow
+    def two_crawls_of_one_source() -> list[str]:
+        crawling.ensure_concurrency_limits(["demo_api"])
+        task = crawling.crawl_source.with_options(tags=[crawling.CRAWL_TAG, crawling.source_tag("demo_api")],
+                                                  retries=0)
+        futures = [task.submit("demo_api") for _ in range(2)]
+        return [f.result().status for f in futures]
+
+    assert two_crawls_of_one_source() == ["succeeded", "succeeded"]
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name("tag:crawl:demo_api").limit == 1
+    with get_engine().connect() as c:
+        runs = c.execute(text("SELECT started_at, finished_at FROM crawl_runs ORDER BY started_at")).all()
+    assert len(runs) == 2
+    assert runs[1].started_at >= runs[0].finished_at  # no overlap
