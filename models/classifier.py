@@ -10,6 +10,7 @@ from typing import overload
 
 from models.ai_mentions import detect_ai
 from models.experience import extract_experience
+from models.roles import FEATURES_VERSION
 from models.taxonomy import load_taxonomy
 from models.train import Artifact, list_artifacts, load_artifact, train
 
@@ -85,7 +86,8 @@ class PostingClassifier:
 
 def load_classifier(settings: object | None = None) -> PostingClassifier:
     """The configured classifier: ``classifier_version`` if set, else the newest artifact trained with the
-    configured embedding model; if there is none yet, one is trained from the shipped exemplars (logged)."""
+    configured embedding model and this code's features; if there is none yet, one is trained from the shipped
+    exemplars (logged)."""
     from labourwatch.settings import Settings, get_settings
 
     s = settings if isinstance(settings, Settings) else get_settings()
@@ -98,7 +100,8 @@ def load_classifier(settings: object | None = None) -> PostingClassifier:
                                     f" (known: {known}); run `labourwatch train` or unset LABOURWATCH_CLASSIFIER_VERSION")
         return PostingClassifier(load_artifact(path, cache))
     for version, meta in list_artifacts(cache):
-        if meta.get("embedding_model") == s.embedding_model:
+        # an artifact whose features this code no longer computes is skipped (a new one is trained)
+        if meta.get("embedding_model") == s.embedding_model and meta.get("features_version") == FEATURES_VERSION:
             return PostingClassifier(load_artifact(cache / "classifiers" / version, cache))
     log.warning("no trained classifier for embedding model %s in %s: training one from the shipped exemplars",
                 s.embedding_model, cache)

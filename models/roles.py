@@ -12,10 +12,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from models.embed import Embedder
-from models.segment import Segmenter, embedding_key, normalise_title
+from models.segment import Segmenter, embedding_key, normalise_title, title_parts
 
 # Bump when feature extraction changes: it is part of the artifact version.
-FEATURES_VERSION = "f3"
+FEATURES_VERSION = "f4"
 DESCRIPTION_CHARS = 200  # the head of the duties carries the role; the rest costs segmentation time, adds little
 
 
@@ -47,11 +47,13 @@ class RoleFeatureConfig:
     title_word_weight: float = 1.0
     title_char_weight: float = 1.0
     description_weight: float = 0.35
+    qualifier_weight: float = 0.3  # words of an English title's qualifier segments ("– Data, Azure")
     C: float = 8.0
     other_threshold: float = 0.15  # below this top probability the posting is `other`
 
     def __post_init__(self) -> None:
-        for name in ("embedding_weight", "title_word_weight", "title_char_weight", "description_weight"):
+        for name in ("embedding_weight", "title_word_weight", "title_char_weight", "description_weight",
+                     "qualifier_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"RoleFeatureConfig.{name} must be >= 0, got {getattr(self, name)}")
         if self.C <= 0:
@@ -76,6 +78,7 @@ class RoleClassifier:
         self.title_words = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True, min_df=1)
         self.title_chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
         self.desc_words = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True, min_df=2, max_features=30000)
+        self.title_quals = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True, min_df=1)
         self.head = LogisticRegression(C=self.config.C, max_iter=3000)
         self._token_cache: OrderedDict[str, list[str]] = OrderedDict()
 
@@ -91,8 +94,10 @@ class RoleClassifier:
 
     def _features(self, titles: Sequence[str], descriptions: Sequence[str | None], fit: bool = False) -> sparse.csr_matrix:
         cfg = self.config
-        norms = [normalise_title(t) for t in titles]
+        parts = [title_parts(t) for t in titles]
+        norms = [normalise_title(role) for role, _ in parts]
         t_tokens = [self._title_tokens(n) for n in norms]
+        q_tokens = [self.segmenter.cut(normalise_title(q)) if q else [] for _, q in parts]
         d_tokens = ([self.segmenter.cut(description_head(d)) if d else [] for d in descriptions]
                     if cfg.description_weight > 0 else [[] for _ in descriptions])
         if fit:
@@ -102,11 +107,13 @@ class RoleClassifier:
             if len(docs) < 20:  # too few descriptions for a document-frequency cut-off
                 self.desc_words.set_params(min_df=1)
             self.desc_words.fit(docs)
+            self.title_quals.fit([q for q in q_tokens if q] or [["_"]])
         blocks = [
             sparse.csr_matrix(self.embedder.embed([embedding_key(t) for t in titles]) * cfg.embedding_weight),
             self.title_words.transform(t_tokens) * cfg.title_word_weight,
             self.title_chars.transform(norms) * cfg.title_char_weight,
             self.desc_words.transform(d_tokens) * cfg.description_weight,
+            self.title_quals.transform(q_tokens) * cfg.qualifier_weight,
         ]
         return sparse.hstack(blocks, format="csr")
 
@@ -148,10 +155,11 @@ class RoleClassifier:
     def state(self) -> dict[str, object]:
         """The picklable learned state (vectorizers and head), without the embedder or segmenter."""
         return {"title_words": self.title_words, "title_chars": self.title_chars, "desc_words": self.desc_words,
-                "head": self.head}
+                "title_quals": self.title_quals, "head": self.head}
 
     def load_state(self, state: dict[str, object]) -> None:
         self.title_words = state["title_words"]  # type: ignore[assignment]
         self.title_chars = state["title_chars"]  # type: ignore[assignment]
         self.desc_words = state["desc_words"]  # type: ignore[assignment]
+        self.title_quals = state["title_quals"]  # type: ignore[assignment]
         self.head = state["head"]  # type: ignore[assignment]

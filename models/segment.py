@@ -36,12 +36,102 @@ _DECORATION = re.compile(
     r"i{1,3}|[0-9]+ month)\b")
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# English boards decorate a role with pay, places, contract terms, clearance, grades and reference numbers.
+_EN_PAY = re.compile(
+    r"(?:\b(?:up to|upto|to|from|c\.|circa)\s*)?[£$€]\s?\d[\d,.]*\s?k?"
+    r"(?:\s*(?:-|–|to)\s*[£$€]?\s?\d[\d,.]*\s?k?)?"
+    r"|\b\d{2,3}(?:\.\d)?k\b|\b\d+(?:\.\d+)?\s?(?:per|p/|/)\s?(?:annum|hour|hr|day|h|d)\b"
+    r"|\b(?:per annum|per hour|per day|per week|per month|p\.?a\.?|p\/h|ph|hourly|pro rata|doe|neg|negotiable|ote|"
+    r"day rate|competitive salary|salary)\b"
+    r"|\+\s*(?:bonus|benefits|car|equity|shares|package)|\b(?:plus )?(?:bonus|benefits|car allowance)\b")
+_EN_NOISE = re.compile(
+    r"\b(?:ref(?:erence)?|job id|req(?:uisition)?(?: id)?|vacancy(?: no)?)\b\.?\s*(?:no\.?|number|#)?\s*:?\s*"
+    r"[a-z0-9/_-]*\d[a-z0-9/_-]*"
+    r"|#\s?\d+|\b[a-z]{0,4}[-_/]?\d{4,}[a-z0-9-]*\b|\b\d{4,}\b"
+    r"|\b(?:m|f|w|d|x)\s?/\s?(?:m|f|w|d|x)(?:\s?/\s?(?:m|f|w|d|x))?\b"
+    r"|\b(?:grade|band|level|lvl|scale)\s?[0-9]+[a-z]?\b|\b(?:nhs )?afc band \d\b"
+    r"|\b(?:sc|dv|npv\d?|bpss|security)\s?(?:clearance|cleared|clearable|eligible)(?: (?:essential|required|needed|preferred))?\b"
+    r"|\b(?:sc|dv)\b|\b(?:fully |100% |part(?:ly)? |mostly )?(?:remote|hybrid|on-?site|in office|office based|wfh|"
+    r"home based|home-based|work from home|flexible working|flexible)\b(?: (?:working|first|option|available|role))?"
+    r"|\b(?:permanent|perm|temporary|temp|contract|contractor|fixed[ -]term|ftc|freelance|interim|"
+    r"maternity cover|mat cover|secondment|part[ -]time|full[ -]time|outside ir35|inside ir35|ir35|"
+    r"immediate start|urgent(?:ly)?|hiring now|apply now|start asap|asap|nights|night shift|days|day shift|"
+    r"weekends?|evenings|rotating shifts|4 on 4 off|mon-fri|monday to friday)\b"
+    r"|\b\d+\s?-?\s?(?:months?|mths?|weeks?|days?|hours?|hrs?)\b(?: (?:contract|ftc|role|initially|rolling))?"
+    r"|\b(?:uk|united kingdom|england|scotland|wales|northern ireland|gb|emea|europe|nationwide|various locations|"
+    r"multiple locations|london|city of london|manchester|birmingham|leeds|liverpool|sheffield|bristol|newcastle|"
+    r"nottingham|leicester|coventry|reading|oxford|cambridge|milton keynes|southampton|portsmouth|brighton|"
+    r"cardiff|swansea|edinburgh|glasgow|aberdeen|dundee|belfast|york|bath|exeter|plymouth|norwich|ipswich|"
+    r"derby|stoke|wolverhampton|bradford|hull|sunderland|middlesbrough|preston|bolton|warrington|chester|"
+    r"crewe|stockport|salford|luton|watford|slough|guildford|basingstoke|swindon|gloucester|cheltenham|"
+    r"northampton|peterborough|cambridgeshire|surrey|kent|essex|sussex|hampshire|berkshire|yorkshire|"
+    r"lancashire|midlands|west midlands|east midlands|north west|north east|south west|south east|home counties|"
+    r"canary wharf|wembley|croydon|stratford|near|nr|based in|based|location|us|usa|new york|nyc|"
+    r"san francisco|chicago|boston|austin|seattle|dublin|amsterdam|berlin|paris|singapore|hong kong)\b")
+# Separators between a role and its qualifiers: " - ", " – ", "|", ",", ";", and brackets.
+_EN_SEPARATORS = re.compile(r"\s+[-–—]+\s*|\s*[-–—]+\s+|\s*[|,;•·]\s*|\s*[–—]\s*|[()\[\]{}]")
+# Words that name a job: the segment holding one is the role; the others qualify it.
+_EN_HEAD = re.compile(
+    r"\b(?:engineer|engineering|developer|development|dev|programmer|analyst|analytics|scientist|architect|"
+    r"manager|management|designer|design|consultant|specialist|officer|administrator|administration|"
+    r"assistant|coordinator|co-ordinator|lead|leader|head|director|executive|technician|tech|operative|operator|"
+    r"driver|nurse|teacher|lecturer|tutor|accountant|controller|auditor|advisor|adviser|partner|owner|"
+    r"master|coach|agent|representative|rep|clerk|receptionist|secretary|worker|practitioner|therapist|"
+    r"psychologist|doctor|surgeon|physician|pharmacist|chef|cook|waiter|waitress|bartender|barista|cleaner|"
+    r"porter|tester|writer|editor|producer|researcher|modeller|modeler|planner|buyer|negotiator|surveyor|"
+    r"draftsman|draughtsman|electrician|plumber|carpenter|welder|fabricator|mechanic|machinist|picker|packer|"
+    r"handler|trader|actuary|bookkeeper|recruiter|solicitor|paralegal|counsel|lawyer|intern|internship|"
+    r"apprentice|apprenticeship|graduate|trainee|integrator|evaluator|annotator|rater|labeller|support|dba|sre|"
+    r"devops|ceo|cto|cfo|coo|cio|cdo|cashier|attendant|housekeeper|carer|supervisor|superintendent|"
+    r"inspector|estimator|instructor|trainer|assessor|investigator|underwriter|broker|banker|economist|"
+    r"statistician|strategist|steward|guard|courier|rider|loader|sorter|labourer|installer|fitter|"
+    r"professor|fellow|associate|president|vp|owner|chief|founder|expert|generalist|helpdesk|desk|"
+    r"midwife|paramedic|dentist|optometrist|radiographer|physiotherapist|vet|veterinary|pilot|"
+    r"marketer|marketing|sales|accounting|finance|payroll|hr|recruitment|architecture|science)\b")
+_EN_RANK_ONLY = re.compile(
+    r"^(?:(?:senior|sr|junior|jr|executive|assistant|associate|vice|president|vp|svp|evp|avp|md|"
+    r"director|principal|officer|analyst|manager|lead|graduate|trainee|intern|new|role|job|opportunity|"
+    r"opportunities|position|vacancy|talent|emerging|programme|program|scheme|and|&|of|the|a|an|i|ii|iii|iv|"
+    r"l\d|c)\s*)+$")
+
+
+def _en_clean(segment: str) -> str:
+    text = _EN_PAY.sub(" ", segment)
+    text = _EN_NOISE.sub(" ", text)
+    text = re.sub(r"^[\s&+/:.-]+|[\s&+/:.-]+$", "", re.sub(r"\s+", " ", text))
+    return text if re.search(r"[a-z]", text) else ""
+
+
+def title_parts(title: str) -> tuple[str, str]:
+    """(role, qualifiers) of a title.
+
+    English boards put the role first and qualifiers after separators ("Scrum Master – Data, Azure",
+    "Senior Data Engineer - Remote - £70k", "Data Engineer (Hybrid) Ref 1234"): the role is the first segment
+    that names a job (a segment of ranks only, "Vice President", gives way to one that names the job), pay,
+    places, contract terms, clearance and reference numbers are dropped, the other segments are qualifiers.
+    Titles with Chinese characters are returned whole (their decorations are handled by ``embedding_key``).
+    """
+    text = unicodedata.normalize("NFKC", title).lower().replace("&amp;", "&")
+    if _CJK.search(text):
+        return title, ""
+    segments = [s for s in (_en_clean(p) for p in _EN_SEPARATORS.split(text) if p) if s]
+    if not segments:
+        return title, ""
+    named = [i for i, s in enumerate(segments) if _EN_HEAD.search(s)]
+    jobs = [i for i in named if not _EN_RANK_ONLY.match(segments[i])]
+    pick = jobs[0] if jobs else named[0] if named else 0
+    return segments[pick], " ".join(s for i, s in enumerate(segments) if i != pick)
+
+
 def embedding_key(title: str) -> str:
     """The core of a title, the embedding cache key: no brackets, seniority, places or recruiting noise.
 
     "高级Java开发工程师（北京）" and "Java开发工程师-急招" share one embedding; the full title still feeds the
-    word and character features, so the qualifiers are not lost.
+    word and character features, so the qualifiers are not lost. English titles are cut to their role
+    segment first (``title_parts``): "Scrum Master – Data, Azure" embeds as "scrum master".
     """
+    title = title_parts(title)[0]
     text = unicodedata.normalize("NFKC", title).lower()
     text = _BRACKETED.sub(" ", text)
     core = normalise_title(_DECORATION.sub(" ", text))

@@ -33,9 +33,12 @@ _ZH_SUFFIX = ("", "", "（北京）", "-上海", "【急招】", "（双休）",
               "-总部", "（J10086）", "（医疗方向）", "-技术中心")
 # Boards put department names in front too: "集团总部-大数据中心-视觉设计师".
 _ZH_DEPT = ("", "", "", "", "", "", "数据平台部-", "总部-", "数据部-", "金融事业部-", "【数据创新实验室】")
-_EN_PREFIX = ("", "", "Senior ", "Junior ", "Lead ", "Graduate ", "Principal ", "Trainee ")
+_EN_PREFIX = ("", "", "Senior ", "Junior ", "Lead ", "Graduate ", "Principal ", "Trainee ", "Sr ", "Interim ")
+# English boards put qualifiers after the role: places, pay, contract terms, the team or sector, an agency reference.
 _EN_SUFFIX = ("", "", " - London", " (Remote)", " - Manchester", " | Hybrid", " – 12 month contract", " (Part Time)",
-              " - Data Team", " (FinTech)", " – Healthcare", " (Big Data)", ", Global Technology")
+              " - Data Team", " (FinTech)", " – Healthcare", " (Big Data)", ", Global Technology", " - £45,000 - £55,000",
+              " - Up to £70k + Bonus", " | Outside IR35 | £550/day", " - Leeds - Hybrid", " (SC Cleared)", " - Ref 40213",
+              " - Birmingham, West Midlands", " - Fully Remote, UK", " (12 Month FTC)", " | Edinburgh", " – Permanent")
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,14 @@ def load_exemplars(path: Path = EXEMPLARS_FILE) -> dict[str, dict[str, list[str]
             for code, v in data.items()}
 
 
-def expand_exemplars(data: dict[str, dict[str, list[str]]], variants: int = 3, seed: int = 13) -> list[Exemplar]:
-    """Each core title, plus ``variants`` decorated copies (seniority, place, qualifiers) and snippet pairs."""
+def expand_exemplars(data: dict[str, dict[str, list[str]]], variants: int = 3, seed: int = 13,
+                     en_variants: int | None = None) -> list[Exemplar]:
+    """Each core title, plus ``variants`` decorated copies (seniority, place, qualifiers) and snippet pairs.
+
+    ``en_variants`` (default: ``variants``) sets the copies of English titles, which outnumber the Chinese ones.
+    """
     rng = random.Random(seed)
+    en_variants = variants if en_variants is None else en_variants
     out: list[Exemplar] = []
     for code in sorted(data):
         d = data[code]
@@ -85,7 +93,7 @@ def expand_exemplars(data: dict[str, dict[str, list[str]]], variants: int = 3, s
                                     None, code))
         for title in d["en"]:
             out.append(Exemplar(title, None, code))
-            for _ in range(variants):
+            for _ in range(en_variants):
                 out.append(Exemplar(rng.choice(_EN_PREFIX) + title + rng.choice(_EN_SUFFIX), None, code))
         titles = d["zh"] + d["en"]
         for snippet in d["snippets"]:
@@ -205,6 +213,9 @@ def load_artifact(path: Path, cache_path: Path) -> Artifact:
     meta = json.loads(cfg_file.read_text())
     if meta.get("format") != ARTIFACT_FORMAT:
         raise ValueError(f"{path}: artifact format {meta.get('format')} is not {ARTIFACT_FORMAT}; retrain it")
+    if meta.get("features_version") != FEATURES_VERSION:
+        raise ValueError(f"{path}: trained with features {meta.get('features_version')} but this code computes "
+                         f"{FEATURES_VERSION}; run `labourwatch train`")
     segmenter = Segmenter(tuple(path / u for u in meta["userdicts"]))
     embedder = load_embedder(str(meta["embedding_model"]), cache_path)
     if embedder.dim != meta["embedding_dim"]:

@@ -10,7 +10,7 @@ import pytest
 
 from models.embed import HashEmbedder
 from models.roles import RoleClassifier, RoleFeatureConfig
-from models.segment import Segmenter, embedding_key, normalise_title
+from models.segment import Segmenter, embedding_key, normalise_title, title_parts
 from models.train import (
     artifact_version,
     expand_exemplars,
@@ -79,6 +79,28 @@ def test_title_normalisation() -> None:
     assert normalise_title("FP&amp;A 财务分析师") == "fp a 财务分析师"
     assert embedding_key("高级Java开发工程师（北京）") == embedding_key("Java开发工程师-急招") == "java开发工程师"
     assert embedding_key("Senior Data Engineer - London") == "data engineer"
+
+
+@pytest.mark.parametrize(("title", "role", "qualifiers"), [
+    ("Agile Coach – Payments, GCP", "agile coach", "payments gcp"),
+    ("Senior Data Engineer - Remote - £75k", "senior data engineer", ""),
+    ("Service Desk Analyst (Hybrid) Ref 88213", "service desk analyst", ""),
+    ("Warehouse Operative | Nights | £12.50 per hour | Leeds", "warehouse operative", ""),
+    ("Java Developer - Up to £65,000 + Bonus - Outside IR35", "java developer", ""),
+    ("Vice President, Credit Risk Analyst", "credit risk analyst", "vice president"),
+    ("Summer Placement - Marketing Assistant (12 month FTC)", "marketing assistant", "summer placement"),
+    ("Staff Nurse - Band 5 - NHS Trust", "staff nurse", "nhs trust"),
+    ("UX/UI Designer", "ux/ui designer", ""),
+    ("Full-Stack Engineer", "full-stack engineer", ""),
+])
+def test_english_title_parts(title: str, role: str, qualifiers: str) -> None:
+    assert title_parts(title) == (role, qualifiers)
+
+
+def test_title_parts_leaves_chinese_whole() -> None:
+    assert title_parts("数据平台部-高级数据分析师（北京）") == ("数据平台部-高级数据分析师（北京）", "")
+    assert embedding_key("Scrum Master – Retail Banking, AWS") == "scrum master"
+    assert embedding_key("Data Engineer (SC Cleared) - 6 month contract - £500/day") == "data engineer"
 
 
 def test_segmenter_uses_project_dictionary() -> None:
