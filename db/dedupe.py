@@ -21,16 +21,20 @@ log = logging.getLogger(__name__)
 
 MASK64 = (1 << 64) - 1
 _KEEP = re.compile(r"[^\w]+", re.UNICODE)
+# List markers ("1.", "2、", "(3)", "-", "•") at a line start or after punctuation: boards render one list
+# as numbered lines, inline numbers or bullets.
+_LIST_MARKER = re.compile(r"(?:^|(?<=[\s：:；;。，,]))[ \t]*(?:[(（]?\d{1,2}(?:[、)）]|\.(?!\d))|[-•*·●▪])[ \t]*",
+                          re.MULTILINE)
 _M1, _M2, _M3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9)
 
 
 def simhash64(text_: str | None, min_chars: int = 30) -> int | None:
     """A 64-bit SimHash of ``text_`` over character 3-grams (width-folded, lower-cased, punctuation and
-    spaces removed, so reformatting does not move it); returned as a signed int for a BIGINT column.
+    spaces and line-leading list markers removed, so reformatting does not move it); returned as a signed int for a BIGINT column.
     None for texts shorter than ``min_chars`` after normalising (too little evidence)."""
     if not text_:
         return None
-    t = _KEEP.sub("", unicodedata.normalize("NFKC", text_).lower())
+    t = _KEEP.sub("", _LIST_MARKER.sub("", unicodedata.normalize("NFKC", text_)).lower())
     if len(t) < min_chars:
         return None
     cp = np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -89,6 +93,8 @@ def _as_day(v: object) -> int:
         return v.date().toordinal()
     if isinstance(v, date):
         return v.toordinal()
+    if isinstance(v, float):  # SQLite julianday()
+        return int(v - 1721424.5)
     return date.fromisoformat(str(v)[:10]).toordinal()
 
 
@@ -101,7 +107,7 @@ def link_duplicates(engine: Engine, since_month: str | None = None, window_days:
     same company, normalised title and city, and descriptions not clearly different (SimHashes within
     ``key_max_hamming`` bits, or a description missing), or (b) any source, same city, same company or
     normalised title, and descriptions whose SimHashes differ in at most ``max_hamming`` of 64 bits. Postings are
-    processed in id order and only link to a posting that is itself canonical, so the result does not
+    processed earliest first (posting day, then id) and only link to an earlier posting that is itself canonical, so the result does not
     depend on how runs are batched; a repeat run links nothing more (idempotent).
     """
     t0 = time.perf_counter()
@@ -119,23 +125,28 @@ def link_duplicates(engine: Engine, since_month: str | None = None, window_days:
         candidates: dict[int, dict[int, str]] = defaultdict(dict)
         canonical_now: dict[int, bool] = {}
         dp, dq = _day_expr(conn, "p"), _day_expr(conn, "q")
-        for pid, qid, qcanon, ph, qh in conn.execute(text(
-                "SELECT p.id, q.id, q.canonical_id, p.simhash, q.simhash FROM postings p JOIN postings q ON q.company = p.company "
-                "AND q.title_norm = p.title_norm AND q.city = p.city AND q.id < p.id AND q.source_id <> p.source_id "
+        order: dict[int, tuple[int, int]] = {}
+        for pid, qid, qcanon, ph, qh, pday, qday in conn.execute(text(
+                f"SELECT p.id, q.id, q.canonical_id, p.simhash, q.simhash, {dp}, {dq} FROM postings p JOIN postings q "
+                "ON q.company = p.company AND q.title_norm = p.title_norm AND q.city = p.city "
+                f"AND ({dq} < {dp} OR ({dq} = {dp} AND q.id < p.id)) AND q.source_id <> p.source_id "
                 f"WHERE p.canonical_id IS NULL AND p.company IS NOT NULL{scope} AND ABS({dp} - {dq}) <= :w"),
                 params):
+            order[pid], order[qid] = (_as_day(pday), pid), (_as_day(qday), qid)
             # Same key but clearly different text: two openings with one title (demo board: 12 of 812).
             if ph and qh and hamming(ph, qh) > key_max_hamming:
                 continue
             candidates[pid][qid] = "key"
             canonical_now[qid] = qcanon is None
-        for pid, qid, qcanon in _text_pairs(conn, since_month, window_days, max_hamming):
+        for pid, qid, qcanon, pkey, qkey in _text_pairs(conn, since_month, window_days, max_hamming):
             candidates[pid].setdefault(qid, "text")
             canonical_now[qid] = qcanon is None
+            order[pid], order[qid] = pkey, qkey
     links: list[dict[str, int]] = []
     by_reason = {"key": 0, "text": 0}
-    for pid in sorted(candidates):
-        for qid in sorted(candidates[pid]):
+    # Earliest first (posting day, then id): a job counts in the period it first appeared in.
+    for pid in sorted(candidates, key=order.__getitem__):
+        for qid in sorted(candidates[pid], key=order.__getitem__):
             if canonical_now.get(qid, False):
                 links.append({"p": pid, "c": qid})
                 by_reason[candidates[pid][qid]] += 1
@@ -169,8 +180,9 @@ def _fill_simhashes(conn: Connection, since_month: str | None, batch: int = 2000
 
 
 def _text_pairs(conn: Connection, since_month: str | None, window_days: int,
-                max_hamming: int) -> Iterable[tuple[int, int, int | None]]:
-    """(posting, earlier posting, its canonical_id) with near-identical text, month by month (bounded memory)."""
+                max_hamming: int) -> Iterable[tuple[int, int, int | None, tuple[int, int], tuple[int, int]]]:
+    """(posting, earlier posting, its canonical_id, their (day, id) order keys) with near-identical text, month by
+    month (bounded memory); "earlier" is by posting day, then id."""
     months = [r[0] for r in conn.execute(text(
         "SELECT DISTINCT posted_month FROM postings WHERE canonical_id IS NULL AND simhash IS NOT NULL "
         "AND simhash <> 0 AND posted_month >= :since ORDER BY posted_month"), {"since": since_month or ""})]
@@ -180,8 +192,8 @@ def _text_pairs(conn: Connection, since_month: str | None, window_days: int,
         rows = conn.execute(text(
             "SELECT id, source_id, company, title_norm, city, COALESCE(posted_at, first_seen), simhash, canonical_id, "
             "posted_month "
-            "FROM postings WHERE posted_month >= :lo AND posted_month <= :m AND simhash IS NOT NULL "
-            "AND simhash <> 0"), {"lo": _month_add(month, -2), "m": month}).all()
+            "FROM postings WHERE posted_month >= :lo AND posted_month <= :hi AND simhash IS NOT NULL "
+            "AND simhash <> 0"), {"lo": _month_add(month, -2), "hi": _month_add(month, 2)}).all()
         index: dict[tuple[int, int], list[int]] = defaultdict(list)
         for i, r in enumerate(rows):
             h = r[6] & MASK64
@@ -199,7 +211,8 @@ def _text_pairs(conn: Connection, since_month: str | None, window_days: int,
                         continue
                     seen.add(j)
                     q = rows[j]
-                    if (q[0] < r[0] and abs(days[i] - days[j]) <= window_days and q[4] == r[4]
-                            and (q[2] == r[2] or q[3] == r[3]) and hamming(q[6], r[6]) <= max_hamming):
-                        yield r[0], q[0], q[7]
+                    if ((days[j], q[0]) < (days[i], r[0]) and abs(days[i] - days[j]) <= window_days
+                            and q[4] == r[4] and (q[2] == r[2] or q[3] == r[3])
+                            and hamming(q[6], r[6]) <= max_hamming):
+                        yield r[0], q[0], q[7], (days[i], r[0]), (days[j], q[0])
 

@@ -103,3 +103,20 @@ def test_bad_arguments(engine: Engine) -> None:
         link_duplicates(engine, since_month="2026/03")
     with pytest.raises(ValueError, match="max_hamming"):
         link_duplicates(engine, max_hamming=40)
+
+
+def test_list_markers_do_not_move_the_hash() -> None:
+    numbered = "岗位职责：\n1、负责需求调研与产品规划；\n2、协调研发推进上线。\n任职要求：\n1、4年以上团队管理经验，5年以上产品经验；"
+    bulleted = "岗位职责\n- 负责需求调研与产品规划；\n- 协调研发推进上线。\n任职要求\n- 4年以上团队管理经验，5年以上产品经验；"
+    a, b = simhash64(numbered), simhash64(bulleted)
+    assert a is not None and b is not None and hamming(a, b) == 0
+    # A decimal number is content, not a list marker.
+    assert simhash64(numbered.replace("4年", "1.5年")) != a
+
+
+def test_the_earliest_posting_is_canonical_whatever_the_crawl_order(engine: Engine) -> None:
+    # Boards list newest first, so the repost is stored (lower id) before the original.
+    store_postings(engine, [post("board-b", "new", "数据分析师", "字节跳动", "北京", date(2026, 3, 20), JAVA)])
+    store_postings(engine, [post("board-a", "old", "数据分析师", "字节跳动", "北京", date(2026, 3, 2), JAVA)])
+    link_duplicates(engine)
+    assert canon(engine) == {"old": None, "new": "old"}
