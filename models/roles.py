@@ -48,7 +48,7 @@ class RoleFeatureConfig:
     title_char_weight: float = 1.0
     description_weight: float = 0.35
     qualifier_weight: float = 0.3  # words of an English title's qualifier segments ("– Data, Azure")
-    C: float = 8.0
+    C: float = 16.0
     other_threshold: float = 0.15  # below this top probability the posting is `other`
 
     def __post_init__(self) -> None:
