@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, exists, func, select
+from sqlalchemy import Engine, Table, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -72,15 +72,15 @@ def write_labels(session: Session, rows: Sequence[LabelRow], labelled_at: dateti
         for r in rows
     ]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table = schema.PostingLabel.__table__
-    for i in range(0, len(values), 500):
-        stmt = insert(table).values(values[i : i + 500])
-        keep = ("posting_id", "model_version", "id")
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["posting_id", "model_version"],
-            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keep},
-        )
-        session.execute(stmt)
+    table = cast(Table, schema.PostingLabel.__table__)
+    keep = ("posting_id", "model_version", "id")
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["posting_id", "model_version"],
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keep},
+    )
+    # executemany: the statement compiles once (a multi-VALUES literal recompiles per batch, ~10x slower).
+    session.connection().execute(stmt, values)
     return len(values)
 
 
