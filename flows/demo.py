@@ -114,7 +114,8 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
 
     say(f"generating the demo board: {n} postings, seed {seed}")
     done = stage("generate")
-    dataset = generate(n_postings=n, seed=seed)
+    # The built-in 22% → 34% AI-share path follows the new-economy postings, as the headline findings do.
+    dataset = generate(n_postings=n, seed=seed, ai_share_group="new_economy")
     truth_dir = settings.home / "demo" / "truth"
     write_truth(dataset, truth_dir)
     done()
