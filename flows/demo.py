@@ -143,6 +143,20 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
     return DemoResult(
         database=engine.url.render_as_string(hide_password=True), brief=summary.path,
         truth_dir=str(Path(truth_dir).resolve()), board_url=board_url, postings=n, months=(first, last),
-        findings=summary.findings[:3], withheld=summary.withheld, timings=timings, nightly_summary=night.markdown(),
+        findings=_three_headlines(engine, last, lang), withheld=summary.withheld, timings=timings, nightly_summary=night.markdown(),
         backfill_summary=back.pipeline.markdown(),
     )
+
+
+# The three figures the README's run command prints: demand, AI share, experience.
+HEADLINE_KEYS = ("demand_yoy.software_dev", "ai_share.new_economy", "experience.requires_3plus.all")
+
+
+def _three_headlines(engine, month: str, lang: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The publishable findings of HEADLINE_KEYS (others fill in when one is suppressed), in that order."""
+    from brief.data import findings_arguments
+    from db.findings import headline_findings
+
+    found = [f for f in headline_findings(engine, month, lang, **findings_arguments()) if not f.suppressed]
+    ranked = sorted(found, key=lambda f: HEADLINE_KEYS.index(f.key) if f.key in HEADLINE_KEYS else len(HEADLINE_KEYS))
+    return [f.text for f in ranked[:3]]
