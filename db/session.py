@@ -41,6 +41,10 @@ def get_engine(url: str | None = None, echo: bool | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs["pool_pre_ping"] = True
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        # No server-side prepared statements: a generic plan made while a table was small (a sequential
+        # scan) would be reused after it grew, turning batched key look-ups quadratic.
+        kwargs["connect_args"] = {"prepare_threshold": None}
     return create_engine(url, **kwargs)
 
 
