@@ -83,10 +83,14 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
             if r["expected_role_category"]], out / "lagou_dev_adjudicated.csv")
     counts["lagou_dev_adjudicated.csv"] = sum(1 for r in dev if r["expected_role_category"])
     z = pd.read_csv(real / "adzuna_uk_data_jobs.csv", dtype=str)
-    # Role: distinct Adzuna titles labelled by reading under taxonomy.md; the first 120 were used to find gaps
-    # in the exemplars (development), the other 80 were labelled after the exemplars were frozen (held out).
+    # Role: distinct Adzuna titles labelled by reading under taxonomy.md, each set without seeing predictions.
+    # The first 120 were used to find gaps in the exemplars (development); the next 80 were held out from the
+    # r1 classifier, the next 150 from the first r2 exemplars — each became development once measured; the last
+    # 120 were held out from the final r2 exemplars and title cleaning.
     for labels, name in (("adzuna_roles_sample.csv", "adzuna_titles_adjudicated.csv"),
-                         ("adzuna_roles_heldout.csv", "adzuna_titles_heldout.csv")):
+                         ("adzuna_roles_heldout.csv", "adzuna_titles_heldout.csv"),
+                         ("adzuna_roles_heldout2.csv", "adzuna_titles_heldout2.csv"),
+                         ("adzuna_roles_heldout3.csv", "adzuna_titles_heldout3.csv")):
         role_rows = []
         for _, h in pd.read_csv(LABELS_DIR / labels, dtype=str).iterrows():
             r = z.loc[int(h["id"].split("-")[1])]
@@ -99,7 +103,10 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
     texts.update({f"lagou-dev-{i}": (r["job_name"], r.get("description"), "zh") for i, r in b.iterrows()})
     # ai_level_sample.csv was read while the rules were refined (a development set); ai_level_heldout.csv was
     # labelled afterwards and never used to change the rules (the honest estimate).
-    for labels, name in (("ai_level_sample.csv", "ai_sample.csv"), ("ai_level_heldout.csv", "ai_heldout.csv")):
+    # ai_level_heldout2.csv (80 more, labelled blind by a second reader) measured the r1 rules and then guided
+    # r2; ai_level_heldout3.csv (70 more, labelled blind) was held out from r2.
+    for labels, name in (("ai_level_sample.csv", "ai_sample.csv"), ("ai_level_heldout.csv", "ai_heldout.csv"),
+                         ("ai_level_heldout2.csv", "ai_heldout2.csv"), ("ai_level_heldout3.csv", "ai_heldout3.csv")):
         ai_rows = []
         for _, h in pd.read_csv(LABELS_DIR / labels, dtype=str).iterrows():
             title, desc, lang = texts[h["id"]]

@@ -18,13 +18,18 @@ FILES = {
     "lagou_titles.csv": "Lagou titles, board category mapped one-to-one (raw board agreement) + board workYear field",
     "lagou_titles_adjudicated.csv": "Lagou titles, 240-posting random sample adjudicated by reading under taxonomy.md",
     "adzuna_titles_adjudicated.csv": "120 distinct Adzuna UK titles labelled by reading (development: exemplar gaps found on it)",
-    "adzuna_titles_heldout.csv": "80 further distinct Adzuna UK titles labelled after the exemplars were frozen (held out)",
+    "adzuna_titles_heldout.csv": "80 further distinct Adzuna UK titles (held out from r1; development since)",
+    "adzuna_titles_heldout2.csv": "150 further distinct Adzuna UK titles labelled blind (held out from the first r2 "
+                                  "exemplars; development since)",
+    "adzuna_titles_heldout3.csv": "120 further distinct Adzuna UK titles labelled blind, held out from the final r2",
     "lagou_titles_ambiguous.csv": "Lagou titles whose board category spans several codes (experience field only)",
     "lagou_dev.csv": "Lagou backend-language listing pages (title + description) + board workYear field",
     "lagou_dev_adjudicated.csv": "the same, postings the taxonomy files elsewhere adjudicated by reading",
     "lagou_dev_text_experience.csv": "Lagou descriptions alone vs the board's workYear (free-text parsing)",
     "ai_sample.csv": "100 Adzuna/Lagou postings, AI level labelled by reading (development set: rules refined on it)",
-    "ai_heldout.csv": "50 further postings labelled by reading after the rules were frozen (held out)",
+    "ai_heldout.csv": "50 further postings labelled by reading after the r1 rules were frozen (held out from r1)",
+    "ai_heldout2.csv": "80 further postings labelled blind (held out from r1; development for r2)",
+    "ai_heldout3.csv": "70 further Adzuna postings labelled blind, held out from the r2 detector",
 }
 
 

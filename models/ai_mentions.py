@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from models.ai_context import clause_around
 from models.sections import split_sections
+
+if TYPE_CHECKING:
+    from models.ai_context import AIContextModel, ContextPrediction
+
+# The context model's reading may drop or demote a term the rules found only at this probability or above; for a
+# mention the rules leave open its most likely reading is used (the alternative is a fixed guess).
+CONTEXT_MIN_CONFIDENCE = 0.5
 
 # \b is Unicode-aware, so "熟悉RAG" has no boundary before R; postings mix scripts, so use an ASCII one.
 _ASCII_B = r"(?:(?<![A-Za-z0-9])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?![A-Za-z0-9]))"
@@ -35,8 +44,8 @@ _SKILLS = _rx(
     r"机器学习|深度学习|神经网络|强化学习|迁移学习|联邦学习|自然语言处理|计算机视觉|图像识别|语音识别|语音合成|目标检测|"
     r"人脸识别|知识图谱|推荐算法|搜索算法|排序算法模型|CTR预估|大模型(?:微调|训练|算法|应用开发|开发|推理|部署|评测|评估)|"
     r"大语言模型|预训练模型|模型(?:微调|训练|蒸馏|量化|部署)|微调|检索增强|向量数据库|提示词工程|提示工程|智能体开发|"
-    r"Agent开发|AI\s*Agent开发|多模态|分类模型|聚类|协同过滤|决策树|随机森林|梯度提升|逻辑回归|支持向量机|朴素贝叶斯|"
-    r"ASR|TTS|语音交互|智能语音|语音智能|predictive model\w*|"
+    r"Agent开发|AI\s*Agent开发|多模态|聚类|协同过滤|决策树|随机森林|梯度提升|逻辑回归|支持向量机|朴素贝叶斯|"
+    r"\bASR\b|\bTTS\b|语音交互|智能语音|语音智能|predictive model\w*|"
     r"AI训练师|模型评测|数据标注.{0,8}(?:模型|AI|算法)|"
     r"(?:评估|评测|打分|标注|审核|评分).{0,12}(?:大模型|AI|模型)的?(?:回答|输出|生成|回复)|"
     r"对(?:大模型|AI|模型).{0,10}(?:回答|输出|回复|生成内容).{0,8}(?:评估|评测|打分|标注|评分)|"
@@ -44,11 +53,14 @@ _SKILLS = _rx(
     r"\bcomputer vision\b|\bLLMs?\b|\blarge language models?\b|\bRAG\b|\bretrieval[- ]augmented\b|\bfine[- ]tun(?:e|ed|ing)\b|"
     r"\bprompt engineering\b|\bPyTorch\b|\bTensorFlow\b|\bKeras\b|\bscikit[- ]learn\b|\bsklearn\b|\bMLOps\b|"
     r"\bML (?:models?|pipelines?|engineer(?:ing)?|systems?|ops|platform)\b|\bAI/ML\b|\bML/AI\b|\bXGBoost\b|"
-    r"\bLightGBM\b|\bGBDT\b|\brandom forests?\b|\bdecision trees?\b|\bcollaborative filtering\b|\bclustering\b|"
-    r"\bclassification models?\b|\breinforcement learning\b|\bHugging ?Face\b|\bLangChain\b|\bLlamaIndex\b|"
+    r"\bLightGBM\b|\bGBDT\b|\brandom forests?\b|\bdecision trees?\b|\bcollaborative filtering\b|"
+    r"\breinforcement learning\b|\bHugging ?Face\b|\bLangChain\b|\bLlamaIndex\b|"
     r"\bvector (?:database|store)s?\b|\btransformer models?\b|\bBERT\b|\bAI trainer\b|\bmodel training\b|"
     r"\b(?:evaluat|annotat|rat)(?:e|es|ed|ing)\b.{0,20}\b(?:AI|LLM|model|chatbot)\b.{0,10}\b(?:outputs?|responses?)\b"
 )
+# Techniques that are machine learning only in some clauses ("clustering" of BigQuery tables, "数据分级分类"):
+# ai_skills by default, and the context model (when there is one) may say the clause is not about AI.
+_AMBIGUOUS_SKILLS = _rx(r"\bclustering\b|\bclassification models?\b|\bclassifiers?\b|分类模型|分类算法")
 # Using AI tools in the job.
 _TOOLS = _rx(
     r"ChatGPT|GPT-?[345](?:o|\.5)?|Copilot|Midjourney|Stable ?Diffusion|DALL-?E|文心一言|通义千问|通义|Kimi|DeepSeek|豆包|"
@@ -57,7 +69,7 @@ _TOOLS = _rx(
     r"\bAI[- ]?(?:tools?|powered tools?|assistants?|assisted|generated)\b|\bAI coding\b"
 )
 # A bare mention of AI whose level depends on what surrounds it.
-_GENERIC = _rx(r"AIGC|生成式AI|\bgenerative AI\b|\bGenAI\b|人工智能|(?<![A-Za-z])(?-i:AI)(?![A-Za-z])|\bA\.I\.|\bartificial intelligence\b|智能体|大模型|"
+_GENERIC = _rx(r"AIGC|生成式AI|\bgenerative AI\b|\bGenAI\b|人工智能|(?<![A-Za-z])(?-i:AI)(?:(?![A-Za-z])|(?-i:(?=[A-Z][a-z]{2})))|\bA\.I\.|\bartificial intelligence\b|智能体|大模型|"
                       r"\bAI agents?\b|\bagentic\b")
 _DESIGN_SOFTWARE = _rx(r"\bPS\b|Photoshop|\bCDR\b|Corel ?DRAW|Illustrator|InDesign|\bID\b|\bAE\b|After Effects|\bPR\b|"
                               r"Premiere|C4D|3D ?MAX|Sketch|Figma|\bCAD\b|Axure|\bXD\b|平面软件|设计软件|Adobe")
@@ -69,11 +81,12 @@ _BUILD_VERBS = _rx(r"开发|研发|训练|部署|集成|接入|搭建|落地|构
 _USE_VERBS = _rx(r"使用|运用|利用|借助|熟练|会用|善用|应用|提效|提升效率|\b(?:use|using|leverage|leveraging|utili[sz]\w*|"
                         r"proficien\w*|familiar\w*|hands-on with|adopt\w*)\b")
 _INCIDENTAL_CONTEXT = _rx(r"专业|学历|major|degree in|研究方向|兴趣|热爱|感兴趣|关注|interest|passion|curious|面试|招聘|"
-                                 r"recruit|hiring process|application process|screening|行业|赛道|industry|公司|企业|"
+                                 r"recruit|hiring process|application process|screening|行业|赛道|industry|公司|企业(?!级)|"
                                  r"我们是|we are|our (?:company|mission|platform)|leading|驱动|powered company")
 _COMPANY_NAME = _rx(r"(?:AI|人工智能|智能)[\u4e00-\u9fffA-Za-z]{0,8}(?:科技|技术|信息|网络|软件)?(?:股份)?有限公司|"
                            r"\bAI\s+(?:Ltd|Limited|Inc|LLC|GmbH|Corp)\b")
-_CLAUSE = _rx(r"[。；;！!？?\n]|(?<=[A-Za-z0-9)])\.\s+|\s\d+[、.．)]")
+# Clauses end at sentence punctuation, line breaks and list numbers ("…工作2.参与…", "… 3) …"; not "3.5年").
+_CLAUSE = _rx(r"[。；;！!？?\n]|(?<=[A-Za-z0-9)])\.\s+|\s\d+[、.．)]|(?<=[\u4e00-\u9fff：:；;。])\d{1,2}[、.．](?!\d)")
 
 
 def _is_illustrator(text: str, m: re.Match[str]) -> bool:
@@ -103,7 +116,8 @@ _JOB_VOICE = _rx(r"你|您|负责|要求|熟悉|掌握|精通|具备|优先|经�
                  r"responsib\w*|skills?)\b")
 
 
-def _generic_level(clause: str) -> str:
+def _generic_level(clause: str) -> str | None:
+    """The level of a bare AI mention in the job's own text from the words around it; None when no cue decides."""
     if _HIRING.search(clause):
         return "incidental"
     if _INCIDENTAL_CONTEXT.search(clause) and not _USE_VERBS.search(clause):
@@ -112,15 +126,41 @@ def _generic_level(clause: str) -> str:
         return "ai_skills"
     if _USE_VERBS.search(clause):
         return "ai_tools"
-    return "incidental"
+    return None
 
 
-def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False) -> None:
+# Generic mentions that can mean something else ("AI" files, a "大模型" of a part, "agents" who are people);
+# "人工智能", "artificial intelligence" and "generative AI" always mean AI.
+_VETOABLE = _rx(r"^(?:(?-i:AI)|A\.I\.|大模型|智能体|AI agents?|agentic)$")
+_CJK_TERM = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _cjk_whole_word(clause: str, m: re.Match[str], context: AIContextModel | None) -> bool:
+    """A Chinese term must be whole jieba words: "智能体育场馆" is 智能/体育场馆, not the AI term 智能体."""
+    if context is None or not _CJK_TERM.search(m.group(0)):
+        return True
+    bounds = {0, len(clause)}
+    for a, b in context.segmenter.spans(clause):
+        bounds.add(a)
+        bounds.add(b)
+    return m.start() in bounds and m.end() in bounds
+
+
+def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False,
+          context: AIContextModel | None = None) -> None:
     """Add the terms in ``text`` with their level to ``found`` (term → highest level)."""
 
     def add(term: str, level: str) -> None:
         if LEVEL_RANK[level] > LEVEL_RANK.get(found.get(term, "none"), 0):
             found[term] = level
+
+    def ask(clause: str, m: re.Match[str]) -> ContextPrediction | None:
+        if context is None:
+            return None
+        return context.predict([clause_around(clause, m.start(), m.end())])[0]
+
+    def sure(pred: ContextPrediction | None, label: str) -> bool:
+        return pred is not None and pred.label == label and pred.confidence >= CONTEXT_MIN_CONFIDENCE
 
     for clause in _CLAUSE.split(text):
         if not clause.strip():
@@ -131,21 +171,41 @@ def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False) ->
             job = False
         if job and _OTHER_TEAM.search(clause):
             job = False
+        # Unheaded text that is not in the job's voice either may be a blurb without a heading.
+        unsure = job and body and not _JOB_VOICE.search(clause)
         spans: list[tuple[int, int]] = []
-        for rx, level in ((_SKILLS, "ai_skills"), (_TOOLS, "ai_tools")):
+        for rx, level in ((_SKILLS, "ai_skills"), (_TOOLS, "ai_tools"), (_AMBIGUOUS_SKILLS, "ai_skills")):
             for m in rx.finditer(clause):
                 if any(a <= m.start() < b for a, b in spans):
                     continue
                 if _in_company_name(clause, m):
                     continue
                 spans.append((m.start(), m.end()))
-                add(m.group(0).strip(), level if job else "incidental")
+                term_level = level if job else "incidental"
+                if job and (unsure or rx is _AMBIGUOUS_SKILLS):
+                    pred = ask(clause, m)
+                    if rx is _AMBIGUOUS_SKILLS and sure(pred, "not_ai"):
+                        continue
+                    if unsure and sure(pred, "incidental"):
+                        term_level = "incidental"
+                add(m.group(0).strip(), term_level)
         for m in _GENERIC.finditer(clause):
             if any(a <= m.start() < b for a, b in spans):
                 continue
-            if _is_illustrator(clause, m) or _in_company_name(clause, m):
+            if _is_illustrator(clause, m) or _in_company_name(clause, m) or not _cjk_whole_word(clause, m, context):
                 continue
-            add(m.group(0).strip(), _generic_level(clause) if job else "incidental")
+            term = m.group(0).strip()
+            level = _generic_level(clause) if job else "incidental"
+            if level is None:
+                # No cue in the words around it: the context model's reading decides (a term that can mean
+                # something else is dropped only on a confident not_ai); without a model it counts as incidental.
+                pred = ask(clause, m)
+                level = "incidental"
+                if sure(pred, "not_ai") and _VETOABLE.match(term):
+                    continue
+                if pred is not None and pred.label != "not_ai":
+                    level = pred.label
+            add(term, level)
 
 
 # Cheap pre-filter: most postings mention none of these, and need no clause-by-clause reading.
@@ -153,7 +213,7 @@ _ANY = re.compile(r"AI|A\.I\.|人工智能|智能|大模型|模型|学习|神经
                   r"聚类|协同过滤|决策树|随机森林|回归|贝叶斯|GPT|Copilot|Midjourney|Diffusion|DALL|文心|通义|Kimi|DeepSeek|"
                   r"豆包|Claude|Gemini|ComfyUI|Runway|Sora|可灵|即梦|machine|deep|neural|NLP|natural language|vision|LLM|"
                   r"language model|RAG|retrieval|fine|prompt|torch|tensorflow|keras|scikit|sklearn|MLOps|ML|XGBoost|"
-                  r"LightGBM|GBDT|forest|tree|filtering|clustering|classification|reinforcement|Hugging|LangChain|"
+                  r"LightGBM|GBDT|forest|tree|filtering|clustering|classif|分类|reinforcement|Hugging|LangChain|"
                   r"LlamaIndex|vector|transformer|BERT|model|artificial|agent|generative", re.IGNORECASE)
 
 
@@ -161,19 +221,22 @@ _TOOL_ROLES = _rx(r"设计|美工|运营|编辑|文案|内容|剪辑|视频|插�
                   r"writer|content|marketing|marketer|illustrator|sales|support|video)\b")
 
 
-def detect_ai(title: str | None, description: str | None = None) -> AIMention:
+def detect_ai(title: str | None, description: str | None = None,
+              context: AIContextModel | None = None) -> AIMention:
     """The AI level of a posting from its title and description, reading which section each mention is in.
 
     Skills (building/training/evaluating AI, ML techniques) > tools (using AI tools) > incidental (company
     blurb, benefits, majors, interest, hiring notices) > none. Adobe Illustrator, 'AI' inside other tokens and
-    company names are not references.
+    company names are not references. With a ``context`` model (the classifier artifact's), the clauses the
+    rules leave open are read by it and Chinese terms must be whole jieba words; without one, such mentions
+    count as incidental.
     """
     if not _ANY.search(title or "") and not _ANY.search(description or ""):
         return AIMention("none", ())
     found: dict[str, str] = {}
     if title:
         t_found: dict[str, str] = {}
-        _scan(title, True, t_found)
+        _scan(title, True, t_found, context=context)
         for term, level in t_found.items():
             # A title naming AI is about the job itself: "AI产品经理" or "Lead AI Engineer" builds or integrates
             # AI, "AIGC设计师" or "AI内容运营" uses it.
@@ -181,7 +244,7 @@ def detect_ai(title: str | None, description: str | None = None) -> AIMention:
                 level = "ai_tools" if _TOOL_ROLES.search(title) else "ai_skills"
             found[term] = level
     for section in split_sections(description):
-        _scan(section.text, section.is_job, found, body=section.kind == "body")
+        _scan(section.text, section.is_job, found, body=section.kind == "body", context=context)
     if not found:
         return AIMention("none", ())
     level = max(found.values(), key=LEVEL_RANK.__getitem__)

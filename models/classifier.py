@@ -10,9 +10,9 @@ from typing import overload
 
 from models.ai_mentions import detect_ai
 from models.experience import extract_experience
-from models.roles import FEATURES_VERSION
+from models.roles import RoleFeatureConfig
 from models.taxonomy import load_taxonomy
-from models.train import Artifact, list_artifacts, load_artifact, train
+from models.train import Artifact, artifact_version, list_artifacts, load_artifact, train
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +78,16 @@ class PostingClassifier:
         out = []
         for p, r in zip(items, roles, strict=True):
             exp = extract_experience(p.experience_text, p.title, p.description)
-            ai = detect_ai(p.title, p.description)
+            ai = detect_ai(p.title, p.description, context=self.artifact.ai_context)
             out.append(Labels(r.code, r.confidence, exp.min_years, exp.max_years, exp.bucket,
                               exp.requires_3plus_years, ai.level, ai.terms))
         return out
 
 
 def load_classifier(settings: object | None = None) -> PostingClassifier:
-    """The configured classifier: ``classifier_version`` if set, else the newest artifact trained with the
-    configured embedding model and this code's features; if there is none yet, one is trained from the shipped
-    exemplars (logged)."""
+    """The configured classifier: ``classifier_version`` if set, else the artifact that this code and the
+    configured embedding model define (``artifact_version``); if it is not trained yet, it is trained from the
+    shipped exemplars (logged)."""
     from labourwatch.settings import Settings, get_settings
 
     s = settings if isinstance(settings, Settings) else get_settings()
@@ -99,10 +99,11 @@ def load_classifier(settings: object | None = None) -> PostingClassifier:
             raise FileNotFoundError(f"classifier version {s.classifier_version!r} not found in {cache / 'classifiers'}"
                                     f" (known: {known}); run `labourwatch train` or unset LABOURWATCH_CLASSIFIER_VERSION")
         return PostingClassifier(load_artifact(path, cache))
-    for version, meta in list_artifacts(cache):
-        # an artifact whose features this code no longer computes is skipped (a new one is trained)
-        if meta.get("embedding_model") == s.embedding_model and meta.get("features_version") == FEATURES_VERSION:
-            return PostingClassifier(load_artifact(cache / "classifiers" / version, cache))
+    # The shipped exemplars, contexts, rules and features define the default classifier: after an upgrade that
+    # changes any of them, the matching artifact is trained once rather than an older one reused.
+    current = artifact_version(s.embedding_model, RoleFeatureConfig())
+    if (cache / "classifiers" / current / "config.json").exists():
+        return PostingClassifier(load_artifact(cache / "classifiers" / current, cache))
     log.warning("no trained classifier for embedding model %s in %s: training one from the shipped exemplars",
                 s.embedding_model, cache)
     report = train(s.embedding_model, cache)

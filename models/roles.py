@@ -12,10 +12,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from models.embed import Embedder
-from models.segment import Segmenter, embedding_key, normalise_title, title_parts
+from models.segment import Segmenter, embedding_key, normalise_title, pretokenized, title_parts
 
 # Bump when feature extraction changes: it is part of the artifact version.
-FEATURES_VERSION = "f4"
+FEATURES_VERSION = "f5"
 DESCRIPTION_CHARS = 200  # the head of the duties carries the role; the rest costs segmentation time, adds little
 
 
@@ -32,11 +32,6 @@ def description_head(description: str | None) -> str:
             if len(out) >= DESCRIPTION_CHARS:
                 break
     return out[:DESCRIPTION_CHARS]
-
-
-def _pretokenized(tokens: list[str]) -> list[str]:
-    """Identity analyzer: documents arrive already segmented (the segmenter is persisted separately)."""
-    return tokens
 
 
 @dataclass(frozen=True)
@@ -75,10 +70,10 @@ class RoleClassifier:
         self.embedder = embedder
         self.segmenter = segmenter
         self.config = config or RoleFeatureConfig()
-        self.title_words = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True, min_df=1)
+        self.title_words = TfidfVectorizer(analyzer=pretokenized, sublinear_tf=True, min_df=1)
         self.title_chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
-        self.desc_words = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True, min_df=2, max_features=30000)
-        self.title_quals = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True, min_df=1)
+        self.desc_words = TfidfVectorizer(analyzer=pretokenized, sublinear_tf=True, min_df=2, max_features=30000)
+        self.title_quals = TfidfVectorizer(analyzer=pretokenized, sublinear_tf=True, min_df=1)
         self.head = LogisticRegression(C=self.config.C, max_iter=3000)
         self._token_cache: OrderedDict[str, list[str]] = OrderedDict()
 

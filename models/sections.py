@@ -24,11 +24,13 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
 }
 _KIND_OF = {h.lower(): kind for kind, heads in _HEADINGS.items() for h in heads}
 # Chinese headings are often glued to the previous sentence ("…的开发任职要求：1、…"), English ones start a line
-# or follow punctuation.
+# or follow punctuation, or are glued to a lower-case word and followed by a colon.
 _ZH_HEADS = "|".join(re.escape(h) for h in sorted(_KIND_OF, key=len, reverse=True) if not h.isascii())
 _EN_HEADS = "|".join(re.escape(h) for h in sorted(_KIND_OF, key=len, reverse=True) if h.isascii())
 _HEADING_RE = re.compile(
-    r"[【\[#*]*\s*(?:(" + _ZH_HEADS + r")|(?:^|(?<=[\n。；;！!】\]\s\d、.:：]))(" + _EN_HEADS + r"))"
+    r"[【\[#*]*\s*(?:(" + _ZH_HEADS + r")|(?:^|(?<=[\n。；;！!】\]\s\d、.:：]))(" + _EN_HEADS + r")"
+    # a heading glued to the previous sentence when a board dropped the line break: "…skillsDesirable: Python"
+    r"|(?<=[a-z)])(?-i:(?=[A-Z]))(" + _EN_HEADS + r")(?=\s*[:：]))"
     r"\s*[】\]*]*\s*(?:[:：]|\n|$|(?<=[\u4e00-\u9fff]{4})(?=[\u4e00-\u9fff\d])|\s+(?-i:(?=[A-Z])))",
     re.IGNORECASE,
 )
@@ -74,6 +76,6 @@ def split_sections(text: str | None) -> list[Section]:
     kind, start = "body", 0
     for m in _HEADING_RE.finditer(text):
         _append(out, kind, text[start : m.start()])
-        kind, start = _KIND_OF[(m.group(1) or m.group(2)).lower()], m.end()
+        kind, start = _KIND_OF[(m.group(1) or m.group(2) or m.group(3)).lower()], m.end()
     _append(out, kind, text[start:])
     return out

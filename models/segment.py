@@ -40,7 +40,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # English boards decorate a role with pay, places, contract terms, clearance, grades and reference numbers.
 _EN_PAY = re.compile(
     r"(?:\b(?:up to|upto|to|from|c\.|circa)\s*)?[£$€]\s?\d[\d,.]*\s?k?"
-    r"(?:\s*(?:-|–|to)\s*[£$€]?\s?\d[\d,.]*\s?k?)?"
+    r"(?:\s*(?:-|–|to)\s*[£$€]?\s?\d[\d,.]*\s?k?)?|[£$€]\s?(?:base|basic|neg\w*|competitive|tbc|attractive)\b"
     r"|\b\d{2,3}(?:\.\d)?k\b|\b\d+(?:\.\d+)?\s?(?:per|p/|/)\s?(?:annum|hour|hr|day|h|d)\b"
     r"|\b(?:per annum|per hour|per day|per week|per month|p\.?a\.?|p\/h|ph|hourly|pro rata|doe|neg|negotiable|ote|"
     r"day rate|competitive salary|salary)\b"
@@ -69,8 +69,16 @@ _EN_NOISE = re.compile(
     r"lancashire|midlands|west midlands|east midlands|north west|north east|south west|south east|home counties|"
     r"canary wharf|wembley|croydon|stratford|near|nr|based in|based|location|us|usa|new york|nyc|"
     r"san francisco|chicago|boston|austin|seattle|dublin|amsterdam|berlin|paris|singapore|hong kong)\b")
-# Separators between a role and its qualifiers: " - ", " – ", "|", ",", ";", and brackets.
-_EN_SEPARATORS = re.compile(r"\s+[-–—]+\s*|\s*[-–—]+\s+|\s*[|,;•·]\s*|\s*[–—]\s*|[()\[\]{}]")
+# Separators between a role and its qualifiers: " - ", " – ", "|", ",", ";", " / ", ": ", and brackets.
+_EN_SEPARATORS = re.compile(r":\s+|\s+[-–—]+\s*|\s*[-–—]+\s+|\s*[|,;•·]\s*|\s*[–—]\s*|\s+/\s*|\s*/\s+|[()\[\]{}]")
+# A person named first, then what the job is for or with: "tendering engineer for data centres", "quant
+# researcher with strong statistics" (the words after "for"/"with"/"at" qualify the role).
+_EN_FOR_WITH = re.compile(
+    r"^(.*?\b(?:engineer|developer|analyst|scientist|researcher|manager|consultant|specialist|designer|architect|"
+    r"officer|technician|administrator|assistant|coordinator|executive|director|advisor|adviser|associate|"
+    r"programmer|tester|writer|planner|buyer|accountant|lead)s?)\s+(?:for|with|at|within|supporting)\s+(.+)$")
+# A bracket inside the role, followed by more of the role's words: "security operations (soc) engineer".
+_EN_INLINE_BRACKET = re.compile(r"[(\[]([^()\[\]]{1,30})[)\]](?=\s*[a-z])")
 # Words that name a job: the segment holding one is the role; the others qualify it.
 _EN_HEAD = re.compile(
     r"\b(?:engineer|engineering|developer|development|dev|programmer|analyst|analytics|scientist|architect|"
@@ -88,10 +96,11 @@ _EN_HEAD = re.compile(
     r"statistician|strategist|steward|guard|courier|rider|loader|sorter|labourer|installer|fitter|"
     r"professor|fellow|associate|president|vp|owner|chief|founder|expert|generalist|helpdesk|desk|"
     r"midwife|paramedic|dentist|optometrist|radiographer|physiotherapist|vet|veterinary|pilot|"
-    r"marketer|marketing|sales|accounting|finance|payroll|hr|recruitment|architecture|science)\b")
+    r"marketer|marketing|sales|accounting|finance|payroll|hr|recruitment|architecture|science)s?\b")
 _EN_RANK_ONLY = re.compile(
-    r"^(?:(?:senior|sr|junior|jr|executive|assistant|associate|vice|president|vp|svp|evp|avp|md|"
-    r"director|principal|officer|analyst|manager|lead|graduate|trainee|intern|new|role|job|opportunity|"
+    r"^(?:(?:senior|sr|junior|jr|executive|assistant|associate|deputy|vice|president|vp|svp|evp|avp|md|"
+    r"director|principal|officer|analyst|manager|lead|leader|team lead|team leader|head|staff|specialist|consultant|"
+    r"expert|professional|graduate|trainee|intern|new|role|job|opportunity|"
     r"opportunities|position|vacancy|talent|emerging|programme|program|scheme|and|&|of|the|a|an|i|ii|iii|iv|"
     r"l\d|c)\s*)+$")
 
@@ -115,7 +124,11 @@ def title_parts(title: str) -> tuple[str, str]:
     text = unicodedata.normalize("NFKC", title).lower().replace("&amp;", "&")
     if _CJK.search(text):
         return title, ""
-    segments = [s for s in (_en_clean(p) for p in _EN_SEPARATORS.split(text) if p) if s]
+    text = _EN_INLINE_BRACKET.sub(r" \1 ", text)
+    segments = []
+    for part in (_en_clean(p) for p in _EN_SEPARATORS.split(text) if p):
+        m = _EN_FOR_WITH.match(part)
+        segments.extend([m.group(1), m.group(2)] if m else [part] if part else [])
     if not segments:
         return title, ""
     named = [i for i, s in enumerate(segments) if _EN_HEAD.search(s)]
@@ -136,6 +149,12 @@ def embedding_key(title: str) -> str:
     text = _BRACKETED.sub(" ", text)
     core = normalise_title(_DECORATION.sub(" ", text))
     return core or normalise_title(title)
+
+
+def pretokenized(tokens: list[str]) -> list[str]:
+    """Identity analyzer for scikit-learn: documents arrive already segmented (the segmenter is persisted
+    separately, so the fitted vectorizers pickle without the jieba tokenizer)."""
+    return tokens
 
 
 class Segmenter:
@@ -172,6 +191,10 @@ class Segmenter:
             elif not _PUNCT.fullmatch(tok):
                 out.append(tok)
         return out
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each jieba word in ``text`` as written (offsets into ``text``, no normalisation)."""
+        return [(a, b) for _, a, b in self._tok.tokenize(text, HMM=False)]
 
     def analyzer(self, text: str) -> list[str]:
         """scikit-learn analyzer: word unigrams and bigrams."""

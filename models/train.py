@@ -15,6 +15,7 @@ from pathlib import Path
 import joblib
 import yaml
 
+from models.ai_context import CONTEXT_HEAD, CONTEXTS_FILE, AIContextModel, load_contexts
 from models.embed import load_embedder
 from models.roles import FEATURES_VERSION, RoleClassifier, RoleFeatureConfig
 from models.segment import DEFAULT_USERDICT, RESOURCES, Segmenter
@@ -23,16 +24,16 @@ from models.taxonomy import TAXONOMY_VERSION, load_taxonomy
 log = logging.getLogger(__name__)
 
 EXEMPLARS_FILE = RESOURCES / "exemplars.yaml"
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2  # 2: the AI-context head (ai_context.joblib) travels with the role head
 # Bump when the experience or AI rules change: the version names the whole labeller, not only the head.
-RULES_VERSION = "r1"
+RULES_VERSION = "r2"
 
 _ZH_PREFIX = ("", "", "高级", "资深", "初级", "中级", "")
 _ZH_SUFFIX = ("", "", "（北京）", "-上海", "【急招】", "（双休）", "（深圳）", "实习生", "（五险一金）", "(杭州)", "（校招）",
-              "（大数据方向）", "【大数据中心】", "（数据方向）", "（金融方向）", "-电商事业部", "（游戏）", "（互联网）",
+              "（金融方向）", "-电商事业部", "（游戏）", "（互联网）",
               "-总部", "（J10086）", "（医疗方向）", "-技术中心")
 # Boards put department names in front too: "集团总部-大数据中心-视觉设计师".
-_ZH_DEPT = ("", "", "", "", "", "", "数据平台部-", "总部-", "数据部-", "金融事业部-", "【数据创新实验室】")
+_ZH_DEPT = ("", "", "", "", "", "", "总部-", "金融事业部-", "【创新实验室】", "技术中心-")
 _EN_PREFIX = ("", "", "Senior ", "Junior ", "Lead ", "Graduate ", "Principal ", "Trainee ", "Sr ", "Interim ")
 # English boards put qualifiers after the role: places, pay, contract terms, the team or sector, an agency reference.
 _EN_SUFFIX = ("", "", " - London", " (Remote)", " - Manchester", " | Hybrid", " – 12 month contract", " (Part Time)",
@@ -116,9 +117,11 @@ def _slug(name: str) -> str:
 
 
 def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars: Path = EXEMPLARS_FILE,
-                     userdict: Path = DEFAULT_USERDICT) -> str:
-    """A deterministic version: same exemplars, dictionaries, rules, features and embedder → same version."""
-    digest = _digest(exemplars.read_bytes(), userdict.read_bytes(), RULES_VERSION.encode(),
+                     userdict: Path = DEFAULT_USERDICT, contexts: Path = CONTEXTS_FILE) -> str:
+    """A deterministic version: same exemplars, AI contexts, dictionaries, rules, features and embedder → same
+    version."""
+    digest = _digest(exemplars.read_bytes(), contexts.read_bytes(), json.dumps(CONTEXT_HEAD).encode(),
+                     userdict.read_bytes(), RULES_VERSION.encode(),
                      json.dumps(asdict(config), sort_keys=True).encode(), embedding_model.encode(),
                      str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode())
     return f"roles-t{TAXONOMY_VERSION}-{RULES_VERSION}-{_slug(embedding_model)}-{digest[:10]}"
@@ -129,8 +132,8 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     """Train the role classifier on the exemplars and write ``<cache>/classifiers/<version>/``.
 
     The folder holds ``config.json`` (versions, embedding model reference, feature weights, training
-    stats), the jieba user dictionary it was trained with, and ``head.joblib``. Existing versions are
-    reused unless ``force``.
+    stats), the jieba user dictionary it was trained with, ``head.joblib`` (the role head) and
+    ``ai_context.joblib`` (the AI-context head). Existing versions are reused unless ``force``.
     """
     config = config or RoleFeatureConfig()
     version = artifact_version(embedding_model, config, exemplars)
@@ -147,11 +150,14 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     clf = RoleClassifier(embedder, segmenter, config)
     log.info("training role classifier %s on %d examples with %s", version, len(examples), embedding_model)
     clf.fit([e.title for e in examples], [e.description for e in examples], [e.code for e in examples])
+    clauses, clause_labels = load_contexts(CONTEXTS_FILE)
+    context = AIContextModel(embedder, segmenter).fit(clauses, clause_labels)
     tmp = dest.with_name(dest.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     shutil.copyfile(DEFAULT_USERDICT, tmp / "userdict.txt")
     joblib.dump(clf.state(), tmp / "head.joblib", compress=3)
+    joblib.dump(context.state(), tmp / "ai_context.joblib", compress=3)
     import sklearn
 
     meta = {
@@ -168,7 +174,8 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
         "classes": list(clf.classes),
         "sklearn_version": sklearn.__version__,
         "training": {"examples": len(examples), "categories": len(data),
-                     "exemplars_sha256": _digest(exemplars.read_bytes())},
+                     "exemplars_sha256": _digest(exemplars.read_bytes()),
+                     "ai_context_clauses": len(clauses), "ai_contexts_sha256": _digest(CONTEXTS_FILE.read_bytes())},
     }
     (tmp / "config.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
     if dest.exists():
@@ -187,6 +194,7 @@ class Artifact:
     path: Path
     meta: dict[str, object]
     roles: RoleClassifier
+    ai_context: AIContextModel
 
 
 def list_artifacts(cache_path: Path) -> list[tuple[str, dict[str, object]]]:
@@ -223,4 +231,6 @@ def load_artifact(path: Path, cache_path: Path) -> Artifact:
                          f"{meta['embedding_model']} gives {embedder.dim}-d; retrain")
     roles = RoleClassifier(embedder, segmenter, RoleFeatureConfig(**meta["features"]))
     roles.load_state(joblib.load(path / "head.joblib"))
-    return Artifact(str(meta["version"]), path, meta, roles)
+    context = AIContextModel(embedder, segmenter)
+    context.load_state(joblib.load(path / "ai_context.joblib"))
+    return Artifact(str(meta["version"]), path, meta, roles, context)

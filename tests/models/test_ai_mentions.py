@@ -66,3 +66,71 @@ def test_terms_are_recorded() -> None:
 
 def test_illustrator_trap_does_not_hide_real_ai() -> None:
     assert detect_ai("设计", "熟练使用PS、AI、CDR；会用Midjourney出图").level == "ai_tools"
+
+
+@pytest.mark.parametrize(("title", "description", "level"), [
+    # a heading glued to the sentence before it, as boards that drop line breaks print it
+    ("Analyst", "Requirements: SQL and ExcelDesirable: Strong knowledge of Machine LearningWhat We Offer: 25 days leave",
+     "ai_skills"),
+    ("Analyst", "Duties: reportingAbout us: We are the leading AI platform for retailers", "incidental"),
+    # "AI" glued to the next capitalised word is still AI; "AIX" and "AIMs" are not
+    ("Analyst", "Automate reporting, including the use of AISupport use of Power Query", "ai_tools"),
+    ("运维工程师", "负责AIX系统运维", "none"),
+    # list numbers glued to the previous item start a new clause; 企业级 is not the company
+    ("DevOps工程师", "工作职责:1.参与监控平台开发、优化工作2.参与人工智能产品企业级核心产品开发", "ai_skills"),
+])
+def test_board_formatting(title: str, description: str, level: str) -> None:
+    assert detect_ai(title, description).level == level
+
+
+def _context_model(clauses: dict[str, str]):  # type: ignore[no-untyped-def]
+    """A real context head trained on ``clauses`` (clause → class) with the fake embedder."""
+    from models.ai_context import AIContextModel
+    from models.embed import HashEmbedder
+    from models.segment import Segmenter
+
+    items = list(clauses.items()) * 3
+    return AIContextModel(HashEmbedder(), Segmenter(), word_weight=1.0).fit([c for c, _ in items],
+                                                                            [lab for _, lab in items])
+
+
+def test_context_model_reads_what_the_rules_leave_open() -> None:
+    ctx = _context_model({
+        "BigQuery partitioning and clustering": "not_ai",
+        "AI相关项目经验优先": "ai_skills",
+        "AI experience in production": "ai_skills",
+        "our AI platform serves retailers": "incidental",
+        "使用AI工具写文案": "ai_tools",
+    })
+    job = "Requirements: BigQuery partitioning and clustering"
+    # the rules alone count "clustering" as an ML technique; the context model says it is not
+    assert detect_ai("Analytics Engineer", job).level == "ai_skills"
+    assert detect_ai("Analytics Engineer", job, context=ctx).level == "none"
+    # a bare mention with no cue: incidental by the rules, read as a requirement by the context model
+    assert detect_ai("后端开发", "任职要求：AI相关项目经验优先").level == "incidental"
+    assert detect_ai("后端开发", "任职要求：AI相关项目经验优先", context=ctx).level == "ai_skills"
+    # a mention the rules decide stays decided
+    assert detect_ai("设计", "熟练使用PS、AI、CDR", context=ctx).level == "none"
+
+
+def test_context_model_needs_whole_jieba_words() -> None:
+    ctx = _context_model({"负责智能体相关功能": "ai_skills", "我们的AI平台": "incidental"})
+    # 智能体育场馆 is 智能/体育场馆: no 智能体 (agent) in it; the regex alone sees one
+    assert detect_ai("运营", "负责智能体育场馆运营").terms == ("智能体",)
+    assert detect_ai("运营", "负责智能体育场馆运营", context=ctx).level == "none"
+    assert detect_ai("工程师", "负责智能体相关功能", context=ctx).level == "ai_skills"
+
+
+def test_contexts_file_is_well_formed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from models.ai_context import CONTEXT_CLASSES, load_contexts
+
+    clauses, labels = load_contexts()
+    assert set(labels) == set(CONTEXT_CLASSES)
+    assert len(set(clauses)) == len(clauses)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("ai_skills: [a]\nai_tools: [b]\nincidental: [c]\nnot_ai: [d]\nmaybe: [e]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown AI context classes"):
+        load_contexts(bad)
+    bad.write_text("ai_skills: [a]\nai_tools: [b]\nincidental: [c]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not_ai"):
+        load_contexts(bad)

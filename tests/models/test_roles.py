@@ -92,6 +92,20 @@ def test_title_normalisation() -> None:
     ("Staff Nurse - Band 5 - NHS Trust", "staff nurse", "nhs trust"),
     ("UX/UI Designer", "ux/ui designer", ""),
     ("Full-Stack Engineer", "full-stack engineer", ""),
+    # a bracket inside the role stays in it; one after the role is a qualifier
+    ("Security Operations (SOC) Engineer - Fintech", "security operations soc engineer", "fintech"),
+    ("Data Scientist (ML Engineer) | NHS", "data scientist", "ml engineer nhs"),
+    # " / " and ": " separate; a slash inside a word does not
+    ("VP / Director of Sensing Science", "director of sensing science", "vp"),
+    ("AI Application/Big Data Engineer", "ai application/big data engineer", ""),
+    ("Relocate to Australia: Data Centre - Mechanical Engineer", "mechanical engineer", "relocate to australia data centre"),
+    # a segment of ranks or generic grades gives way to the one naming the job; plural heads name it too
+    ("Senior Specialist, Full-Stack Engineer", "full-stack engineer", "senior specialist"),
+    ("Deputy Director - Materials Analyst", "materials analyst", "deputy director"),
+    ("Data Analysts - Asset Management Industry", "data analysts", "asset management industry"),
+    # what the job is for or with qualifies it
+    ("Tendering Engineer for Data Centres", "tendering engineer", "data centres"),
+    ("Head of Data for Retail", "head of data for retail", ""),
 ])
 def test_english_title_parts(title: str, role: str, qualifiers: str) -> None:
     assert title_parts(title) == (role, qualifiers)
