@@ -51,7 +51,9 @@ def main() -> None:
         print(f"\n{name}: {what}")
         for r in reports:
             extra = f"  F1(references_ai)={r.positive_f1:.3f}" if r.positive_f1 is not None else ""
-            print(f"  {r.field:20s} n={r.n:5d}  accuracy={r.accuracy:.3f}  macro-F1={r.macro_f1:.3f}{extra}")
+            lo, hi = r.accuracy_interval
+            print(f"  {r.field:20s} n={r.n:5d}  accuracy={r.accuracy:.3f} (95% CI {lo:.3f}–{hi:.3f})  "
+                  f"macro-F1={r.macro_f1:.3f}{extra}")
             figures.setdefault(name, []).extend(r.figures())
     if args.record:
         from db.labels import record_evaluation

@@ -16,7 +16,9 @@ def _print_reports(version: str, reports: list, confusion_csv: Path | None = Non
     has up to 25 columns, too wide for a terminal; --confusion-csv writes it whole)."""
     rows_out = []
     for r in reports:
-        line = f"[bold]{r.field}[/bold]  n={r.n}  accuracy={r.accuracy:.3f}  macro-F1={r.macro_f1:.3f}"
+        lo, hi = r.accuracy_interval
+        line = (f"[bold]{r.field}[/bold]  n={r.n}  accuracy={r.accuracy:.3f} (95% CI {lo:.3f}–{hi:.3f})  "
+                f"macro-F1={r.macro_f1:.3f}")
         if r.positive_f1 is not None:
             line += f"  F1(true)={r.positive_f1:.3f}"
         console.print(line)

@@ -163,7 +163,7 @@ def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False,
         return pred is not None and pred.label == label and pred.confidence >= CONTEXT_MIN_CONFIDENCE
 
     for clause in _CLAUSE.split(text):
-        if not clause.strip():
+        if not clause.strip() or not _ANY.search(clause):
             continue
         job = in_job
         # Unheaded text in the company's voice ("我们在自然语言处理方面有长期积累") is a blurb, not a duty.
@@ -208,8 +208,10 @@ def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False,
             add(term, level)
 
 
-# Cheap pre-filter: most postings mention none of these, and need no clause-by-clause reading.
-_ANY = re.compile(r"AI|A\.I\.|人工智能|智能|大模型|模型|学习|神经|自然语言|视觉|识别|语音|图谱|算法|微调|检索|向量|提示|标注|评测|"
+# Cheap pre-filter: most postings and most clauses mention none of these, and need no closer reading. It must
+# match every term the patterns above can match (a test checks their literal alternatives).
+_ANY = re.compile(r"AI|A\.I\.|人工智能|智能|大模型|模型|学习|神经|自然语言|视觉|识别|检测|语音|图谱|算法|微调|检索|向量|提示|标注|评测|"
+                  r"多模态|梯度|CTR|ASR|TTS|chatbot|"
                   r"聚类|协同过滤|决策树|随机森林|回归|贝叶斯|GPT|Copilot|Midjourney|Diffusion|DALL|文心|通义|Kimi|DeepSeek|"
                   r"豆包|Claude|Gemini|ComfyUI|Runway|Sora|可灵|即梦|machine|deep|neural|NLP|natural language|vision|LLM|"
                   r"language model|RAG|retrieval|fine|prompt|torch|tensorflow|keras|scikit|sklearn|MLOps|ML|XGBoost|"

@@ -23,6 +23,13 @@ class FieldReport:
     confusion: dict[tuple[str, str], int]  # (expected, predicted) → count
     positive_f1: float | None = None  # for binary fields: F1 of the positive class ("true")
 
+    @property
+    def accuracy_interval(self) -> tuple[float, float]:
+        """95% Wilson interval of the accuracy (the rows as a sample of postings like them)."""
+        from db.stats import wilson_interval
+
+        return wilson_interval(round(self.accuracy * self.n), self.n)
+
     def figures(self) -> list[tuple[str, str, float, int]]:
         """(field, metric, value, n) rows for the evaluations table."""
         out = [(self.field, "accuracy", self.accuracy, self.n), (self.field, "macro_f1", self.macro_f1, self.n)]

@@ -134,3 +134,38 @@ def test_contexts_file_is_well_formed(tmp_path) -> None:  # type: ignore[no-unty
     bad.write_text("ai_skills: [a]\nai_tools: [b]\nincidental: [c]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="not_ai"):
         load_contexts(bad)
+
+
+def test_prefilter_covers_every_literal_term() -> None:
+    """The cheap pre-filter must let through every term the patterns name, or those postings read as none."""
+    import re
+
+    from models import ai_mentions as m
+
+    def alternatives(rx: re.Pattern[str]) -> list[str]:
+        out, depth, cur = [], 0, ""
+        for ch in rx.pattern.replace(m._ASCII_B, ""):
+            depth += (ch == "(") - (ch == ")")
+            if ch == "|" and depth == 0:
+                out.append(cur)
+                cur = ""
+            else:
+                cur += ch
+        return [*out, cur]
+
+    checked, missed = 0, []
+    for rx in (m._SKILLS, m._TOOLS, m._GENERIC, m._AMBIGUOUS_SKILLS):
+        for alt in alternatives(rx):
+            plain = re.sub(r"\\s[*+]?|\?|\[- \]", " ", alt)
+            if re.fullmatch(r"[\w .+-]+", plain):
+                checked += 1
+                if not m._ANY.search(plain):
+                    missed.append(alt)
+    assert checked > 100
+    assert not missed
+
+
+@pytest.mark.parametrize("requirement", ["熟悉多模态模型", "有目标检测项目经验", "负责CTR预估", "熟悉TTS与ASR",
+                                         "了解梯度提升树"])
+def test_terms_without_common_words_are_found(requirement: str) -> None:
+    assert detect_ai("算法工程师", f"任职要求：{requirement}").level == "ai_skills"

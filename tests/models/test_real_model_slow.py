@@ -86,3 +86,39 @@ def test_load_classifier_trains_when_missing(real_cache: Path, lw_home: Path,
     get_settings.cache_clear()
     clf = load_classifier()
     assert clf.classify(__import__("models").PostingText(1, "Java开发工程师")).role_category == "software_dev"
+
+
+@pytest.mark.parametrize(("title", "description", "level"), [
+    # "clustering" of warehouse tables is not machine learning; of customers it is
+    ("Analytics Engineer", "Requirements: tune BigQuery tables with partitioning and clustering to cut query cost",
+     "none"),
+    ("Data Analyst", "Requirements: use k-means clustering to segment customers by behaviour", "ai_skills"),
+    # a bare mention with no verb, as a requirement of the job
+    ("后端开发", "任职要求：AI相关项目经验优先", "ai_skills"),
+    # 智能体育场馆 is not an agent (jieba: 智能/体育场馆)
+    ("运营", "负责智能体育场馆运营", "none"),
+    # decided by the rules, unchanged by the context head
+    ("平面设计师", "熟练使用PS、AI、CDR等设计软件", "none"),
+    ("Java开发", "公司介绍：我们是一家AI驱动的科技公司。岗位职责：负责后端开发。", "incidental"),
+])
+def test_real_context_head(real_classifier, title: str, description: str, level: str) -> None:  # type: ignore[no-untyped-def]
+    from models import PostingText
+
+    assert real_classifier.classify(PostingText(1, title, description)).ai_level == level
+
+
+def test_real_context_head_cross_validates(real_classifier) -> None:  # type: ignore[no-untyped-def]
+    """The shipped clauses teach the head something a held-out fold can check (measured 0.87 at 5 folds)."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    from models.ai_context import AIContextModel, load_contexts
+
+    ctx = real_classifier.artifact.ai_context
+    clauses, labels = load_contexts()
+    x, y = np.array(clauses, dtype=object), np.array(labels)
+    hits = []
+    for tr, te in StratifiedKFold(3, shuffle=True, random_state=0).split(x, y):
+        m = AIContextModel(ctx.embedder, ctx.segmenter).fit(list(x[tr]), list(y[tr]))
+        hits += [p.label == t for p, t in zip(m.predict(list(x[te])), y[te], strict=True)]
+    assert np.mean(hits) >= 0.75, np.mean(hits)

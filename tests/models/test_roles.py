@@ -163,3 +163,23 @@ def test_embedding_caches(tmp_path: Path) -> None:
     b = second.embed(texts)
     assert (second.misses, second.disk_hits) == (0, 2)
     assert (a == b).all()
+
+
+def test_load_classifier_uses_the_artifact_this_code_defines(fake_settings: Path) -> None:
+    """A newer artifact trained from other exemplars is not picked up by default: the shipped data decides."""
+    import shutil
+
+    from models import load_classifier
+    from tests.models.conftest import FAKE_MODEL
+
+    current = artifact_version(FAKE_MODEL, RoleFeatureConfig())
+    root = fake_settings / "classifiers"
+    other = root / "roles-from-older-exemplars"
+    shutil.copytree(root / current, other)
+    meta = json.loads((other / "config.json").read_text())
+    meta.update(version=other.name, created_at="2999-01-01T00:00:00+00:00")
+    (other / "config.json").write_text(json.dumps(meta))
+    try:
+        assert load_classifier().model_version == current
+    finally:
+        shutil.rmtree(other)
