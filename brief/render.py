@@ -266,8 +266,11 @@ def _without_versions(method: str | None, data: BriefData) -> str | None:
     q = data.quality
     if not method or not q.model_version:
         return method
-    suffix = f"; model {q.model_version}, taxonomy {q.taxonomy_version}"
-    return method[: -len(suffix)] if method.endswith(suffix) else method
+    for suffix in (f"; model {q.model_version}, taxonomy {q.taxonomy_version}",
+                   f"；模型 {q.model_version}，分类体系 {q.taxonomy_version}"):
+        if method.endswith(suffix):
+            return method[: -len(suffix)]
+    return method
 
 
 def _environment() -> Any:

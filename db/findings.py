@@ -50,6 +50,15 @@ def _pp(x: float, lang: str) -> str:
     return f"{x * 100:+.1f}个百分点" if lang == "zh" else f"{x * 100:+.1f} pp"
 
 
+def _t(lang: str, zh: str, en: str) -> str:
+    """The text in the brief's language: method and base notes are read beside the sentence."""
+    return zh if lang == "zh" else en
+
+
+def _no_data(prev: str, lang: str) -> str:
+    return _t(lang, f"{prev}：无数据", f"{prev}: no data")
+
+
 def _name(names: Mapping[str, Mapping[str, str]] | None, code: str, lang: str) -> str:
     for table in (names or {}, _DEFAULT_NAMES):
         if code in table and table[code].get(lang):
@@ -79,7 +88,10 @@ def headline_findings(engine: Engine, month: str, lang: str = "zh",
         versions = conn.execute(text(
             "SELECT model_version, taxonomy_version FROM trend_demand WHERE period_type = 'month' AND period = :m "
             "AND dim = 'all' AND category = 'all'"), {"m": month}).first()
-        prov = f"model {versions[0]}, taxonomy {versions[1]}" if versions else "no trend rows for this month"
+        if versions:
+            prov = _t(lang, f"模型 {versions[0]}，分类体系 {versions[1]}", f"model {versions[0]}, taxonomy {versions[1]}")
+        else:
+            prov = _t(lang, "本月无趋势数据", "no trend rows for this month")
         for code in DEMAND_CODES:
             out.append(_demand_finding(conn, code, month, prev, lang, _name(names, code, lang), min_cell, prov))
         out.extend(_ai_findings(conn, month, prev, lang, _name(names, "new_economy", lang), min_cell, prov, groups))
@@ -99,8 +111,9 @@ def _demand_finding(conn: Connection, code: str, month: str, prev: str, lang: st
     n, n_prev, yoy, lo, hi = row if row else (0, None, None, None, None)
     n_prev_i = int(n_prev or 0)
     key = f"demand_yoy.{code}"
-    method = f"new canonical postings {month} vs {prev}; 95% CI: Katz log rate ratio (Poisson); {prov}"
-    base = f"{prev} (n={n_prev_i:,})"
+    method = _t(lang, f"{month}与{prev}的新发去重职位数之比；95%区间：Katz对数率比（泊松）；{prov}",
+                f"new canonical postings {month} vs {prev}; 95% CI: Katz log rate ratio (Poisson); {prov}")
+    base = _t(lang, f"{prev}（n={n_prev_i:,}）", f"{prev} (n={n_prev_i:,})")
     suppressed = yoy is None or n < min_cell or n_prev_i < min_cell
     if suppressed:
         txt = (f"{_role(name)}：样本不足（{month} n={n:,}，{prev} n={n_prev_i:,}，最小单元 {min_cell}），不发布同比变化。"
@@ -132,8 +145,10 @@ def _ai_findings(conn: Connection, month: str, prev: str, lang: str, group_name:
     n, k, share, lo, hi = now.get("references_ai", (0, 0, None, None, None))
     pn, _, pshare, _, _ = before.get("references_ai", (0, 0, None, None, None))
     suppressed = share is None or n < min_cell
-    method = f"share of canonical postings with ai_level != none; 95% Wilson interval; {prov}"
-    base = f"{prev}: {_pct(pshare)} (n={pn:,})" if pshare is not None else f"{prev}: no data"
+    method = _t(lang, f"ai_level 不为 none 的去重职位占比；95% Wilson 区间；{prov}",
+                f"share of canonical postings with ai_level != none; 95% Wilson interval; {prov}")
+    base = (_t(lang, f"{prev}：{_pct(pshare)}（n={pn:,}）", f"{prev}: {_pct(pshare)} (n={pn:,})")
+            if pshare is not None else _no_data(prev, lang))
     if suppressed:
         txt = (f"{group_name}岗位提及AI的占比：样本不足（n={n:,}，最小单元 {min_cell}）。" if lang == "zh" else
                f"Share of {group_name} postings referencing AI: too few postings (n={n:,}; minimum {min_cell}).")
@@ -164,8 +179,10 @@ def _ai_findings(conn: Connection, month: str, prev: str, lang: str, group_name:
         txt = (f"Of these, AI is part of the job's duties or requirements in {_pct(duty)} (95% CI {_pct(d_lo)}–"
                f"{_pct(d_hi)}): AI tools {_pct(tools[2])}, AI skills {_pct(skills[2])}; only incidental "
                f"mentions (company blurb, benefits) {_pct(inc[2])} (n={n:,}).")
-    out.append(Finding("ai_levels.new_economy", txt, duty, d_lo, d_hi, n, f"{month}: all {group_name} postings",
-                       "ai_level in (ai_tools, ai_skills) over all postings of the group; 95% Wilson interval; "
+    out.append(Finding("ai_levels.new_economy", txt, duty, d_lo, d_hi, n,
+                       _t(lang, f"{month}：全部{group_name}职位", f"{month}: all {group_name} postings"),
+                       _t(lang, "ai_level 为 ai_tools 或 ai_skills 的职位占该组全部职位之比；95% Wilson 区间；",
+                          "ai_level in (ai_tools, ai_skills) over all postings of the group; 95% Wilson interval; ")
                        + prov, suppressed))
 
     members = (groups or {}).get("new_economy")
@@ -189,9 +206,12 @@ def _ai_findings(conn: Connection, month: str, prev: str, lang: str, group_name:
                        f"({prev}→{month}), {_pp(ss.within, lang)} is within role categories and "
                        f"{_pp(ss.between, lang)} comes from the mix of categories (shift-share).")
             out.append(Finding("ai_share_shift.new_economy", txt, ss.total, None, None, ss.n_b,
-                               f"{prev}: {_pct(ss.share_a)} (n={ss.n_a:,})",
-                               "shift-share with midpoint weights: within = Σ mean weight × Δshare, "
-                               "mix = Σ mean share × Δweight; " + prov, sup))
+                               _t(lang, f"{prev}：{_pct(ss.share_a)}（n={ss.n_a:,}）",
+                                  f"{prev}: {_pct(ss.share_a)} (n={ss.n_a:,})"),
+                               _t(lang, "中点权重的偏离-份额分解：类别内部 = Σ 平均权重 × 占比变化，"
+                                        "结构 = Σ 平均占比 × 权重变化；",
+                                  "shift-share with midpoint weights: within = Σ mean weight × Δshare, "
+                                  "mix = Σ mean share × Δweight; ") + prov, sup))
     return out
 
 
@@ -201,9 +221,11 @@ def _experience_finding(conn: Connection, month: str, prev: str, lang: str, min_
     un = now.get("experience_unstated", (0, 0, None, None, None))
     pshare = before.get("requires_3plus", (0, 0, None, None, None))[2]
     suppressed = share is None or n < min_cell
-    base = f"{prev}: {_pct(pshare)}" if pshare is not None else f"{prev}: no data"
-    method = ("requires_3plus_years among postings that state experience; 95% Wilson interval; unstated share "
-              f"beside it; {prov}")
+    base = _t(lang, f"{prev}：{_pct(pshare)}", f"{prev}: {_pct(pshare)}") if pshare is not None else _no_data(prev, lang)
+    method = _t(lang, f"注明经验要求的职位中要求3年以上（requires_3plus_years）的占比；95% Wilson 区间；"
+                      f"另列未注明经验的比例；{prov}",
+                f"requires_3plus_years among postings that state experience; 95% Wilson interval; unstated share "
+                f"beside it; {prov}")
     if suppressed:
         txt = ("要求3年以上经验的占比：样本不足。" if lang == "zh" else
                "Share of postings requiring 3+ years: too few postings state experience.")

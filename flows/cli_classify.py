@@ -50,15 +50,16 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
     def train_cmd(
         force: bool = typer.Option(False, "--force", help="Retrain even if this version already exists."),
     ) -> None:
-        """Train the role classifier from the shipped exemplars into <cache>/classifiers/<version>/."""
+        """Train the role classifier (shipped exemplars) and the AI context head (shipped clauses) into
+        <cache>/classifiers/<version>/."""
         from labourwatch.settings import get_settings
         from models.train import train
 
         s = get_settings()
         s.ensure_dirs()
         r = train(s.embedding_model, s.cache_path, force=force)
-        console.print(f"classifier {r.version}: {r.examples} examples, {r.categories} categories, "
-                      f"{r.seconds:.1f}s → {r.path}")
+        console.print(f"classifier {r.version}: {r.examples} role examples in {r.categories} categories, "
+                      f"{r.context_clauses} AI context clauses, {r.seconds:.1f}s → {r.path}")
 
     @app.command("classify")
     def classify_cmd(

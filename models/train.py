@@ -60,6 +60,7 @@ class TrainReport:
     examples: int
     categories: int
     seconds: float
+    context_clauses: int = 0
 
 
 def load_exemplars(path: Path = EXEMPLARS_FILE) -> dict[str, dict[str, list[str]]]:
@@ -141,7 +142,8 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     if (dest / "config.json").exists() and not force:
         log.info("classifier %s already trained at %s", version, dest)
         meta = json.loads((dest / "config.json").read_text())
-        return TrainReport(version, dest, meta["training"]["examples"], meta["training"]["categories"], 0.0)
+        t = meta["training"]
+        return TrainReport(version, dest, t["examples"], t["categories"], 0.0, int(t.get("ai_context_clauses", 0)))
     t0 = time.perf_counter()
     data = load_exemplars(exemplars)
     examples = expand_exemplars(data)
@@ -183,7 +185,7 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     tmp.rename(dest)
     secs = time.perf_counter() - t0
     log.info("trained %s in %.1fs → %s", version, secs, dest)
-    return TrainReport(version, dest, len(examples), len(data), secs)
+    return TrainReport(version, dest, len(examples), len(data), secs, len(clauses))
 
 
 @dataclass(frozen=True)

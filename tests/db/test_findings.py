@@ -39,8 +39,13 @@ def test_demand_findings_carry_value_interval_n_and_base(trended: Engine) -> Non
     assert sd.n == 150 and "2025-03" in sd.base and "200" in sd.base
     assert sd.text.startswith("传统软件开发岗位新发职位同比下降25%")
     assert f"{rc.ci_low * 100:.0f}%" in sd.text and "n=150" in sd.text
-    assert "Katz" in sd.method and "model m1" in sd.method
+    assert "Katz" in sd.method and "模型 m1" in sd.method and "新发去重职位" in sd.method
+    assert sd.base.startswith("2025-03（n=200")
     en = by_key(headline_findings(trended, "2026-03", "en", names=NAMES, groups=GROUPS))
+    assert "Katz" in en["demand_yoy.software_dev"].method and "model m1" in en["demand_yoy.software_dev"].method
+    # method and base notes are in the brief's language, every finding
+    for f in zh.values():
+        assert "model " not in f.method and "no data" not in f.base and "postings" not in f.method, f
     assert en["demand_yoy.software_dev"].text.startswith("Traditional software development: new postings fell 25%")
     assert en["demand_yoy.software_dev"].value == sd.value
 

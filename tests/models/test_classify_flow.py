@@ -119,6 +119,27 @@ def test_evaluate_cli_records(fake_settings: Path, tmp_path: Path) -> None:
     assert "ai_level" in res.output and "recorded 2 figures" in res.output
 
 
+def test_evaluate_cli_prints_intervals(fake_settings: Path, tmp_path: Path) -> None:
+    from flows.cli import app
+
+    src = tmp_path / "labelled.csv"
+    _write_csv(src, [dict(r, expected_ai_level="none") for r in INPUT], ("expected_ai_level",))
+    res = CliRunner().invoke(app, ["evaluate", "--input", str(src)])
+    assert res.exit_code == 0, res.output
+    assert "95% CI" in res.output
+
+
+def test_train_cli_reports_both_heads(fake_settings: Path) -> None:
+    from flows.cli import app
+
+    res = CliRunner().invoke(app, ["train"])
+    assert res.exit_code == 0, res.output
+    assert "AI context clauses" in res.output
+    version = res.output.split("classifier ", 1)[1].split(":", 1)[0]
+    folder = fake_settings / "classifiers" / version
+    assert (folder / "head.joblib").exists() and (folder / "ai_context.joblib").exists()
+
+
 def test_classify_pending_labels_each_posting_once(fake_settings: Path, engine: Engine) -> None:
     from db.labels import labels_for
     from db.repo import PostingIn, store_postings
