@@ -32,6 +32,10 @@ def _write(rows: list[dict[str, object]], path: Path) -> None:
             w.writerow({k: ("" if r.get(k) is None or r.get(k) != r.get(k) else r.get(k)) for k in COLUMNS})
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def prepare(real: Path, out: Path) -> dict[str, int]:
     """Write the evaluation files into ``out``; returns row counts per file."""
     out.mkdir(parents=True, exist_ok=True)
@@ -85,12 +89,14 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
     z = pd.read_csv(real / "adzuna_uk_data_jobs.csv", dtype=str)
     # Role: distinct Adzuna titles labelled by reading under taxonomy.md, each set without seeing predictions.
     # The first 120 were used to find gaps in the exemplars (development); the next 80 were held out from the
-    # r1 classifier, the next 150 from the first r2 exemplars — each became development once measured; the last
-    # 120 were held out from the final r2 exemplars and title cleaning.
+    # r1 classifier, the next 150 from the first r2 exemplars, the next 120 from the r2 title cleaning — each
+    # became development once measured; the last 100 were held out from the r2 duty snippets and description
+    # reading (scored as titles alone and as whole postings).
     for labels, name in (("adzuna_roles_sample.csv", "adzuna_titles_adjudicated.csv"),
                          ("adzuna_roles_heldout.csv", "adzuna_titles_heldout.csv"),
                          ("adzuna_roles_heldout2.csv", "adzuna_titles_heldout2.csv"),
-                         ("adzuna_roles_heldout3.csv", "adzuna_titles_heldout3.csv")):
+                         ("adzuna_roles_heldout3.csv", "adzuna_titles_heldout3.csv"),
+                         ("adzuna_roles_heldout4.csv", "adzuna_titles_heldout4.csv")):
         role_rows = []
         for _, h in pd.read_csv(LABELS_DIR / labels, dtype=str).iterrows():
             r = z.loc[int(h["id"].split("-")[1])]
@@ -98,6 +104,10 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
                               "expected_role_category": h["expected_role_category"]})
         _write(role_rows, out / name)
         counts[name] = len(role_rows)
+        # the same postings whole (title + description), as the pipeline classifies them
+        whole = [dict(r, description=_text(z.loc[int(r["id"].split("-")[1]), "job_description"])) for r in role_rows]
+        _write(whole, out / name.replace("_titles_", "_postings_"))
+        counts[name.replace("_titles_", "_postings_")] = len(whole)
     # AI level: a sample we labelled by reading (Adzuna ids are row numbers of the board file).
     texts = {f"adzuna-{i}": (r["job_title"], r.get("job_description"), "en") for i, r in z.iterrows()}
     texts.update({f"lagou-dev-{i}": (r["job_name"], r.get("description"), "zh") for i, r in b.iterrows()})

@@ -21,7 +21,10 @@ FILES = {
     "adzuna_titles_heldout.csv": "80 further distinct Adzuna UK titles (held out from r1; development since)",
     "adzuna_titles_heldout2.csv": "150 further distinct Adzuna UK titles labelled blind (held out from the first r2 "
                                   "exemplars; development since)",
-    "adzuna_titles_heldout3.csv": "120 further distinct Adzuna UK titles labelled blind, held out from the final r2",
+    "adzuna_titles_heldout3.csv": "120 further distinct Adzuna UK titles labelled blind (held out from the r2 title "
+                                  "cleaning; development since)",
+    "adzuna_titles_heldout4.csv": "100 further distinct Adzuna UK titles labelled blind, held out from the final r2",
+    "adzuna_postings_heldout4.csv": "the same 100 postings whole (title + description)",
     "lagou_titles_ambiguous.csv": "Lagou titles whose board category spans several codes (experience field only)",
     "lagou_dev.csv": "Lagou backend-language listing pages (title + description) + board workYear field",
     "lagou_dev_adjudicated.csv": "the same, postings the taxonomy files elsewhere adjudicated by reading",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,12 +16,24 @@ from models.embed import Embedder
 from models.segment import Segmenter, embedding_key, normalise_title, pretokenized, title_parts
 
 # Bump when feature extraction changes: it is part of the artifact version.
-FEATURES_VERSION = "f5"
+FEATURES_VERSION = "f6"
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 DESCRIPTION_CHARS = 200  # the head of the duties carries the role; the rest costs segmentation time, adds little
 
 
+def _without_furniture(text: str) -> str:
+    """Text without the short Latin-script lines a scraped page starts with (the title again, "back to last
+    search", company, place, pay, "Apply for this job"): the duties start at the first real sentence."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines) and len(lines[i]) < 60 and not _CJK_CHAR.search(lines[i]):
+        i += 1
+    return "\n".join(lines[i:]) if i < len(lines) else text
+
+
 def description_head(description: str | None) -> str:
-    """The first DESCRIPTION_CHARS of a description's job sections (company blurb and benefits skipped)."""
+    """The first DESCRIPTION_CHARS of a description's job sections (company blurb, benefits and page
+    furniture skipped)."""
     if not description:
         return ""
     from models.sections import split_sections
@@ -28,10 +41,11 @@ def description_head(description: str | None) -> str:
     out = ""
     for section in split_sections(description):
         if section.is_job:
-            out += section.text
+            text = _without_furniture(section.text) if not out else section.text
+            out += text.strip() + " "
             if len(out) >= DESCRIPTION_CHARS:
                 break
-    return out[:DESCRIPTION_CHARS]
+    return out[:DESCRIPTION_CHARS].strip()
 
 
 @dataclass(frozen=True)

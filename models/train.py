@@ -82,23 +82,31 @@ def expand_exemplars(data: dict[str, dict[str, list[str]]], variants: int = 3, s
     """Each core title, plus ``variants`` decorated copies (seniority, place, qualifiers) and snippet pairs.
 
     ``en_variants`` (default: ``variants``) sets the copies of English titles, which outnumber the Chinese ones.
+    Each title's decorations are drawn from its own seed (the seed, code and title), so adding or removing an
+    exemplar leaves every other example as it was: retraining after a small edit changes only what was edited.
     """
-    rng = random.Random(seed)
     en_variants = variants if en_variants is None else en_variants
+
+    def rng_for(*key: str) -> random.Random:
+        return random.Random(_digest(str(seed).encode(), *(k.encode() for k in key)))
+
     out: list[Exemplar] = []
     for code in sorted(data):
         d = data[code]
         for title in d["zh"]:
             out.append(Exemplar(title, None, code))
+            rng = rng_for(code, "zh", title)
             for _ in range(variants):
                 out.append(Exemplar(rng.choice(_ZH_DEPT) + rng.choice(_ZH_PREFIX) + title + rng.choice(_ZH_SUFFIX),
                                     None, code))
         for title in d["en"]:
             out.append(Exemplar(title, None, code))
+            rng = rng_for(code, "en", title)
             for _ in range(en_variants):
                 out.append(Exemplar(rng.choice(_EN_PREFIX) + title + rng.choice(_EN_SUFFIX), None, code))
         titles = d["zh"] + d["en"]
         for snippet in d["snippets"]:
+            rng = rng_for(code, "snippet", snippet)
             for _ in range(3):
                 out.append(Exemplar(rng.choice(titles), snippet, code))
     return out

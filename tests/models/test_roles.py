@@ -183,3 +183,27 @@ def test_load_classifier_uses_the_artifact_this_code_defines(fake_settings: Path
         assert load_classifier().model_version == current
     finally:
         shutil.rmtree(other)
+
+
+def test_expansion_is_stable_under_edits() -> None:
+    """Adding an exemplar adds its own examples and leaves every other one as it was."""
+    data = load_exemplars()
+    before = expand_exemplars(data)
+    edited = {code: {k: list(v) for k, v in d.items()} for code, d in data.items()}
+    edited["software_qa"]["en"].append("Chaos Test Engineer")
+    edited["data"]["snippets"].append("Reconcile warehouse loads against source systems every night")
+    after = expand_exemplars(edited)
+    added = [e for e in after if e not in before]
+    assert set(before) <= set(after)
+    assert {e.code for e in added} == {"software_qa", "data"}
+    assert len(added) == 1 + 3 + 3  # the title, its 3 decorated copies, the snippet's 3 pairings
+
+
+def test_description_head_skips_page_furniture() -> None:
+    from models.roles import description_head
+
+    page = ("Senior Data Engineer\n ❮ back to last search\n\n Acme Ltd\n\nLondon\n\n£70,000\n\nApply for this job\n"
+            "You will design and run batch and streaming pipelines for our analytics platform.")
+    assert description_head(page).startswith("You will design and run batch")
+    assert description_head("岗位职责：\n1、负责后端开发\n2、维护系统").startswith("1、负责后端开发")
+    assert description_head("Short notice only") == "Short notice only"  # nothing but short lines: kept as is
