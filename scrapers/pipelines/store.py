@@ -33,19 +33,16 @@ def to_posting_in(p: Posting) -> PostingIn:
 
 
 def load_known(engine: Engine, source: str) -> KnownPostings:
-    """``last_seen`` of every stored posting of ``source`` by external id and URL (empty for a new source)."""
-    by_id: dict[str, datetime] = {}
-    by_url: dict[str, datetime] = {}
+    """``last_seen`` of every stored posting of ``source`` by external id and URL (empty for a new source),
+    streamed from the database into the compact index."""
     P = schema.Posting
     with session_scope(engine) as s:
         sid = s.scalar(select(schema.Source.id).where(schema.Source.name == source))
         if sid is None:
             return KnownPostings()
-        for ext, url, seen in s.execute(select(P.external_id, P.url, P.last_seen).where(P.source_id == sid)):
-            by_id[ext] = seen
-            if url:
-                by_url[url] = seen
-    return KnownPostings(by_id=by_id, by_url=by_url)
+        rows = s.execute(select(P.external_id, P.url, P.last_seen).where(P.source_id == sid)
+                         .execution_options(yield_per=10_000))
+        return KnownPostings.from_rows((ext, url, seen) for ext, url, seen in rows)
 
 
 def touch_last_seen(engine: Engine, source: str, external_ids: Sequence[str], urls: Sequence[str],

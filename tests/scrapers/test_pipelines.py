@@ -94,6 +94,40 @@ def test_known_postings_freshness() -> None:
                                                                         external_id="a")
 
 
+def test_known_postings_round_page_times_up() -> None:
+    seen = datetime(2026, 3, 20, 10, 0, 0, 500_000, tzinfo=UTC)
+    known = KnownPostings(by_id={"a": seen})
+    assert known.is_fresh(datetime(2026, 3, 20, 10, 0, 0, tzinfo=UTC), external_id="a")
+    # changed later within the same second as it was seen: fetch it rather than risk a stale copy
+    assert not known.is_fresh(datetime(2026, 3, 20, 10, 0, 0, 700_000, tzinfo=UTC), external_id="a")
+
+
+def test_known_postings_from_rows_is_compact() -> None:
+    import tracemalloc
+
+    base = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    n = 200_000
+
+    def rows():  # type: ignore[no-untyped-def]
+        for i in range(n):
+            yield f"ext-{i}", (f"https://board.example/jobs/{i}" if i % 2 else None), \
+                datetime.fromtimestamp(base + i, tz=UTC)
+
+    tracemalloc.start()
+    known = KnownPostings.from_rows(rows())
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(known) == n
+    # ~16 bytes a posting and index; dictionaries of strings to datetimes take ~39 MB for these rows
+    assert peak < 20 * 2**20, peak
+    for i in (0, 1, 12_345, n - 1):
+        at = datetime.fromtimestamp(base + i, tz=UTC)
+        assert known.is_fresh(at, external_id=f"ext-{i}")
+        assert not known.is_fresh(datetime.fromtimestamp(base + i + 1, tz=UTC), external_id=f"ext-{i}")
+        assert known.is_fresh(at, url=f"https://board.example/jobs/{i}") == bool(i % 2)
+    assert not known.is_fresh(datetime.fromtimestamp(base, tz=UTC), external_id="ext-unknown")
+
+
 def test_retry_after_header_forms() -> None:
     now = datetime(2026, 3, 12, 10, 0, 0, tzinfo=UTC)
     assert retry_after_seconds(b"3") == 3.0
