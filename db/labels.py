@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, exists, func, select
+from sqlalchemy import Engine, Table, exists, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -42,20 +42,30 @@ class LabelRow:
     ai_terms: tuple[str, ...]
 
 
-def pending_postings(session: Session, model_version: str, limit: int, after_id: int = 0) -> list[PendingPosting]:
-    """Up to ``limit`` postings with id > ``after_id`` and no label of ``model_version``, by id."""
+def _source_filter(sources: Sequence[str] | None) -> Any:
+    """A WHERE clause keeping postings of the named sources (None: every source)."""
+    if sources is None:
+        return true()
+    return schema.Posting.source_id.in_(select(schema.Source.id).where(schema.Source.name.in_(list(sources))))
+
+
+def pending_postings(session: Session, model_version: str, limit: int, after_id: int = 0,
+                     sources: Sequence[str] | None = None) -> list[PendingPosting]:
+    """Up to ``limit`` postings with id > ``after_id`` and no label of ``model_version``, by id (of the named
+    ``sources`` only, if given)."""
     P, L = schema.Posting, schema.PostingLabel
     labelled = exists().where(L.posting_id == P.id, L.model_version == model_version)
     stmt = (select(P.id, P.title, P.description, P.experience_text, P.lang)
-            .where(P.id > after_id, ~labelled).order_by(P.id).limit(limit))
+            .where(P.id > after_id, ~labelled, _source_filter(sources)).order_by(P.id).limit(limit))
     return [PendingPosting(*row) for row in session.execute(stmt)]
 
 
-def count_pending(session: Session, model_version: str) -> int:
-    """How many postings have no label of ``model_version``."""
+def count_pending(session: Session, model_version: str, sources: Sequence[str] | None = None) -> int:
+    """How many postings (of the named ``sources`` only, if given) have no label of ``model_version``."""
     P, L = schema.Posting, schema.PostingLabel
     labelled = exists().where(L.posting_id == P.id, L.model_version == model_version)
-    return int(session.execute(select(func.count()).select_from(P).where(~labelled)).scalar_one())
+    return int(session.execute(select(func.count()).select_from(P).where(~labelled, _source_filter(sources)))
+               .scalar_one())
 
 
 def write_labels(session: Session, rows: Sequence[LabelRow], labelled_at: datetime | None = None) -> int:

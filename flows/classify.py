@@ -6,7 +6,7 @@ import csv
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,10 @@ class ClassifyReport:
 
 
 def classify_pending(engine: Engine | None = None, batch_size: int | None = None, progress: bool = False,
-                     classifier: PostingClassifier | None = None) -> ClassifyReport:
-    """Label every posting that has no label of the current model version, in committed batches."""
+                     classifier: PostingClassifier | None = None,
+                     sources: Sequence[str] | None = None) -> ClassifyReport:
+    """Label every posting that has no label of the current model version, in committed batches; with
+    ``sources``, only the postings of those sources (unknown names are an error naming them)."""
     from db.labels import LabelRow, count_pending, pending_postings, write_labels
     from db.session import get_engine, session_scope
     from labourwatch.settings import get_settings
@@ -47,11 +49,22 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
     batch_size = batch_size or settings.classify_batch_size
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if sources is not None:
+        from sqlalchemy import select
+
+        from db import schema
+
+        with session_scope(engine) as s:
+            known = set(s.scalars(select(schema.Source.name).where(schema.Source.name.in_(list(sources)))))
+        unknown = sorted(set(sources) - known)
+        if unknown:
+            raise ValueError(f"unknown source(s) {', '.join(unknown)}: see `labourwatch status` for the stored "
+                             "sources")
     clf = classifier or load_classifier(settings)
     version = clf.model_version
     t0 = time.perf_counter()
     with session_scope(engine) as s:
-        total = count_pending(s, version)
+        total = count_pending(s, version, sources)
     bar = None
     if progress and total:
         from rich.progress import Progress
@@ -63,7 +76,7 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
     try:
         while True:
             with session_scope(engine) as s:
-                batch = pending_postings(s, version, batch_size, after)
+                batch = pending_postings(s, version, batch_size, after, sources)
                 if not batch:
                     break
                 labels = clf.classify([PostingText(p.id, p.title, p.description, p.experience_text, p.lang)

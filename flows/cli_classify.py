@@ -67,6 +67,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                                           "experience_text, lang; without it, label the database."),
         output: Path | None = typer.Option(None, "--output", help="Output CSV/JSONL (with --input)."),
         batch_size: int | None = typer.Option(None, "--batch-size", help="Postings per batch (database mode)."),
+        source: list[str] | None = typer.Option(None, "--source", help="Only postings of this source (database "
+                                                "mode; repeatable). Default: every source."),
     ) -> None:
         """Label postings without a label of the current model version (database), or a file."""
         from flows.classify import classify_file, classify_pending
@@ -74,6 +76,9 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         if input is not None:
             if output is None:
                 raise typer.BadParameter("--output is required with --input", param_hint="--output")
+            if source:
+                raise typer.BadParameter("--source selects postings in the database; it does not apply to --input",
+                                         param_hint="--source")
             r = classify_file(input, output)
             console.print(f"labelled {r.labelled} postings from {input} → {output} with {r.model_version} "
                           f"in {r.seconds:.1f}s")
@@ -87,7 +92,10 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         get_settings().ensure_dirs()
         engine = get_engine()
         upgrade(engine)
-        r = classify_pending(engine, batch_size=batch_size, progress=True)
+        try:
+            r = classify_pending(engine, batch_size=batch_size, progress=True, sources=source or None)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--source") from exc
         console.print(f"labelled {r.labelled} postings with {r.model_version} in {r.seconds:.1f}s "
                       f"({r.per_second:.0f}/s)")
 

@@ -140,6 +140,23 @@ def test_train_cli_reports_both_heads(fake_settings: Path) -> None:
     assert (folder / "head.joblib").exists() and (folder / "ai_context.joblib").exists()
 
 
+def test_classify_pending_for_named_sources(fake_settings: Path, engine: Engine) -> None:
+    from db.repo import PostingIn, store_postings
+    from flows.cli import app
+
+    store_postings(engine, [PostingIn(source="a" if i % 2 else "b", external_id=r["id"], title=r["title"],
+                                      description=r["description"] or None, lang=r["lang"])
+                            for i, r in enumerate(INPUT)])
+    only_a = classify_pending(engine, batch_size=1, sources=["a"])
+    assert only_a.labelled == 2
+    assert classify_pending(engine, sources=["a"]).labelled == 0  # a is done
+    assert classify_pending(engine, sources=["a", "b"]).labelled == 2  # b was left for later
+    with pytest.raises(ValueError, match="unknown source.*nope"):
+        classify_pending(engine, sources=["a", "nope"])
+    res = CliRunner().invoke(app, ["classify", "--source", "nope"])
+    assert res.exit_code != 0 and "nope" in res.output
+
+
 def test_classify_pending_labels_each_posting_once(fake_settings: Path, engine: Engine) -> None:
     from db.labels import labels_for
     from db.repo import PostingIn, store_postings
