@@ -195,17 +195,17 @@ def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False,
             if _is_illustrator(clause, m) or _in_company_name(clause, m) or not _cjk_whole_word(clause, m, context):
                 continue
             term = m.group(0).strip()
-            level = _generic_level(clause) if job else "incidental"
-            if level is None:
+            reading: str | None = _generic_level(clause) if job else "incidental"
+            if reading is None:
                 # No cue in the words around it: the context model's reading decides (a term that can mean
                 # something else is dropped only on a confident not_ai); without a model it counts as incidental.
                 pred = ask(clause, m)
-                level = "incidental"
+                reading = "incidental"
                 if sure(pred, "not_ai") and _VETOABLE.match(term):
                     continue
                 if pred is not None and pred.label != "not_ai":
-                    level = pred.label
-            add(term, level)
+                    reading = pred.label
+            add(term, reading)
 
 
 # Cheap pre-filter: most postings and most clauses mention none of these, and need no closer reading. It must

@@ -125,7 +125,7 @@ def title_parts(title: str) -> tuple[str, str]:
     if _CJK.search(text):
         return title, ""
     text = _EN_INLINE_BRACKET.sub(r" \1 ", text)
-    segments = []
+    segments: list[str] = []
     for part in (_en_clean(p) for p in _EN_SEPARATORS.split(text) if p):
         m = _EN_FOR_WITH.match(part)
         segments.extend([m.group(1), m.group(2)] if m else [part] if part else [])
