@@ -97,15 +97,16 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
                          ("adzuna_roles_heldout2.csv", "adzuna_titles_heldout2.csv"),
                          ("adzuna_roles_heldout3.csv", "adzuna_titles_heldout3.csv"),
                          ("adzuna_roles_heldout4.csv", "adzuna_titles_heldout4.csv")):
-        role_rows = []
+        role_rows, whole = [], []
         for _, h in pd.read_csv(LABELS_DIR / labels, dtype=str).iterrows():
             r = z.loc[int(h["id"].split("-")[1])]
-            role_rows.append({"id": h["id"], "title": r["job_title"], "lang": "en",
-                              "expected_role_category": h["expected_role_category"]})
+            row = {"id": h["id"], "title": r["job_title"], "lang": "en",
+                   "expected_role_category": h["expected_role_category"]}
+            role_rows.append(row)
+            # the same posting whole (title + description), as the pipeline classifies it
+            whole.append({**row, "description": _text(r["job_description"])})
         _write(role_rows, out / name)
         counts[name] = len(role_rows)
-        # the same postings whole (title + description), as the pipeline classifies them
-        whole = [dict(r, description=_text(z.loc[int(r["id"].split("-")[1]), "job_description"])) for r in role_rows]
         _write(whole, out / name.replace("_titles_", "_postings_"))
         counts[name.replace("_titles_", "_postings_")] = len(whole)
     # AI level: a sample we labelled by reading (Adzuna ids are row numbers of the board file).

@@ -35,6 +35,10 @@ class ClassifyReport:
         return self.labelled / self.seconds if self.seconds > 0 else 0.0
 
 
+class UnknownSourceError(ValueError):
+    """``classify_pending`` was asked for sources the database does not hold."""
+
+
 def classify_pending(engine: Engine | None = None, batch_size: int | None = None, progress: bool = False,
                      classifier: PostingClassifier | None = None,
                      sources: Sequence[str] | None = None) -> ClassifyReport:
@@ -58,7 +62,7 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
             known = set(s.scalars(select(schema.Source.name).where(schema.Source.name.in_(list(sources)))))
         unknown = sorted(set(sources) - known)
         if unknown:
-            raise ValueError(f"unknown source(s) {', '.join(unknown)}: see `labourwatch status` for the stored "
+            raise UnknownSourceError(f"unknown source(s) {', '.join(unknown)}: see `labourwatch status` for the stored "
                              "sources")
     clf = classifier or load_classifier(settings)
     version = clf.model_version

@@ -71,7 +71,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                                                 "mode; repeatable). Default: every source."),
     ) -> None:
         """Label postings without a label of the current model version (database), or a file."""
-        from flows.classify import classify_file, classify_pending
+        from flows.classify import UnknownSourceError, classify_file, classify_pending
 
         if input is not None:
             if output is None:
@@ -94,7 +94,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         upgrade(engine)
         try:
             r = classify_pending(engine, batch_size=batch_size, progress=True, sources=source or None)
-        except ValueError as exc:
+        except UnknownSourceError as exc:
             raise typer.BadParameter(str(exc), param_hint="--source") from exc
         console.print(f"labelled {r.labelled} postings with {r.model_version} in {r.seconds:.1f}s "
                       f"({r.per_second:.0f}/s)")

@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from models.embed import Embedder
-from models.segment import RESOURCES, Segmenter, pretokenized
+from models.segment import CJK, RESOURCES, Segmenter, pretokenized
 
 CONTEXTS_FILE = RESOURCES / "ai_contexts.yaml"
 CONTEXT_CLASSES = ("ai_skills", "ai_tools", "incidental", "not_ai")
@@ -38,7 +38,6 @@ CONTEXT_HEAD = {"C": 16.0, "word_weight": 0.2}
 WINDOW_EN = 90  # characters either side of a mention that the head reads, English
 WINDOW_ZH = 30  # … Chinese (denser)
 _PART = re.compile(r"[,，、:：]\s*")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def load_contexts(path: Path = CONTEXTS_FILE) -> tuple[list[str], list[str]]:
@@ -114,16 +113,11 @@ class AIContextModel:
         self.word_weight = float(state["word_weight"])  # type: ignore[arg-type]
 
 
-def train_context_model(embedder: Embedder, segmenter: Segmenter, path: Path = CONTEXTS_FILE) -> AIContextModel:
-    clauses, labels = load_contexts(path)
-    return AIContextModel(embedder, segmenter).fit(clauses, labels)
-
-
 def clause_around(clause: str, start: int, end: int) -> str:
     """The words around a mention at [start, end): the part of the clause between commas that holds it, widened
     to neighbouring parts while short, and at most about ``WINDOW_EN`` characters (``WINDOW_ZH`` for Chinese)
     either side — the length of the clauses the head was trained on."""
-    cjk = bool(_CJK.search(clause[max(0, start - 10) : end + 10]))
+    cjk = bool(CJK.search(clause[max(0, start - 10) : end + 10]))
     reach = WINDOW_ZH if cjk else WINDOW_EN
     cuts = [0] + [m.end() for m in _PART.finditer(clause)] + [len(clause)]
     lo = max(c for c in cuts if c <= start)

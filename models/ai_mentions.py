@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from models.ai_context import clause_around
 from models.sections import split_sections
+from models.segment import CJK
 
 if TYPE_CHECKING:
     from models.ai_context import AIContextModel, ContextPrediction
@@ -132,12 +133,11 @@ def _generic_level(clause: str) -> str | None:
 # Generic mentions that can mean something else ("AI" files, a "大模型" of a part, "agents" who are people);
 # "人工智能", "artificial intelligence" and "generative AI" always mean AI.
 _VETOABLE = _rx(r"^(?:(?-i:AI)|A\.I\.|大模型|智能体|AI agents?|agentic)$")
-_CJK_TERM = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _cjk_whole_word(clause: str, m: re.Match[str], context: AIContextModel | None) -> bool:
     """A Chinese term must be whole jieba words: "智能体育场馆" is 智能/体育场馆, not the AI term 智能体."""
-    if context is None or not _CJK_TERM.search(m.group(0)):
+    if context is None or not CJK.search(m.group(0)):
         return True
     bounds = {0, len(clause)}
     for a, b in context.segmenter.spans(clause):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,11 +12,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from models.embed import Embedder
-from models.segment import Segmenter, embedding_key, normalise_title, pretokenized, title_parts
+from models.segment import CJK, Segmenter, embedding_key, normalise_title, pretokenized, title_parts
 
 # Bump when feature extraction changes: it is part of the artifact version.
 FEATURES_VERSION = "f6"
-_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 DESCRIPTION_CHARS = 200  # the head of the duties carries the role; the rest costs segmentation time, adds little
 
 
@@ -26,7 +24,7 @@ def _without_furniture(text: str) -> str:
     search", company, place, pay, "Apply for this job"): the duties start at the first real sentence."""
     lines = text.split("\n")
     i = 0
-    while i < len(lines) and len(lines[i]) < 60 and not _CJK_CHAR.search(lines[i]):
+    while i < len(lines) and len(lines[i]) < 60 and not CJK.search(lines[i]):
         i += 1
     return "\n".join(lines[i:]) if i < len(lines) else text
 

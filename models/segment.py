@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -36,7 +37,7 @@ _DECORATION = re.compile(
     r"i{1,3}|[0-9]+ month)\b")
 
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # a Chinese character
 # English boards decorate a role with pay, places, contract terms, clearance, grades and reference numbers.
 _EN_PAY = re.compile(
     r"(?:\b(?:up to|upto|to|from|c\.|circa)\s*)?[£$€]\s?\d[\d,.]*\s?k?"
@@ -112,6 +113,7 @@ def _en_clean(segment: str) -> str:
     return text if re.search(r"[a-z]", text) else ""
 
 
+@lru_cache(maxsize=100_000)  # boards repeat titles; features and the embedding key both ask
 def title_parts(title: str) -> tuple[str, str]:
     """(role, qualifiers) of a title.
 
@@ -122,7 +124,7 @@ def title_parts(title: str) -> tuple[str, str]:
     Titles with Chinese characters are returned whole (their decorations are handled by ``embedding_key``).
     """
     text = unicodedata.normalize("NFKC", title).lower().replace("&amp;", "&")
-    if _CJK.search(text):
+    if CJK.search(text):
         return title, ""
     text = _EN_INLINE_BRACKET.sub(r" \1 ", text)
     segments: list[str] = []

@@ -134,10 +134,14 @@ def test_train_cli_reports_both_heads(fake_settings: Path) -> None:
 
     res = CliRunner().invoke(app, ["train"])
     assert res.exit_code == 0, res.output
+    from models.ai_context import load_contexts
+
     assert "AI context clauses" in res.output
     version = res.output.split("classifier ", 1)[1].split(":", 1)[0]
     folder = fake_settings / "classifiers" / version
     assert (folder / "head.joblib").exists() and (folder / "ai_context.joblib").exists()
+    meta = json.loads((folder / "config.json").read_text())
+    assert meta["training"]["ai_context_clauses"] == len(load_contexts()[0])
 
 
 def test_classify_pending_for_named_sources(fake_settings: Path, engine: Engine) -> None:
@@ -154,7 +158,7 @@ def test_classify_pending_for_named_sources(fake_settings: Path, engine: Engine)
     with pytest.raises(ValueError, match="unknown source.*nope"):
         classify_pending(engine, sources=["a", "nope"])
     res = CliRunner().invoke(app, ["classify", "--source", "nope"])
-    assert res.exit_code != 0 and "nope" in res.output
+    assert res.exit_code == 2 and "nope" in res.output and "--source" in res.output
 
 
 def test_classify_pending_labels_each_posting_once(fake_settings: Path, engine: Engine) -> None:
