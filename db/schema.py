@@ -64,6 +64,8 @@ class CrawlRun(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    # 0003: a live run touches this; a "running" row whose heartbeat is stale was killed (-> interrupted).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Posting(Base):
@@ -106,6 +108,8 @@ class Posting(Base):
     simhash: Mapped[int | None] = mapped_column(BigInteger)
     canonical_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"), index=True)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    # 0003: ISO 3166-1 alpha-2 market of the posting (source config, address or board); figures are per country.
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
 
 
 class PostingLabel(Base):
@@ -126,7 +130,34 @@ class PostingLabel(Base):
     requires_3plus_years: Mapped[bool | None] = mapped_column(Boolean)
     ai_level: Mapped[str] = mapped_column(String(12))
     ai_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # 0003: which signal decided the role (board | text), and the text classifier's own answer beside it.
+    role_source: Mapped[str | None] = mapped_column(String(10))
+    role_category_text: Mapped[str | None] = mapped_column(String(40))
     labelled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditLabel(Base):
+    """An analyst's verdict on one label of one posting (0003): the audit store.
+
+    ``true_value`` is the correct code when the analyst gave it; ``correct`` says whether the audited
+    prediction was right. Several verdicts on the same posting and field may exist; the newest counts.
+    Measured precision/recall, error-adjusted figures and opt-in retraining all read this table.
+    """
+
+    __tablename__ = "audit_labels"
+    __table_args__ = (Index("ix_audit_labels_posting_field", "posting_id", "field"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("postings.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(30))  # role_category | ai_level | experience_bucket
+    model_version: Mapped[str | None] = mapped_column(String(100))  # the classifier version audited
+    predicted: Mapped[str | None] = mapped_column(String(40))  # what that version said
+    true_value: Mapped[str | None] = mapped_column(String(40))  # the right code, when known
+    correct: Mapped[bool | None] = mapped_column(Boolean)  # predicted == truth, or the analyst's verdict
+    origin: Mapped[str] = mapped_column(String(20), default="file")  # file | dashboard | demo_truth
+    auditor: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class TrendDemand(Base):
