@@ -39,6 +39,8 @@ class PostingIn:
     employment_type: str | None = None
     posted_at: date | None = None
     raw_hash: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2 market (source config, address or board)
+    board_category: str | None = None  # the board's own category path, e.g. "技术/后端开发/Java"
 
     def __post_init__(self) -> None:
         if not self.source:

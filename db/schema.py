@@ -110,6 +110,8 @@ class Posting(Base):
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
     # 0003: ISO 3166-1 alpha-2 market of the posting (source config, address or board); figures are per country.
     country: Mapped[str | None] = mapped_column(String(2), index=True)
+    # 0003: the board's own category (path joined with "/"), a signal for the role classifier.
+    board_category: Mapped[str | None] = mapped_column(String(300))
 
 
 class PostingLabel(Base):

@@ -1,4 +1,4 @@
-"""audit store, posting country, role source, run heartbeat
+"""audit store, posting country and board category, role source, run heartbeat
 
 Revision ID: 0003
 Revises: 0002
@@ -21,6 +21,7 @@ def upgrade() -> None:
     op.add_column("crawl_runs", sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("postings", sa.Column("country", sa.String(2), nullable=True))
     op.create_index("ix_postings_country", "postings", ["country"])
+    op.add_column("postings", sa.Column("board_category", sa.String(300), nullable=True))
     op.add_column("posting_labels", sa.Column("role_source", sa.String(10), nullable=True))
     op.add_column("posting_labels", sa.Column("role_category_text", sa.String(40), nullable=True))
     op.create_table(
@@ -54,4 +55,5 @@ def downgrade() -> None:
     op.drop_column("posting_labels", "role_source")
     op.drop_index("ix_postings_country", table_name="postings")
     op.drop_column("postings", "country")
+    op.drop_column("postings", "board_category")
     op.drop_column("crawl_runs", "heartbeat_at")
