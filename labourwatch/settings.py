@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     user_agent: str = Field(
         "labourwatch/0.1 (+https://github.com/labourwatch/labourwatch)", description="Crawler user agent."
     )
+    auth_dir: Path | None = Field(
+        None, description="Your own request headers/cookies per source (<auth_dir>/<source>.yaml, never "
+        "committed); default <home>/auth."
+    )
+    chromium: str = Field(
+        "chromium", description="Chromium executable for sources crawled with `render: true` (Debian: "
+        "/usr/bin/chromium, found on PATH by name)."
+    )
     demo_board_port: int = Field(8765, description="Port of the bundled demo job board.")
     demo_board_url: str = Field(
         "http://127.0.0.1:8765", description="Base URL that `{demo_board}` in the sources config expands to."
@@ -74,6 +82,10 @@ class Settings(BaseSettings):
         if self.db_url:
             return self.db_url
         return f"sqlite:///{(self.home / 'labourwatch.db').as_posix()}"
+
+    @property
+    def auth_path(self) -> Path:
+        return self.auth_dir if self.auth_dir is not None else self.home / "auth"
 
     @property
     def cache_path(self) -> Path:

@@ -1,11 +1,11 @@
-"""The sources config (scrapers/sources.yaml or LABOURWATCH_SOURCES_FILE): typed, validated, with {demo_board}."""
+"""The sources catalogue (scrapers/sources.yaml or LABOURWATCH_SOURCES_FILE): typed, validated, with {demo_board}."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -21,27 +21,43 @@ class SourceConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DetailConfig:
-    """How a JSON API's detail endpoint is followed for each listed posting."""
+    """How a JSON API's detail endpoint (or detail page) is followed for each listed posting."""
 
-    url: str  # template: {id} and any list field name, e.g. "{demo_board}/api/positions/{id}"
+    url: str  # template: {id}, {token}, params and any list field name, e.g. "{demo_board}/api/positions/{id}"
     path: str = ""  # dotted path to the posting object inside the detail JSON
-    fields: dict[str, str] = field(default_factory=dict)  # item field -> dotted path in the detail object
-    ok_path: str | None = None  # dotted path that must be truthy (e.g. "success")
+    # item field -> dotted path in the detail object (a list of paths is joined), or a CSS selector (html)
+    fields: dict[str, Any] = field(default_factory=dict)
+    ok_path: str | None = None  # dotted path that must be truthy (e.g. "success"), or equal one of ok_values
+    ok_values: tuple[Any, ...] = ()
+    message_path: str | None = None  # the board's error message when ok_path fails (a refusal)
+    format: str = "json"  # json | embedded_json (a JSON state object inside an HTML page) | html (CSS)
+    script: str | None = None  # embedded_json: the variable assigned in the page, e.g. __INITIAL_STATE__
 
 
 @dataclass(frozen=True, slots=True)
 class JsonApiConfig:
     """A paginated JSON search API described as data: URL template, pagination and field mapping."""
 
-    list_url: str  # template with {page}, {offset} and/or {page_size}
-    items_path: str  # dotted path to the list of postings
+    list_url: str  # template with {page}, {offset}, {page_size}, {token} and any params
+    items_path: str  # dotted path to the list of postings ("" = the body is the list)
     id_field: str
-    fields: dict[str, str]  # item field (title, company, location, ...) -> dotted path in a list entry
+    # item field (title, company, location, board_category, ...) -> dotted path in a list entry; a list
+    # of paths is joined ("/" for board_category, blank lines for description, ", " otherwise); "*"
+    # in a path maps over a list (departments.*.name)
+    fields: dict[str, Any]
     pagination: str = "page"  # page | offset | none
     first_page: int = 1
     page_size: int = 50
     total_path: str | None = None  # dotted path to the total count: lets every page be scheduled at once
+    pages_path: str | None = None  # dotted path to the number of pages, when the API states that instead
     ok_path: str | None = None
+    ok_values: tuple[Any, ...] = ()  # ok_path must equal one of these (default: be truthy)
+    message_path: str | None = None  # the board's message when ok_path fails: the crawl stops as refused
+    method: str = "GET"  # GET | POST
+    body: str | None = None  # POST body template (form-encoded or JSON text), same placeholders as list_url
+    body_type: str = "form"  # form | json
+    format: str = "json"  # json | xml (an XML feed read as nested mappings, e.g. Personio)
+    require_id: bool = False  # entries without an id are not postings (RemoteOK's legal notice)
     updated_field: str | None = None  # entry field compared with the stored copy for incremental crawls
     url_template: str | None = None  # the posting's public URL; default: the detail URL (or list URL)
     detail: DetailConfig | None = None
@@ -63,6 +79,18 @@ class SourceConfig:
     max_requests: int | None = None
     timezone: str = "Asia/Shanghai"
     company: str | None = None  # employer name for single-company boards (Greenhouse, Lever)
+    country: str | None = None  # ISO 3166-1 alpha-2 market, or "multi": each posting's own country
+    # politeness: robots.txt, AutoThrottle (download_delay, concurrency and max_requests above)
+    robots_txt: bool = True
+    autothrottle: bool = True
+    render: bool = False  # fetch pages through headless chromium (scrapy-playwright)
+    render_wait: str | None = None  # CSS selector the rendered page must show before it is read
+    needs_auth: bool = False  # the board wants the user's own headers/cookies (auth file) before a crawl
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request (no secrets here)
+    blocked_markers: tuple[str, ...] = ()  # body text meaning a login wall or human check: the crawl stops
+    tokens: dict[str, str | None] = field(default_factory=dict)  # ATS company token -> company name
+    params: dict[str, str] = field(default_factory=dict)  # more URL placeholders ({keyword}, {city})
+    notes: str | None = None  # what the user must supply, shown by `labourwatch sources show`
     # jobposting listing mode: CSS selectors of detail links and of the next-page link.
     link_selector: str = "a.job-link::attr(href)"
     next_selector: str = "a[rel=next]::attr(href)"
@@ -75,11 +103,53 @@ class SourceConfig:
         """``allowed_domains`` or, when not given, the hosts of the start and sitemap URLs."""
         if self.allowed_domains:
             return self.allowed_domains
+        hosts = set()
+        for u in self.urls():
+            for token in self.tokens or {"": None}:
+                hosts.add(urlsplit(fill_params(u, self, token)).hostname)
+        return tuple(sorted(h for h in hosts if h and "{" not in h))
+
+    def urls(self) -> list[str]:
+        """Every URL (or URL template) of the source."""
         urls = [*self.start_urls, *self.sitemap_urls]
         if self.api is not None:
             urls.append(self.api.list_url)
-        hosts = {urlsplit(u.replace("{", "").replace("}", "")).hostname for u in urls}
-        return tuple(sorted(h for h in hosts if h))
+            if self.api.detail is not None:
+                urls.append(self.api.detail.url)
+            if self.api.url_template:
+                urls.append(self.api.url_template)
+        return urls
+
+
+def fill_params(template: str, source: SourceConfig, token: str | None = None) -> str:
+    """``{token}`` and the source's ``params`` filled in; other placeholders ({page}, {id}) are kept."""
+    out = template
+    values = {**source.params, **({"token": token} if token is not None else {})}
+    for key, value in values.items():
+        out = out.replace("{" + key + "}", str(value))
+    return out
+
+
+def replace_base(url: str, base_url: str) -> str:
+    """``url`` (or a URL template) with its scheme and host replaced by those of ``base_url``."""
+    base = urlsplit(base_url)
+    if not base.scheme or not base.netloc:
+        raise SourceConfigError(f"--base-url {base_url!r} must be an absolute URL like http://127.0.0.1:8080")
+    parts = urlsplit(url)
+    prefix = base.path.rstrip("/")
+    return urlunsplit((base.scheme, base.netloc, prefix + parts.path, parts.query, parts.fragment))
+
+
+def with_base_url(source: SourceConfig, base_url: str) -> SourceConfig:
+    """The source with scheme and host of every URL replaced (to replay recorded responses locally)."""
+    rb = lambda u: replace_base(u, base_url)  # noqa: E731
+    api = source.api
+    if api is not None:
+        detail = replace(api.detail, url=rb(api.detail.url)) if api.detail else None
+        api = replace(api, list_url=rb(api.list_url), detail=detail,
+                      url_template=rb(api.url_template) if api.url_template else None)
+    return replace(source, start_urls=tuple(map(rb, source.start_urls)),
+                   sitemap_urls=tuple(map(rb, source.sitemap_urls)), allowed_domains=(), api=api)
 
 
 def _expand(value: Any, demo_board: str) -> Any:
@@ -111,18 +181,52 @@ def _source_from_dict(raw: dict[str, Any], where: str) -> SourceConfig:
     if raw["spider"] not in SPIDER_NAMES:
         raise SourceConfigError(f"{where}: spider {raw['spider']!r} unknown; use one of {SPIDER_NAMES}")
     data = dict(raw)
-    for key in ("start_urls", "sitemap_urls", "allowed_domains", "sitemap_follow", "sitemap_rules"):
+    for key in ("start_urls", "sitemap_urls", "allowed_domains", "sitemap_follow", "sitemap_rules",
+                "blocked_markers"):
         data[key] = _tuple(raw.get(key))
+    tokens = raw.get("tokens") or {}
+    if isinstance(tokens, list):
+        tokens = {str(t): None for t in tokens}
+    if not isinstance(tokens, dict):
+        raise SourceConfigError(f"{where}: tokens must be a list of company tokens or a token: company mapping")
+    data["tokens"] = {str(k): (str(v) if v is not None else None) for k, v in tokens.items()}
+    for key in ("headers", "params", "settings"):
+        if not isinstance(raw.get(key) or {}, dict):
+            raise SourceConfigError(f"{where}: {key} must be a mapping")
+    data["headers"] = {str(k): str(v) for k, v in (raw.get("headers") or {}).items()}
+    data["params"] = {str(k): str(v) for k, v in (raw.get("params") or {}).items()}
+    country = raw.get("country")
+    if country is not None and country != "multi":
+        from scrapers.countries import country_code
+
+        if not (isinstance(country, str) and len(country) == 2 and country_code(country) == country):
+            raise SourceConfigError(f"{where}: country {country!r} is not an ISO 3166-1 alpha-2 code "
+                                    "(upper case, e.g. CN, DE) or 'multi'")
     if raw.get("api") is not None:
         api = dict(raw["api"])
         try:
             if api.get("detail") is not None:
-                api["detail"] = DetailConfig(**api["detail"])
+                det = dict(api["detail"])
+                det["ok_values"] = tuple(det.get("ok_values") or ())
+                api["detail"] = DetailConfig(**det)
+            api["ok_values"] = tuple(api.get("ok_values") or ())
             data["api"] = JsonApiConfig(**api)
         except TypeError as exc:
             raise SourceConfigError(f"{where}: invalid 'api' block: {exc}") from exc
-        if data["api"].pagination not in ("page", "offset", "none"):
-            raise SourceConfigError(f"{where}: api.pagination must be page, offset or none")
+        a = data["api"]
+        checks = [(a.pagination, ("page", "offset", "none"), "api.pagination"),
+                  (a.method, ("GET", "POST"), "api.method"), (a.body_type, ("form", "json"), "api.body_type"),
+                  (a.format, ("json", "xml"), "api.format")]
+        if a.detail is not None:
+            checks.append((a.detail.format, ("json", "embedded_json", "html"), "api.detail.format"))
+        for value, allowed, key in checks:
+            if value not in allowed:
+                raise SourceConfigError(f"{where}: {key} is {value!r}; use one of {allowed}")
+        if a.detail is not None and a.detail.format == "embedded_json" and not a.detail.script:
+            raise SourceConfigError(f"{where}: api.detail.format embedded_json needs api.detail.script "
+                                    "(the page variable, e.g. __INITIAL_STATE__)")
+        if "{token}" in a.list_url and not data["tokens"]:
+            raise SourceConfigError(f"{where}: api.list_url has {{token}}: list the company tokens in 'tokens'")
     elif raw["spider"] == "json_api":
         raise SourceConfigError(f"{where}: spider json_api needs an 'api' block (list_url, items_path, ...)")
     if raw["spider"] == "jobposting" and not (data["start_urls"] or data["sitemap_urls"]):
@@ -183,9 +287,15 @@ def adhoc_source(name: str, spider: str, url: str, **overrides: Any) -> SourceCo
 
 
 def resolve_source(name: str, url: str | None = None, spider: str | None = None,
-                   path: Path | None = None) -> SourceConfig:
-    """The source a crawl runs: a configured one (its start URL replaced by ``url`` when given), or an ad
-    hoc one when ``name`` is not configured and ``url`` is given (spider default ``jobposting``)."""
+                   path: Path | None = None, base_url: str | None = None) -> SourceConfig:
+    """The source a crawl runs: a configured one (its start URL replaced by ``url`` when given, scheme and
+    host of every URL by ``base_url``), or an ad hoc one when ``name`` is not configured and ``url`` is
+    given (spider default ``jobposting``)."""
+    src = _resolve(name, url, spider, path)
+    return with_base_url(src, base_url) if base_url else src
+
+
+def _resolve(name: str, url: str | None, spider: str | None, path: Path | None) -> SourceConfig:
     sources = load_sources(path)
     if name not in sources:
         if url is None:
@@ -202,3 +312,35 @@ def resolve_source(name: str, url: str | None = None, spider: str | None = None,
     adhoc = adhoc_source(name, src.spider, url)
     return replace(src, start_urls=adhoc.start_urls, sitemap_urls=adhoc.sitemap_urls,
                    allowed_domains=() if not src.allowed_domains else src.allowed_domains)
+
+
+def auth_path(source: SourceConfig) -> Path:
+    """``<auth_dir>/<source>.yaml``: the user's own headers and cookies for a board (never in the repo)."""
+    return get_settings().auth_path / f"{source.name}.yaml"
+
+
+def load_auth(source: SourceConfig) -> dict[str, str]:
+    """Request headers for ``source``: its configured headers, then the auth file's ``headers`` and
+    ``cookies`` (a mapping or one ``Cookie`` string). A source with ``needs_auth`` and no auth file is
+    an error naming the file to write."""
+    headers = dict(source.headers)
+    path = auth_path(source)
+    if not path.exists():
+        if source.needs_auth:
+            raise SourceConfigError(
+                f"source {source.name!r} needs your own request headers/cookies from a logged-in browser "
+                f"session: write them to {path} (keys: headers, cookies); see docs/scrapers.md")
+        return headers
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SourceConfigError(f"auth file {path} of source {source.name!r} is not readable YAML: {exc}") from exc
+    if not isinstance(doc, dict) or set(doc) - {"headers", "cookies"}:
+        raise SourceConfigError(f"auth file {path}: expected a mapping with 'headers' and/or 'cookies' only")
+    headers.update({str(k): str(v) for k, v in (doc.get("headers") or {}).items()})
+    cookies = doc.get("cookies")
+    if isinstance(cookies, dict):
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    elif cookies:
+        headers["Cookie"] = str(cookies)
+    return headers

@@ -28,6 +28,8 @@ class RawPosting:
     employment_type: str | None = None
     lang: str | None = None
     raw_hash: str | None = None  # sha256 of the payload the posting came from
+    board_category: str | None = None  # the board's own category path, levels joined by "/"
+    country: str | None = None  # ISO alpha-2 when the page or feed states it (else the source's country)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ class Posting:
     employment_type: str | None = None
     posted_at: date | None = None
     raw_hash: str | None = None
+    board_category: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,3 +112,33 @@ class RequestBudgetMiddleware:
             raise IgnoreRequest(f"request budget of {self.budget} requests spent: {request.url}")
         self.count += 1
         return None
+
+
+# Signatures of pages that ask for a human (bot challenges), whatever the source.
+HUMAN_CHECK_MARKERS = ("/cdn-cgi/challenge-platform/", "cf-chl-", "captcha-delivery.com", "geetest_")
+
+
+class BlockedPageMiddleware:
+    """Stops the crawl when a board answers with a login wall or a human check instead of content: a 200
+    page holding one of the source's ``blocked_markers`` (or a known challenge signature). No solving, no
+    evasion: the run fails naming the source, the URL and the marker found."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> BlockedPageMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        spider = spider or self.crawler.spider
+        source = getattr(spider, "source", None)
+        if response.status != 200 or request.url.endswith("/robots.txt") or source is None:
+            return response
+        head = response.body[:200_000].decode("utf-8", errors="ignore")
+        for marker in (*source.blocked_markers, *HUMAN_CHECK_MARKERS):
+            if marker and marker in head:
+                spider.refuse(f"{request.url} is a login wall or human check (found {marker!r}); "
+                              "no CAPTCHA solving: refresh your cookies (auth file) or crawl later")
+                raise IgnoreRequest(f"blocked page: {request.url}")
+        return response

@@ -56,6 +56,11 @@ def scrapy_settings(source: SourceConfig, *, run_id: int, jobdir: Path | None, m
         s.set("CONCURRENT_REQUESTS_PER_DOMAIN", source.concurrency, priority="spider")
     if source.max_requests is not None:
         s.set("LW_MAX_REQUESTS", source.max_requests, priority="spider")
+    s.set("ROBOTSTXT_OBEY", source.robots_txt, priority="spider")
+    s.set("AUTOTHROTTLE_ENABLED", source.autothrottle, priority="spider")
+    if source.render:
+        for key, value in browser_settings().items():
+            s.set(key, value, priority="spider")
     for key, value in source.settings.items():
         s.set(key, value, priority="spider")
     if max_requests is not None:
@@ -63,6 +68,33 @@ def scrapy_settings(source: SourceConfig, *, run_id: int, jobdir: Path | None, m
     for key, value in (extra or {}).items():
         s.set(key, value, priority="cmdline")
     return s
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str:
+    """The chromium executable (settings.chromium, a path or a name on PATH); a clear error when absent."""
+    name = get_settings().chromium
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"chromium {name!r} not found: install Debian's chromium (`make system-deps` or "
+                                "`apt-get install chromium`) or set LABOURWATCH_CHROMIUM to its path")
+    return found
+
+
+def browser_settings() -> dict[str, Any]:
+    """Scrapy settings that fetch requests marked ``playwright`` through headless chromium."""
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    return {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": chromium_path(), "headless": True,
+                                      "args": CHROMIUM_ARGS},
+        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2,
+    }
 
 
 def _group(stats: dict[str, Any], prefix: str) -> dict[str, int]:
@@ -104,6 +136,7 @@ def summarise(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
         "lost": _group(stats, "lw/lost/"),
         "gone": _group(stats, "lw/gone/"),
         "store_error": stats.get("lw/store/error"),
+        "refused": stats.get("lw/refused"),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "pid": os.getpid(),
     }
@@ -112,6 +145,8 @@ def summarise(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
 def judge(summary: dict[str, Any], max_drop_rate: float) -> tuple[str, str | None]:
     """(status, error) of a finished run: failed, partial (stopped early or pages lost) or succeeded."""
     reason = summary["finish_reason"]
+    if summary.get("refused"):
+        return "failed", summary["refused"]
     if summary.get("store_error"):
         return "failed", f"storing postings failed: {summary['store_error']}"
     if summary.get("drop_rate_exceeded"):
@@ -221,12 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", required=True, help="source name (in the sources file, or ad hoc with --url)")
     ap.add_argument("--spider", help="spider slug for an ad hoc crawl (with --url)")
     ap.add_argument("--url", help="start or sitemap URL for an ad hoc crawl")
+    ap.add_argument("--base-url", help="replace scheme and host of every URL of the source (replay)")
     ap.add_argument("--run-id", type=int, help="crawl_runs row opened by the caller")
     ap.add_argument("--max-requests", type=int)
     ap.add_argument("--no-resume", action="store_true", help="discard a paused crawl's queue")
     ap.add_argument("--settings-json", help="extra Scrapy settings as a JSON object")
     args = ap.parse_args(argv)
-    src = resolve_source(args.source, args.url, args.spider)
+    src = resolve_source(args.source, args.url, args.spider, base_url=args.base_url)
     extra = json.loads(args.settings_json) if args.settings_json else None
     _, status = run_crawl(src, run_id=args.run_id, max_requests=args.max_requests, resume=not args.no_resume,
                           extra_settings=extra)

@@ -15,7 +15,7 @@ from db.migrate import upgrade
 from db.repo import finish_run, start_run
 from db.session import get_engine, session_scope
 from labourwatch.settings import get_settings
-from scrapers.config import resolve_source
+from scrapers.config import load_auth, resolve_source
 from scrapers.run import crawl_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +62,11 @@ class CrawlReport:
 
 def command(source: str, *, run_id: int | None = None, url: str | None = None, spider: str | None = None,
             max_requests: int | None = None, resume: bool = True,
-            extra_settings: dict[str, Any] | None = None) -> list[str]:
+            extra_settings: dict[str, Any] | None = None, base_url: str | None = None) -> list[str]:
     """The command line of one crawl subprocess."""
     cmd = [sys.executable, "-m", "scrapers.run", "--source", source]
+    if base_url:
+        cmd += ["--base-url", base_url]
     if run_id is not None:
         cmd += ["--run-id", str(run_id)]
     if url:
@@ -102,15 +104,18 @@ def read_report(run_id: int, log_path: Path | None = None) -> CrawlReport:
 
 def crawl(source: str, *, url: str | None = None, spider: str | None = None, max_requests: int | None = None,
           resume: bool = True, extra_settings: dict[str, Any] | None = None, raise_on_failure: bool = False,
-          timeout: float | None = None) -> CrawlReport:
+          timeout: float | None = None, base_url: str | None = None) -> CrawlReport:
     """Crawl one source in a subprocess and return how it went.
 
     ``source`` names a source of the sources config, or with ``url`` (and ``spider``, default
     ``jobposting``) an ad hoc one. The subprocess stores into the configured database and records the
     run; a source that fails returns status ``failed`` unless ``raise_on_failure``. Its log goes to
-    ``<home>/crawls/<source>/run-<id>.log``. An unknown source raises SourceConfigError at once.
+    ``<home>/crawls/<source>/run-<id>.log``. ``base_url`` replaces scheme and host of every URL of the
+    source (replaying recorded responses). An unknown source, or one that needs the user's auth file and
+    has none, raises SourceConfigError at once.
     """
-    src = resolve_source(source, url, spider)
+    src = resolve_source(source, url, spider, base_url=base_url)
+    load_auth(src)
     settings = get_settings()
     settings.ensure_dirs()
     engine = get_engine()
@@ -122,7 +127,7 @@ def crawl(source: str, *, url: str | None = None, spider: str | None = None, max
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"run-{run_id}.log"
     cmd = command(src.name, run_id=run_id, url=url, spider=spider, max_requests=max_requests,
-                  resume=resume, extra_settings=extra_settings)
+                  resume=resume, extra_settings=extra_settings, base_url=base_url)
     with open(log_path, "wb") as log:
         try:
             proc = subprocess.run(cmd, env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT,

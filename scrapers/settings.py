@@ -29,6 +29,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapers.middlewares.RequestBudgetMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapers.middlewares.BackoffRetryMiddleware": 550,
+    "scrapers.middlewares.BlockedPageMiddleware": 560,
 }
 # A page cut short (Content-Length not reached) is an error to retry, never a silently short body.
 DOWNLOAD_FAIL_ON_DATALOSS = True

@@ -21,11 +21,22 @@ def sha256(data: bytes | str) -> str:
 
 
 def get_path(obj: Any, path: str | None) -> Any:
-    """The value at a dotted path (``content.result``, ``items.0.id``); None when any step is missing."""
+    """The value at a dotted path (``content.result``, ``items.0.id``); None when any step is missing.
+    ``*`` maps the rest of the path over a list (``departments.*.name`` -> a list of names)."""
     if not path:
         return obj
     cur = obj
-    for part in path.split("."):
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if part == "*":
+            if isinstance(cur, dict):
+                cur = [cur]  # one element where a list was expected (XML feeds)
+            if not isinstance(cur, list):
+                return None
+            rest = ".".join(parts[i + 1:])
+            out = [get_path(v, rest) for v in cur]
+            flat = [x for v in out for x in (v if isinstance(v, list) else [v]) if x not in (None, "")]
+            return flat or None
         if isinstance(cur, dict):
             cur = cur.get(part)
         elif isinstance(cur, list) and part.lstrip("-").isdigit():

@@ -235,6 +235,23 @@ def read_education(node: dict[str, Any]) -> str | None:
     return "; ".join(texts) or None
 
 
+def read_category(node: dict[str, Any]) -> str | None:
+    """The page's own category: ``occupationalCategory`` (or ``industry``), levels joined by "/"."""
+    cat = node.get("occupationalCategory") or node.get("industry")
+    parts = [as_text(c) for c in (cat if isinstance(cat, list) else [cat])]
+    return "/".join(p for p in parts if p) or None
+
+
+def read_country(node: dict[str, Any]) -> str | None:
+    """``addressCountry`` of the first job location, as written (resolved to a code by normalise)."""
+    locs = node.get("jobLocation")
+    for loc in locs if isinstance(locs, list) else [locs]:
+        addr = loc.get("address") if isinstance(loc, dict) else None
+        if isinstance(addr, dict) and (c := as_text(addr.get("addressCountry"))):
+            return c
+    return None
+
+
 def _external_id_from_url(url: str) -> str | None:
     path = urlsplit(url).path.rstrip("/")
     last = path.rsplit("/", 1)[-1]
@@ -266,6 +283,8 @@ def posting_from_node(node: dict[str, Any], *, url: str, source: str, lang: str 
         employment_type=as_text(node.get("employmentType")),
         lang=as_text(node.get("inLanguage")) or lang,
         raw_hash=raw_hash,
+        board_category=read_category(node),
+        country=read_country(node),
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from scrapers.countries import country_code, country_of_place
 from scrapers.items import Posting, RawPosting
 from scrapers.normalise import clean_inline, html_to_text, normalise_city, parse_date, parse_salary
 
 _LIMITS = {"title": 500, "company": 500, "city": 200, "salary_text": 200, "experience_text": 200,
-           "education_text": 200, "employment_type": 50, "url": 2000}
+           "education_text": 200, "employment_type": 50, "url": 2000,
+           "board_category": 300}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -38,10 +40,13 @@ def _employment(value: str | None) -> str | None:
     return ",".join(p for p in parts if p) or None
 
 
-def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lang: str | None = None) -> Posting:
+def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lang: str | None = None,
+                      default_country: str | None = None, country_from_location: bool = False) -> Posting:
     """One RawPosting normalised: titles and companies on one line, HTML description to sectioned text,
     dates to ``date``, salary text to min/max/period/currency (structured values from the page win),
-    location to a city, language from the page or detected."""
+    location to a city, language from the page or detected; country from the posting's own country field,
+    then (``country_from_location``, for multi-country feeds) the one country its location names, then
+    the source's ``default_country``."""
     title = clean_inline(raw.title)
     description = html_to_text(raw.description)
     salary_text = clean_inline(raw.salary_text)
@@ -73,6 +78,9 @@ def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lan
         employment_type=_cut(_employment(emp), "employment_type"),
         posted_at=parse_date(raw.date_posted, tz=tz),
         raw_hash=raw.raw_hash,
+        board_category=_cut(clean_inline(raw.board_category), "board_category"),
+        country=(country_code(raw.country) or (country_of_place(raw.location) if country_from_location else None)
+                 or country_code(default_country)),
     )
 
 
@@ -90,5 +98,8 @@ class NormalisePipeline:
         if not isinstance(item, RawPosting):
             return item
         source = getattr(self.crawler.spider, "source", None)
+        country = getattr(source, "country", None)
         return normalise_posting(item, tz=getattr(source, "timezone", "Asia/Shanghai"),
-                                 default_lang=getattr(source, "lang", None))
+                                 default_lang=getattr(source, "lang", None),
+                                 default_country=None if country == "multi" else country,
+                                 country_from_location=country == "multi")

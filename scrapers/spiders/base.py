@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.http import Request, Response
 
-from scrapers.config import SourceConfig
+from scrapers.config import SourceConfig, load_auth
 from scrapers.incremental import KnownPostings
 from scrapers.items import Rejected
 
@@ -71,6 +71,8 @@ class BoardSpider(scrapy.Spider):
         self.allowed_domains = list(source.domains())
         self.known = KnownPostings(enabled=False)
         self.parse_retries = 2
+        self.auth_headers = load_auth(source)
+        self.refused: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BoardSpider:
@@ -117,8 +119,27 @@ class BoardSpider(scrapy.Spider):
         """A request whose failure after all retries is counted: ``lw/lost/<kind>`` (or ``lw/gone/<kind>``
         for 404/410). List and sitemap pages (kind != detail) go ahead of details."""
         meta = {**kwargs.pop("meta", {}), "lw_kind": kind}
+        if self.source.render:
+            meta["playwright"] = True
+            if self.source.render_wait:
+                from scrapy_playwright.page import PageMethod
+
+                meta["playwright_page_methods"] = [PageMethod("wait_for_selector", self.source.render_wait)]
         priority = kwargs.pop("priority", 0 if kind == "detail" else 10)
-        return Request(url, callback, errback=self.on_error, meta=meta, priority=priority, **kwargs)
+        headers = {**self.auth_headers, **(kwargs.pop("headers", None) or {})}
+        return Request(url, callback, errback=self.on_error, meta=meta, priority=priority,
+                       headers=headers or None, **kwargs)
+
+    def refuse(self, why: str) -> None:
+        """The board refused us (login wall, expired token, 403, human check): stop the crawl and say so;
+        the run fails with this message instead of reporting an empty crawl as success."""
+        if self.refused is None:
+            self.refused = f"{self.source.name} refused the crawl: {why}"
+            self.crawler.stats.set_value("lw/refused", self.refused)
+            logger.error("%s", self.refused)
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="refused"))
 
     def on_error(self, failure: Any) -> None:
         from scrapy.exceptions import IgnoreRequest
@@ -129,6 +150,11 @@ class BoardSpider(scrapy.Spider):
         url = request.url if request is not None else "?"
         if failure.check(HttpError) and failure.value.response.status in (404, 410):
             self.crawler.stats.inc_value(f"lw/gone/{kind}")
+            return
+        if failure.check(HttpError) and failure.value.response.status in (401, 403):
+            status = failure.value.response.status
+            self.refuse(f"HTTP {status} for {url} (a login wall, an expired cookie/token or a block; "
+                        "check your auth file with `labourwatch sources check`)")
             return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # robots.txt, offsite or the request budget: counted by their own stats

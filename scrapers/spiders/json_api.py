@@ -1,14 +1,16 @@
-"""Paginated JSON search API spider, driven by the source's ``api`` config (mapping, pagination, detail)."""
+"""Paginated JSON (or XML) search API spider, driven by the source's ``api`` config: URL templates,
+company tokens, pagination, field mapping and detail follow-up (JSON, a page's embedded state, or HTML)."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from scrapy.http import Request, Response
 
-from scrapers.config import JsonApiConfig
+from scrapers.config import JsonApiConfig, fill_params
 from scrapers.items import RawPosting, SeenUnchanged
 from scrapers.normalise import parse_datetime
 from scrapers.parsers import ParseError, get_path
@@ -17,9 +19,10 @@ from scrapers.spiders.base import BoardSpider
 
 
 class JsonApiSpider(BoardSpider):
-    """Requests the first list page; when the API states a total, every other page is scheduled at once,
-    else pages are followed until one comes back short. Entries whose ``updated_field`` is not newer than
-    the stored copy are not fetched again."""
+    """Requests the first list page of each company token (or once, without tokens); when the API states a
+    total, every other page is scheduled at once, else pages are followed until one comes back short.
+    Entries whose ``updated_field`` is not newer than the stored copy are not fetched again. A list page
+    the board refuses (``message_path`` set and ``ok_path`` not ok) stops the crawl as refused."""
 
     name = "json_api"
 
@@ -28,16 +31,31 @@ class JsonApiSpider(BoardSpider):
         assert self.source.api is not None, f"source {self.source.name} has no api block"
         return self.source.api
 
-    def page_url(self, page: int) -> str:
+    def _fill(self, template: str, token: str | None, page: int) -> str:
         api = self.api
         index = page - api.first_page
-        return api.list_url.format(page=page, page_size=api.page_size, offset=index * api.page_size)
+        out = fill_params(template, self.source, token)
+        for key, value in (("page", page), ("page_size", api.page_size), ("offset", index * api.page_size)):
+            out = out.replace("{" + key + "}", str(value))
+        return out
+
+    def page_request(self, token: str | None, page: int) -> Request:
+        api = self.api
+        kwargs: dict[str, Any] = {}
+        if api.method == "POST":
+            body = self._fill(api.body or "", token, page)
+            ctype = "application/json" if api.body_type == "json" else "application/x-www-form-urlencoded"
+            kwargs = {"method": "POST", "body": body.encode("utf-8"), "headers": {"Content-Type": ctype}}
+            if api.body_type == "json":
+                json.loads(body)  # a broken template fails here, naming nothing else
+        return self.request(self._fill(api.list_url, token, page), self.parse_list, "list_page",
+                            cb_kwargs={"page": page, "token": token}, dont_filter=api.method == "POST", **kwargs)
 
     async def start(self) -> AsyncIterator[Any]:
-        first = self.api.first_page
-        yield self.request(self.page_url(first), self.parse_list, "list_page", cb_kwargs={"page": first})
+        for token in list(self.source.tokens) or [None]:
+            yield self.page_request(token, self.api.first_page)
 
-    def parse_list(self, response: Response, page: int) -> Iterator[Any]:
+    def parse_list(self, response: Response, page: int, token: str | None = None) -> Iterator[Any]:
         api = self.api
         if response.status != 200:
             self.lost("list_page", response.url)
@@ -45,6 +63,9 @@ class JsonApiSpider(BoardSpider):
         try:
             listing = parse_list(self.text_of(response), response.url, api)
         except ParseError as exc:
+            if exc.reason == "refused":
+                self.refuse(exc.detail)
+                return
             again = self.refetch_or_reject(response, exc.reason, exc.detail)
             if isinstance(again, Request):
                 yield again
@@ -55,10 +76,11 @@ class JsonApiSpider(BoardSpider):
             if page == api.first_page and listing.total is not None:
                 pages = math.ceil(listing.total / api.page_size)
                 for p in range(api.first_page + 1, api.first_page + pages):
-                    yield self.request(self.page_url(p), self.parse_list, "list_page", cb_kwargs={"page": p})
+                    yield self.page_request(token, p)
             elif listing.total is None and len(listing.entries) >= api.page_size:
-                yield self.request(self.page_url(page + 1), self.parse_list, "list_page",
-                                   cb_kwargs={"page": page + 1})
+                yield self.page_request(token, page + 1)
+        extra = {**self.source.params, **({"token": token} if token is not None else {})}
+        company = self.source.tokens.get(token) if token is not None else None
         fresh: list[str] = []
         for entry in listing.entries:
             ext = get_path(entry, api.id_field)
@@ -68,10 +90,14 @@ class JsonApiSpider(BoardSpider):
                 if self.known.is_fresh(modified, external_id=ext):
                     fresh.append(ext)
                     continue
-            detail_url = fill_template(api.detail.url, entry, ext) if api.detail and ext else None
-            public = fill_template(api.url_template, entry, ext) if api.url_template and ext else None
+            try:
+                detail_url = fill_template(api.detail.url, entry, ext, extra) if api.detail and ext else None
+                public = fill_template(api.url_template, entry, ext, extra) if api.url_template and ext else None
+            except ParseError as exc:
+                yield self.refetch_or_reject(response, exc.reason, exc.detail)
+                return
             raw = posting_from_entry(entry, api, source=self.source.name, url=public or detail_url or response.url,
-                                     lang=self.source.lang)
+                                     lang=self.source.lang, company=company or self.source.company)
             if detail_url:
                 yield self.request(detail_url, self.parse_detail, cb_kwargs={"base": raw})
             else:
@@ -85,4 +111,7 @@ class JsonApiSpider(BoardSpider):
         try:
             yield merge_detail(base, self.text_of(response), response.url, self.api)
         except ParseError as exc:
+            if exc.reason == "refused":
+                self.refuse(exc.detail)
+                return
             yield self.refetch_or_reject(response, exc.reason, exc.detail)
