@@ -80,6 +80,7 @@ class SourceConfig:
     timezone: str = "Asia/Shanghai"
     company: str | None = None  # employer name for single-company boards (Greenhouse, Lever)
     country: str | None = None  # ISO 3166-1 alpha-2 market, or "multi": each posting's own country
+    country_from_location: bool = False  # a posting's location naming one country wins (implied by "multi")
     # politeness: robots.txt, AutoThrottle (download_delay, concurrency and max_requests above)
     robots_txt: bool = True
     autothrottle: bool = True
@@ -88,7 +89,8 @@ class SourceConfig:
     needs_auth: bool = False  # the board wants the user's own headers/cookies (auth file) before a crawl
     headers: dict[str, str] = field(default_factory=dict)  # sent with every request (no secrets here)
     blocked_markers: tuple[str, ...] = ()  # body text meaning a login wall or human check: the crawl stops
-    tokens: dict[str, str | None] = field(default_factory=dict)  # ATS company token -> company name
+    # ATS company token -> (company name, country) for postings that name neither
+    tokens: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)  # more URL placeholders ({keyword}, {city})
     notes: str | None = None  # what the user must supply, shown by `labourwatch sources show`
     # jobposting listing mode: CSS selectors of detail links and of the next-page link.
@@ -146,8 +148,10 @@ def with_base_url(source: SourceConfig, base_url: str) -> SourceConfig:
     api = source.api
     if api is not None:
         detail = replace(api.detail, url=rb(api.detail.url)) if api.detail else None
+        # a public URL taken whole from the entry ("{absolute_url}") stays the board's
+        public = api.url_template
         api = replace(api, list_url=rb(api.list_url), detail=detail,
-                      url_template=rb(api.url_template) if api.url_template else None)
+                      url_template=rb(public) if public and not public.startswith("{") else public)
     return replace(source, start_urls=tuple(map(rb, source.start_urls)),
                    sitemap_urls=tuple(map(rb, source.sitemap_urls)), allowed_domains=(), api=api)
 
@@ -189,17 +193,25 @@ def _source_from_dict(raw: dict[str, Any], where: str) -> SourceConfig:
         tokens = {str(t): None for t in tokens}
     if not isinstance(tokens, dict):
         raise SourceConfigError(f"{where}: tokens must be a list of company tokens or a token: company mapping")
-    data["tokens"] = {str(k): (str(v) if v is not None else None) for k, v in tokens.items()}
+    data["tokens"] = {}
+    for tok, val in tokens.items():
+        if isinstance(val, dict):
+            if set(val) - {"company", "country"}:
+                raise SourceConfigError(f"{where}: token {tok!r} takes only 'company' and 'country'")
+            data["tokens"][str(tok)] = (val.get("company"), val.get("country"))
+        else:
+            data["tokens"][str(tok)] = (str(val) if val is not None else None, None)
     for key in ("headers", "params", "settings"):
         if not isinstance(raw.get(key) or {}, dict):
             raise SourceConfigError(f"{where}: {key} must be a mapping")
     data["headers"] = {str(k): str(v) for k, v in (raw.get("headers") or {}).items()}
     data["params"] = {str(k): str(v) for k, v in (raw.get("params") or {}).items()}
-    country = raw.get("country")
-    if country is not None and country != "multi":
-        from scrapers.countries import country_code
+    from scrapers.countries import country_code
 
-        if not (isinstance(country, str) and len(country) == 2 and country_code(country) == country):
+    countries = [raw.get("country")] + [c for _, c in data["tokens"].values() if c is not None]
+    for country in countries:
+        if country is not None and country != "multi" and not (
+                isinstance(country, str) and len(country) == 2 and country_code(country) == country):
             raise SourceConfigError(f"{where}: country {country!r} is not an ISO 3166-1 alpha-2 code "
                                     "(upper case, e.g. CN, DE) or 'multi'")
     if raw.get("api") is not None:

@@ -159,7 +159,7 @@ def embedded_json(body: str, url: str, script: str) -> Any:
 
 
 def posting_from_entry(entry: dict[str, Any], api: JsonApiConfig, *, source: str, url: str | None,
-                       lang: str | None, company: str | None = None) -> RawPosting:
+                       lang: str | None, company: str | None = None, country: str | None = None) -> RawPosting:
     """A RawPosting from one list entry (before any detail follow-up); ``company`` when the entry names none
     (one company's ATS board)."""
     values = map_fields(entry, api.fields)
@@ -168,6 +168,8 @@ def posting_from_entry(entry: dict[str, Any], api: JsonApiConfig, *, source: str
         values["lang"] = lang
     if not values.get("company"):
         values["company"] = company
+    if not values.get("country"):
+        values["country"] = country
     payload = json.dumps(entry, sort_keys=True, ensure_ascii=False)
     return RawPosting(source=source, external_id=entry_id(entry, api), url=url, raw_hash=sha256(payload),
                       **values)
@@ -197,11 +199,15 @@ def merge_detail(base: RawPosting, body: str, url: str, api: JsonApiConfig) -> R
 
 
 def fill_template(template: str, entry: dict[str, Any], ext_id: str, extra: dict[str, Any] | None = None) -> str:
-    """A URL template with ``{id}``, any top-level entry field and ``extra`` (token, params) filled in."""
-    fields = {k: v for k, v in entry.items() if isinstance(v, str | int | float)}
-    fields.update(extra or {})
-    fields["id"] = ext_id
-    try:
-        return template.format(**fields)
-    except (KeyError, IndexError) as exc:
-        raise ParseError("api_error", f"URL template {template!r} names {exc}, missing from the entry") from exc
+    """A URL template with ``{id}``, ``extra`` values (token, params) and any entry field by dotted path
+    (``{refs.landing_page}``) filled in."""
+    values = {**(extra or {}), "id": ext_id}
+
+    def fill(m: re.Match[str]) -> str:
+        key = m[1]
+        value = values[key] if key in values else get_path(entry, key)
+        if value is None or isinstance(value, dict | list):
+            raise ParseError("api_error", f"URL template {template!r} names {key!r}, missing from the entry")
+        return str(value)
+
+    return re.sub(r"\{([A-Za-z_][\w.]*)\}", fill, template)

@@ -102,4 +102,5 @@ class NormalisePipeline:
         return normalise_posting(item, tz=getattr(source, "timezone", "Asia/Shanghai"),
                                  default_lang=getattr(source, "lang", None),
                                  default_country=None if country == "multi" else country,
-                                 country_from_location=country == "multi")
+                                 country_from_location=country == "multi"
+                                 or getattr(source, "country_from_location", False))

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Any
+from urllib.parse import quote_plus
 
 from scrapy.http import Request, Response
 
@@ -31,10 +33,13 @@ class JsonApiSpider(BoardSpider):
         assert self.source.api is not None, f"source {self.source.name} has no api block"
         return self.source.api
 
-    def _fill(self, template: str, token: str | None, page: int) -> str:
+    def _fill(self, template: str, token: str | None, page: int, quote: bool = False) -> str:
         api = self.api
         index = page - api.first_page
-        out = fill_params(template, self.source, token)
+        source = self.source
+        if quote:  # a form body: values percent-encoded
+            source = replace(source, params={k: quote_plus(v) for k, v in source.params.items()})
+        out = fill_params(template, source, token)
         for key, value in (("page", page), ("page_size", api.page_size), ("offset", index * api.page_size)):
             out = out.replace("{" + key + "}", str(value))
         return out
@@ -43,7 +48,7 @@ class JsonApiSpider(BoardSpider):
         api = self.api
         kwargs: dict[str, Any] = {}
         if api.method == "POST":
-            body = self._fill(api.body or "", token, page)
+            body = self._fill(api.body or "", token, page, quote=api.body_type == "form")
             ctype = "application/json" if api.body_type == "json" else "application/x-www-form-urlencoded"
             kwargs = {"method": "POST", "body": body.encode("utf-8"), "headers": {"Content-Type": ctype}}
             if api.body_type == "json":
@@ -80,7 +85,7 @@ class JsonApiSpider(BoardSpider):
             elif listing.total is None and len(listing.entries) >= api.page_size:
                 yield self.page_request(token, page + 1)
         extra = {**self.source.params, **({"token": token} if token is not None else {})}
-        company = self.source.tokens.get(token) if token is not None else None
+        company, country = self.source.tokens.get(token, (None, None)) if token is not None else (None, None)
         fresh: list[str] = []
         for entry in listing.entries:
             ext = get_path(entry, api.id_field)
@@ -97,7 +102,8 @@ class JsonApiSpider(BoardSpider):
                 yield self.refetch_or_reject(response, exc.reason, exc.detail)
                 return
             raw = posting_from_entry(entry, api, source=self.source.name, url=public or detail_url or response.url,
-                                     lang=self.source.lang, company=company or self.source.company)
+                                     lang=self.source.lang, company=company or self.source.company,
+                                     country=country)
             if detail_url:
                 yield self.request(detail_url, self.parse_detail, cb_kwargs={"base": raw})
             else:

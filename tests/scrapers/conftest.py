@@ -17,20 +17,35 @@ def fixture_text(name: str) -> str:
 
 
 Route = tuple[int, str, bytes]  # status, content type, body
+# A dynamic route: (path with query, request body, request headers) -> Route, or None for 404.
+RouteHandler = Callable[[str, bytes, dict[str, str]], "Route | None"]
 
 
 class StaticSite:
-    """A tiny HTTP server on 127.0.0.1 serving fixed routes; records every path requested."""
+    """A tiny HTTP server on 127.0.0.1 serving fixed routes (GET and POST), then ``handler`` for any other
+    path; records every path requested, and the headers and body of each request in ``seen``."""
 
-    def __init__(self, routes: dict[str, Route]) -> None:
+    def __init__(self, routes: dict[str, Route], handler: RouteHandler | None = None) -> None:
         self.routes = routes
+        self.handler = handler
         self.requests: list[str] = []
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []  # method, path, headers, body
         site = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                self.do_GET()
+
             def do_GET(self) -> None:  # noqa: N802
                 site.requests.append(self.path)
-                status, ctype, body = site.routes.get(self.path, (404, "text/plain", b"not found"))
+                length = int(self.headers.get("Content-Length") or 0)
+                body_in = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                site.seen.append((self.command, self.path, headers, body_in))
+                route = site.routes.get(self.path)
+                if route is None and site.handler is not None:
+                    route = site.handler(self.path, body_in, headers)
+                status, ctype, body = route or (404, "text/plain", b"not found")
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -54,11 +69,11 @@ class StaticSite:
 
 
 @pytest.fixture
-def static_site() -> Iterator[Callable[[dict[str, Route]], StaticSite]]:
+def static_site() -> Iterator[Callable[..., StaticSite]]:
     sites: list[StaticSite] = []
 
-    def make(routes: dict[str, Route]) -> StaticSite:
-        site = StaticSite(routes).__enter__()
+    def make(routes: dict[str, Route], handler: RouteHandler | None = None) -> StaticSite:
+        site = StaticSite(routes, handler).__enter__()
         sites.append(site)
         return site
 
