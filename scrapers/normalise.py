@@ -122,7 +122,7 @@ _REL_CN = re.compile(r"^(\d+|[一二两三四五六七八九十半]+)\s*\+?\s*(�
 _REL_EN = re.compile(r"^(\d+|an?|one)\+?\s*(minute|min|hour|hr|day|week|month|year)s?\s+ago$", re.I)
 _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:$|[T\s])")
 _MD = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\d{6})?$")  # 20260312 or 20260312101500 (Liepin)
 
 
 def _cn_number(text: str) -> float:

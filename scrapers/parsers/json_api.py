@@ -11,6 +11,7 @@ from xml.etree import ElementTree
 from parsel import Selector
 
 from scrapers.config import JsonApiConfig
+from scrapers.countries import country_of_place
 from scrapers.items import RawPosting
 from scrapers.parsers import ParseError, as_text, get_path, sha256
 
@@ -168,8 +169,8 @@ def posting_from_entry(entry: dict[str, Any], api: JsonApiConfig, *, source: str
         values["lang"] = lang
     if not values.get("company"):
         values["company"] = company
-    if not values.get("country"):
-        values["country"] = country
+    if not values.get("country") and country:  # the token's country, unless the location names another
+        values["country"] = country_of_place(values.get("location")) or country
     payload = json.dumps(entry, sort_keys=True, ensure_ascii=False)
     return RawPosting(source=source, external_id=entry_id(entry, api), url=url, raw_hash=sha256(payload),
                       **values)

@@ -32,6 +32,15 @@ def normalise_lang(value: str | None) -> str | None:
     return {"chinese": "zh", "english": "en", "中文": "zh", "英文": "en"}.get(v, v.split("-")[0][:8] or None)
 
 
+_CITY_STATES = {"SG", "HK", "MO", "MC", "VA"}
+
+
+def _is_country(location: str | None) -> bool:
+    """A location that is only a country (``USA``, ``Germany``) names no city."""
+    code = country_code(location.strip()) if location else None
+    return code is not None and code not in _CITY_STATES
+
+
 def _employment(value: str | None) -> str | None:
     """``FULL_TIME, Part-time`` → ``full_time,part_time`` (schema.org style codes, comma separated)."""
     if not value:
@@ -65,7 +74,7 @@ def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lan
         url=_cut(raw.url, "url"),
         title=_cut(title, "title"),
         company=_cut(clean_inline(raw.company), "company"),
-        city=_cut(normalise_city(raw.location), "city"),
+        city=_cut(None if _is_country(raw.location) else normalise_city(raw.location), "city"),
         lang=lang,
         description=description,
         salary_text=_cut(salary_text, "salary_text"),
