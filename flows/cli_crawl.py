@@ -144,6 +144,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         full: bool = typer.Option(False, "--full", help="Refetch every detail page (not incremental)."),
         set_: list[str] = typer.Option([], "--set", help="Extra Scrapy/LW_* setting KEY=VALUE (repeatable)."),
         list_: bool = typer.Option(False, "--list", help="List the configured sources and exit."),
+        base_url: str | None = typer.Option(None, "--base-url", help="Replace scheme and host of every URL of "
+                                            "the crawled sources (replaying recorded responses)."),
     ) -> None:
         """Crawl sources into the database, one subprocess per source; exit 1 if any failed."""
         from scrapers.config import SourceConfigError, load_sources, sources_path
@@ -168,12 +170,14 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         if full:
             extra["LW_INCREMENTAL"] = False
         jobs: list[tuple[str, str | None, str | None]] = []
+        names = list(sources or [])
         if url or spider:
             if not (url and source):
                 raise typer.BadParameter("an ad hoc crawl needs --url and --source (and --spider, default "
                                          "jobposting)")
             jobs.append((source, url, spider))
-        names = list(sources or [])
+        elif source:  # --source NAME names a configured source (with --base-url, replayed elsewhere)
+            names.append(source)
         if all_:
             names += [n for n, s in configured.items() if s.enabled and n not in names]
         unknown = [n for n in names if n not in configured]
@@ -186,8 +190,13 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         failed = 0
         for name, u, sp in jobs:
             console.print(f"crawling [bold]{name}[/bold] ...")
-            report = crawl(name, url=u, spider=sp, max_requests=max_requests, resume=not fresh,
-                           extra_settings=extra or None)
+            try:
+                report = crawl(name, url=u, spider=sp, max_requests=max_requests, resume=not fresh,
+                               extra_settings=extra or None, base_url=base_url)
+            except SourceConfigError as exc:
+                console.print(f"[red]{exc}[/red]")
+                failed += 1
+                continue
             colour = {"succeeded": "green", "partial": "yellow"}.get(report.status, "red")
             console.print(f"[{colour}]{report.summary()}[/{colour}]")
             console.print(f"  log: {report.log_path}")

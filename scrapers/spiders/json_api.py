@@ -6,18 +6,53 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote_plus
 
 from scrapy.http import Request, Response
 
-from scrapers.config import JsonApiConfig, fill_params
+from scrapers.config import JsonApiConfig, SourceConfig, SourceConfigError, fill_params
 from scrapers.items import RawPosting, SeenUnchanged
 from scrapers.normalise import parse_datetime
 from scrapers.parsers import ParseError, get_path
 from scrapers.parsers.json_api import fill_template, merge_detail, parse_list, posting_from_entry
 from scrapers.spiders.base import BoardSpider
+
+
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    """One list-page request of a JSON API source, as the spider and ``sources check`` send it."""
+
+    url: str
+    method: str = "GET"
+    body: bytes | None = None
+    headers: dict[str, str] | None = None
+
+
+def list_request(source: SourceConfig, token: str | None, page: int) -> ListRequest:
+    """URL, method and body of list page ``page`` of ``source`` (for company ``token``)."""
+    api = source.api
+    assert api is not None, f"source {source.name} has no api block"
+
+    def fill(template: str, quote: bool = False) -> str:
+        src = replace(source, params={k: quote_plus(v) for k, v in source.params.items()}) if quote else source
+        out = fill_params(template, src, token)
+        index = page - api.first_page
+        for key, value in (("page", page), ("page_size", api.page_size), ("offset", index * api.page_size)):
+            out = out.replace("{" + key + "}", str(value))
+        return out
+
+    if api.method != "POST":
+        return ListRequest(fill(api.list_url))
+    body = fill(api.body or "", quote=api.body_type == "form")
+    if api.body_type == "json":
+        try:
+            json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise SourceConfigError(f"source {source.name}: api.body is not JSON once filled in: {exc}") from exc
+    ctype = "application/json" if api.body_type == "json" else "application/x-www-form-urlencoded"
+    return ListRequest(fill(api.list_url), "POST", body.encode("utf-8"), {"Content-Type": ctype})
 
 
 class JsonApiSpider(BoardSpider):
@@ -33,28 +68,13 @@ class JsonApiSpider(BoardSpider):
         assert self.source.api is not None, f"source {self.source.name} has no api block"
         return self.source.api
 
-    def _fill(self, template: str, token: str | None, page: int, quote: bool = False) -> str:
-        api = self.api
-        index = page - api.first_page
-        source = self.source
-        if quote:  # a form body: values percent-encoded
-            source = replace(source, params={k: quote_plus(v) for k, v in source.params.items()})
-        out = fill_params(template, source, token)
-        for key, value in (("page", page), ("page_size", api.page_size), ("offset", index * api.page_size)):
-            out = out.replace("{" + key + "}", str(value))
-        return out
-
     def page_request(self, token: str | None, page: int) -> Request:
-        api = self.api
+        req = list_request(self.source, token, page)
         kwargs: dict[str, Any] = {}
-        if api.method == "POST":
-            body = self._fill(api.body or "", token, page, quote=api.body_type == "form")
-            ctype = "application/json" if api.body_type == "json" else "application/x-www-form-urlencoded"
-            kwargs = {"method": "POST", "body": body.encode("utf-8"), "headers": {"Content-Type": ctype}}
-            if api.body_type == "json":
-                json.loads(body)  # a broken template fails here, naming nothing else
-        return self.request(self._fill(api.list_url, token, page), self.parse_list, "list_page",
-                            cb_kwargs={"page": page, "token": token}, dont_filter=api.method == "POST", **kwargs)
+        if req.method == "POST":
+            kwargs = {"method": "POST", "body": req.body, "headers": req.headers}
+        return self.request(req.url, self.parse_list, "list_page", cb_kwargs={"page": page, "token": token},
+                            dont_filter=req.method == "POST", **kwargs)
 
     async def start(self) -> AsyncIterator[Any]:
         for token in list(self.source.tokens) or [None]:
