@@ -85,3 +85,15 @@ def test_html_to_text_decodes_escaped_html_and_passes_plain_text() -> None:
     assert html_to_text("&lt;p&gt;Hello &amp;amp; world&lt;/p&gt;&lt;p&gt;Second&lt;/p&gt;") == "Hello & world\n\nSecond"
     assert html_to_text("  plain   text\n\n\n\nnext  ") == "plain text\n\nnext"
     assert html_to_text("   ") is None
+
+
+def test_country_of_place_and_code() -> None:
+    from scrapers.countries import country_code, country_of_place
+
+    assert [country_code(x) for x in ("DE", "deu", "Germany", "USA", "中国", "pl", "Worldwide", None)] == [
+        "DE", "DE", "DE", "US", "CN", "PL", None, None]
+    assert country_of_place("Berlin, Germany") == "DE"
+    assert country_of_place("USA, CST (UTC-6)") == "US"
+    assert country_of_place("USA, Canada") is None  # several countries: none
+    assert country_of_place("Remote - UK") == "GB"
+    assert country_of_place("Melbourne VIC") is None
