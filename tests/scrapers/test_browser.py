@@ -35,7 +35,7 @@ LISTING = b"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>jobs</titl
 def _job(ident: str, title: str) -> bytes:
     return ("""<!DOCTYPE html><html><head><meta charset="utf-8"><title>job</title></head><body><div id="app"></div>
 <script>
-  const posting = {"@context": "https://schema.org", "@type": "JobPosting", "identifier": "%s", "title": "%s",
+  const posting = {"@context": "https://schema.org", "@type": "JobPosting", "identifier": "IDENT", "title": "TITLE",
     "hiringOrganization": {"@type": "Organization", "name": "Canvas Works"}, "datePosted": "2026-03-10",
     "occupationalCategory": "Engineering/Frontend", "experienceRequirements": "3-5 years",
     "description": "<p>Build the board in " + ["Type", "Script"].join("") + ".</p>",
@@ -44,7 +44,7 @@ def _job(ident: str, title: str) -> bytes:
   const s = document.createElement("script"); s.type = "application/ld+json"; s.text = JSON.stringify(posting);
   document.head.appendChild(s);
   document.getElementById("app").textContent = posting.title;
-</script></body></html>""" % (ident, title)).encode()
+</script></body></html>""").replace("IDENT", ident).replace("TITLE", title).encode()
 
 
 def _sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
