@@ -241,6 +241,9 @@ def _source_from_dict(raw: dict[str, Any], where: str) -> SourceConfig:
             raise SourceConfigError(f"{where}: api.list_url has {{token}}: list the company tokens in 'tokens'")
     elif raw["spider"] == "json_api":
         raise SourceConfigError(f"{where}: spider json_api needs an 'api' block (list_url, items_path, ...)")
+    if raw.get("render") and raw["spider"] != "jobposting":
+        raise SourceConfigError(f"{where}: render: true is for HTML pages (spider jobposting); a JSON API needs "
+                                "no browser")
     if raw["spider"] == "jobposting" and not (data["start_urls"] or data["sitemap_urls"]):
         raise SourceConfigError(f"{where}: spider jobposting needs start_urls (listing pages) or sitemap_urls")
     if raw["spider"] in ("greenhouse", "lever") and not data["start_urls"]:

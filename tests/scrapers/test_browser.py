@@ -94,3 +94,18 @@ def test_human_check_in_the_browser_stops_the_crawl(static_site: Callable[..., S
     report = crawl("jsboard", timeout=180)
     assert report.status == "failed"
     assert "jsboard refused the crawl" in report.error and "human check" in report.error
+
+
+def test_sources_check_renders_the_page(static_site: Callable[..., StaticSite], tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrapers.check import check_source
+    from scrapers.config import load_sources
+
+    site = static_site({"/jobs": (200, HTML, LISTING), "/job/js-101": (200, HTML, _job("js-101", "Frontend Engineer")),
+                        "/job/js-102": (200, HTML, _job("js-102", "QA Engineer"))})
+    _sources(tmp_path, monkeypatch, site.url)
+    report = check_source(load_sources()["jsboard"])
+    assert [(s.what, s.ok) for s in report.steps] == [("listing", True), ("detail", True)], report.steps
+    assert report.listed == 2 and report.ok
+    assert (report.fields["title"], report.fields["board_category"], report.fields["country"]) == (
+        "Frontend Engineer", "Engineering/Frontend", "GB")

@@ -128,3 +128,19 @@ def test_403_and_login_wall_stop_the_crawl(status: int, body: bytes, said: str,
     site = static_site({}, lambda p, b, h: None if p.endswith("robots.txt") else (status, "text/html", body))
     report = crawl("lagou", base_url=site.url)
     assert report.status == "failed" and said in report.error and "lagou refused" in report.error, report.error
+
+
+@pytest.mark.slow
+def test_cli_crawl_source_with_base_url(static_site: Callable[..., StaticSite]) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    site = static_site({}, FIXTURE_REPLAYS["workable"]().handler)
+    result = CliRunner().invoke(app, ["crawl", "--source", "workable", "--base-url", site.url,
+                                      "--set", "DOWNLOAD_DELAY=0"])
+    assert result.exit_code == 0, result.output
+    assert "workable: succeeded" in result.output and "2 new" in result.output
+    assert "/api/v1/widget/accounts/workable?details=true" in site.requests
+    missing = CliRunner().invoke(app, ["crawl", "--source", "boss", "--base-url", site.url])
+    assert missing.exit_code == 1 and "needs your own request headers/cookies" in missing.output

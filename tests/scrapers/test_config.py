@@ -87,6 +87,7 @@ API = ("    spider: json_api\n    api:\n      list_url: 'https://{token}.board.t
     (API + "    tokens: {acme: {name: Acme}}\n", "takes only 'company' and 'country'"),
     (API.replace("id_field: id", "id_field: id\n      method: PUT") + "    tokens: [a]\n", "api.method is 'PUT'"),
     ("    spider: jobposting\n    start_urls: [http://a.test]\n    render_with: chrome\n", "unknown keys"),
+    (API + "    tokens: [a]\n    render: true\n", "render: true is for HTML pages"),
 ])
 def test_catalogue_entry_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, error: str) -> None:
     _one(tmp_path, monkeypatch, body)
