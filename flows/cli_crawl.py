@@ -154,7 +154,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         try:
             configured = load_sources()
         except SourceConfigError as exc:
-            console.print(f"[red]{exc}[/red]")
+            console.print(f"[red]{exc}[/red]", soft_wrap=True)
             raise typer.Exit(2) from exc
         if list_:
             table = Table(title=f"sources in {sources_path()}")
@@ -194,7 +194,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                 report = crawl(name, url=u, spider=sp, max_requests=max_requests, resume=not fresh,
                                extra_settings=extra or None, base_url=base_url)
             except SourceConfigError as exc:
-                console.print(f"[red]{exc}[/red]")
+                console.print(f"[red]{exc}[/red]", soft_wrap=True)
                 failed += 1
                 continue
             colour = {"succeeded": "green", "partial": "yellow"}.get(report.status, "red")

@@ -18,7 +18,7 @@ def _load() -> dict:
     try:
         return load_sources()
     except SourceConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(2) from exc
 
 
@@ -69,7 +69,7 @@ def check_cmd(
             src = with_base_url(src, base_url)
         report = check_source(src)
     except SourceConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(2) from exc
     for step in report.steps:
         mark = "[green]ok[/green]" if step.ok else "[red]FAILED[/red]"

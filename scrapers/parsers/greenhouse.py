@@ -44,6 +44,8 @@ def parse_jobs(body: str, url: str, source: str, company: str | None = None,
             employment_type=_metadata(job, "employment type", "commitment"),
             lang=lang or as_text(job.get("language")),
             raw_hash=sha256(json.dumps(job, sort_keys=True, ensure_ascii=False)),
+            board_category="/".join(n for d in job.get("departments") or []
+                                    if isinstance(d, dict) and (n := as_text(d.get("name")))) or None,
         ))
     return tuple(out)
 

@@ -71,5 +71,7 @@ def parse_postings(body: str, url: str, source: str, company: str | None = None,
             employment_type=as_text(cats.get("commitment")),
             lang=lang,
             raw_hash=sha256(json.dumps(p, sort_keys=True, ensure_ascii=False)),
+            board_category="/".join(t for k in ("department", "team") if (t := as_text(cats.get(k)))) or None,
+            country=as_text(p.get("country")),
         ))
     return tuple(out)

@@ -109,3 +109,16 @@ def test_sources_list_and_show() -> None:
     shown = runner.invoke(app, ["sources", "show", "recruitee"])
     assert shown.exit_code == 0 and '"https://recruitee.recruitee.com/api/offers/"' in shown.output
     assert runner.invoke(app, ["sources", "show", "nope"]).exit_code == 2
+
+
+def test_sitemap_source_check_and_missing_auth(static_site: Callable[..., StaticSite]) -> None:
+    replay = FIXTURE_REPLAYS["careers_jobposting"]()
+    site = static_site({}, replay.handler)
+    src = load_sources()["careers_jobposting"]
+    local = with_base_url(src, site.url)
+    report = check_source(local)
+    assert [(s.what, s.ok) for s in report.steps] == [("listing", True), ("detail", True)]
+    assert report.listed == 2 and report.fields["title"] == "Senior Data Engineer"
+    assert report.fields["experience_text"] == "3+ years of experience" and report.fields["country"] == "GB"
+    result = runner.invoke(app, ["sources", "check", "boss", "--base-url", site.url])
+    assert result.exit_code == 2 and "boss.yaml" in result.output

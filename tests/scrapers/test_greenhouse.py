@@ -22,6 +22,7 @@ def test_jobs_with_escaped_content_metadata_and_dates() -> None:
     assert ml.posted_at == date(2026, 3, 2)  # first_published, not updated_at
     assert (ml.salary_min, ml.salary_max, ml.salary_currency) == (70000, 85000, "EUR")
     assert ml.employment_type == "full_time"
+    assert ml.board_category == "Engineering"
     assert ml.description == ("About the team\n\nWe build search ranking with large language models & "
                               "embeddings.\n\nYou have\n\n- 3+ years building ML systems\n- PyTorch")
     ae = normalise_posting(raws[1])

@@ -20,6 +20,7 @@ def test_postings_lists_salary_range_and_remote() -> None:
     assert (p.salary_min, p.salary_max, p.salary_period, p.salary_currency) == (52000, 61000, "year", "USD")
     assert p.posted_at == date(2026, 3, 9)
     assert p.employment_type == "full_time"
+    assert (p.board_category, p.country) == ("Operations/Supply Chain", "US")
     assert "What you'll do\n\n- Schedule carriers\n- Track shipments" in p.description
     assert p.description.endswith("We are an equal opportunity employer.")
     remote = normalise_posting(raws[1])
