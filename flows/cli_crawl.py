@@ -158,11 +158,11 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             raise typer.Exit(2) from exc
         if list_:
             table = Table(title=f"sources in {sources_path()}")
-            for col in ("name", "spider", "enabled", "lang", "start", "max requests"):
+            for col in ("name", "spider", "enabled", "country", "lang", "start", "max requests"):
                 table.add_column(col)
             for s in configured.values():
                 start = (s.sitemap_urls or s.start_urls or ((s.api.list_url,) if s.api else ("",)))[0]
-                table.add_row(s.name, s.spider, "yes" if s.enabled else "no", s.lang or "-", start,
+                table.add_row(s.name, s.spider, "yes" if s.enabled else "no", s.country or "-", s.lang or "-", start,
                               str(s.max_requests or "-"))
             console.print(table)
             return
