@@ -4,9 +4,11 @@ from the boards' published API shapes, served by a handler that answers the path
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +33,18 @@ def recorded_dir() -> Path | None:
 
 def _fixture(rel: str) -> bytes:
     return (FIXTURES / rel).read_bytes()
+
+
+def words_of(html_text: str, n: int = 3) -> str:
+    """The first ``n`` words (Chinese: ten characters) of the first long text run of an HTML string: what the stored (text)
+    description must contain, taken from the recorded response rather than written into the tests."""
+    for run in re.findall(r"(?:^|>)([^<>]{12,})(?:<|$)", html_text):
+        words = unescape(run).split()
+        if len(words) >= n:
+            return " ".join(words[:n])
+        if re.match(r"[\u4e00-\u9fff]{4}", run.strip()):  # Chinese: no spaces between words
+            return run.strip()[:10]
+    raise AssertionError("no text run in the recorded description")
 
 
 def _json(obj: object) -> Route:
@@ -84,9 +98,11 @@ def lagou(rec: Path) -> Replay:
             return 200, HTML, _fixture("lagou/detail.html")
         return None
 
+    r = rows[0]
     return Replay("lagou", handler, len(rows), Expect(
-        "4938653", "Python开发工程师", "贝壳找房（北京）科技有限公司", "北京", date(2018, 9, 21),
-        ("3年以上Python开发经验",), "开发|测试|运维类/后端开发/Python", "3-5年", "CN"),
+        str(r["positionId"]), r["positionName"], r["companyFullName"], r["city"],
+        date.fromisoformat(r["createTime"][:10]), ("3年以上Python开发经验",),  # from the detail page fixture
+        "/".join(r[k] for k in ("firstType", "secondType", "thirdType")), r["workYear"], "CN"),
         auth={"cookies": {"user_trace_token": "test-token", "JSESSIONID": "ABC"}}, recorded=True)
 
 
@@ -116,7 +132,7 @@ def zhaopin(rec: Path) -> Replay:
     first = positions[0]
     return Replay("zhaopin", handler, len(results), Expect(
         first["positionNumber"], first["positionName"], first["companyName"], first["workCity"],
-        date.fromisoformat(first["publishTime"][:10]), ("负责抖音小店日常运营",), first["jobTypeLevelName"],
+        date.fromisoformat(first["publishTime"][:10]), (words_of(first["jobDesc"]),), first["jobTypeLevelName"],
         first["workingExp"], "CN"), recorded=True)
 
 
@@ -127,31 +143,35 @@ def remotive(rec: Path) -> Replay:
     def handler(p: str, body: bytes, headers: dict[str, str]) -> Route | None:
         return (200, JSON, raw) if _path(p)[0] == "/api/remote-jobs" else None
 
+    j = jobs[0]  # its candidate_required_location is one country (USA): no city, country US
     return Replay("remotive", handler, len({j["id"] for j in jobs}), Expect(
-        "2090903", "Data Labeling Specialists", "Workada", None, date(2026, 7, 26), ("Workada creates",),
-        "Data and Analytics", None, "US"), recorded=True)
+        str(j["id"]), j["title"], j["company_name"], None, date.fromisoformat(j["publication_date"][:10]),
+        (words_of(j["description"]),), j["category"], None, "US"), recorded=True)
 
 
 def seek(rec: Path) -> Replay:
+    from scrapers.parsers.json_api import embedded_json
+
     page = (rec / "seek" / "job.html").read_bytes()
+    job = embedded_json(page.decode("utf-8"), "job.html", "SEEK_REDUX_DATA")["jobdetails"]["result"]["job"]
     # The search API's list entry (its shape) for the recorded job page.
-    listing = {"data": [{"id": 93856863, "title": "Senior Platform Engineer | Remote | Australia",
-                         "advertiser": {"description": "iterate"}, "locations": [{"label": "Melbourne VIC"}],
-                         "listingDate": "2026-08-09T09:19:39Z", "teaser": "Seed-stage healthtech"}],
-               "totalCount": 1}
+    listing = {"data": [{"id": int(job["id"]), "title": job["title"], "advertiser": {"description": "?"},
+                         "locations": [{"label": job["location"]["label"]}], "listingDate": "2000-01-01T00:00:00Z",
+                         "teaser": "teaser"}], "totalCount": 1}
 
     def handler(p: str, body: bytes, headers: dict[str, str]) -> Route | None:
         path, _ = _path(p)
         if path == "/api/jobsearch/v5/search":
             return _json(listing)
-        if path == "/job/93856863":
+        if path == f"/job/{job['id']}":
             return 200, HTML, page
         return None
 
+    # company, date and description come from the job page (the list's placeholders are overwritten)
     return Replay("seek", handler, 1, Expect(
-        "93856863", "Senior Platform Engineer | Remote | Australia", "iterate", "Melbourne VIC", date(2026, 8, 9),
-        ("seed-stage Australian healthtech",), "Engineering - Software (Information & Communication Technology)",
-        None, "AU"), recorded=True)
+        job["id"], job["title"], job["advertiser"]["name"], job["location"]["label"],
+        date.fromisoformat(job["listedAt"]["dateTimeUtc"][:10]), (words_of(job["content"]),),
+        "/".join(c["label"] for c in job["classifications"]), None, "AU"), recorded=True)
 
 
 # --- fixtures written from the boards' API documentation -----------------------------------------
