@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         "replaces the packaged one (brief/templates/)."
     )
 
+    # --- dashboard -----------------------------------------------------------------------
+    dashboard_user: str | None = Field(
+        None, description="With LABOURWATCH_DASHBOARD_PASSWORD: HTTP basic authentication for the dashboard."
+    )
+    dashboard_password: str | None = Field(None, description="Password of LABOURWATCH_DASHBOARD_USER.")
+
     # --- orchestration -------------------------------------------------------------------
     timezone: str = Field("Asia/Shanghai", description="Timezone of schedules and 'today'.")
     log_level: str = Field("INFO", description="Logging level.")
