@@ -16,13 +16,17 @@ from urllib.parse import parse_qs, urlencode
 
 import plotly.graph_objects as go
 from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
+from dash.dash_table import FormatTemplate
 from flask import Response, abort, request, send_file
 
 from dashboard import export
 from dashboard.i18n import (
     AI_METRICS,
+    PERCENT_COLUMNS,
+    bucket_name,
     category_name,
     category_order,
+    column_name,
     dim_name,
     field_name,
     group_members,
@@ -56,8 +60,16 @@ def _sorted_categories(codes: Sequence[str]) -> list[str]:
     return sorted(codes, key=lambda c: (order.get(c, len(order)), c))
 
 
+def _column(col: str, lang: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": column_name(col, lang), "id": col}
+    if col in PERCENT_COLUMNS:
+        spec |= {"type": "numeric", "format": FormatTemplate.percentage(1)}
+    return spec
+
+
 def block(name: str, lang: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
-          figure: go.Figure | None = None, title: str | None = None, page_size: int = 12) -> html.Div:
+          figure: go.Figure | None = None, title: str | None = None, page_size: int = 12,
+          show_table: bool = True) -> html.Div:
     """A chart and/or table with CSV and XLSX downloads of its rows (which carry n and intervals)."""
     children: list[Any] = []
     if title:
@@ -71,8 +83,8 @@ def block(name: str, lang: str, rows: Sequence[Mapping[str, Any]], columns: Sequ
     ], className="downloads"))
     children.append(dash_table.DataTable(
         id={"type": "table", "block": name}, data=[dict(r) for r in rows],
-        columns=[{"name": c, "id": c} for c in columns], page_size=page_size, sort_action="native",
-        style_table={"overflowX": "auto"}, style_cell={"fontSize": 13, "textAlign": "left", "maxWidth": 360,
+        columns=[_column(c, lang) for c in columns], page_size=page_size, sort_action="native",
+        style_table={"overflowX": "auto", **({} if show_table else {"display": "none"})}, style_cell={"fontSize": 13, "textAlign": "left", "maxWidth": 360,
                                                        "whiteSpace": "normal"},
         style_data_conditional=[{"if": {"filter_query": "{suppressed} = true"}, "opacity": 0.45}],
     ))
@@ -138,16 +150,18 @@ class Pages:
         for k in data.key_figures(self.ro, month):
             d, ai, ai0, r3, un = k.postings, k.ai_share, k.ai_share_prev_year, k.requires_3plus, k.unstated
             rows.append({
-                t(lang, "country"): k.country or t(lang, "pooled"), "month": month,
-                t(lang, "postings_n"): d.n if d else None, "n_prev_year": d.n_prev_year if d else None,
-                t(lang, "yoy"): pct(d.yoy_change if d else None, True),
-                t(lang, "yoy_ci"): interval(d.yoy_ci_low, d.yoy_ci_high, True) if d else "–",
-                t(lang, "ai_share"): pct(ai.share if ai else None),
-                "ai_n": ai.n if ai else None, "ai_ci": interval(ai.ci_low, ai.ci_high) if ai else "–",
-                "ai_share_prev_year": pct(ai0.share if ai0 else None),
-                t(lang, "share_3plus"): pct(r3.share if r3 else None),
-                "n_stated": r3.n if r3 else None, "ci_3plus": interval(r3.ci_low, r3.ci_high) if r3 else "–",
-                t(lang, "unstated"): pct(un.share if un else None),
+                "country": k.country or t(lang, "pooled"), "month": month,
+                "n_postings": d.n if d else None, "n_prev_year": d.n_prev_year if d else None,
+                "yoy_change": _round(d.yoy_change, 4) if d else None,
+                "yoy_ci_low": _round(d.yoy_ci_low, 4) if d else None,
+                "yoy_ci_high": _round(d.yoy_ci_high, 4) if d else None,
+                "ai_share": _round(ai.share, 4) if ai else None, "ai_n": ai.n if ai else None,
+                "ai_ci_low": _round(ai.ci_low, 4) if ai else None, "ai_ci_high": _round(ai.ci_high, 4) if ai else None,
+                "ai_share_prev_year": _round(ai0.share, 4) if ai0 else None,
+                "share_3plus": _round(r3.share, 4) if r3 else None, "n_stated": r3.n if r3 else None,
+                "ci_3plus_low": _round(r3.ci_low, 4) if r3 else None,
+                "ci_3plus_high": _round(r3.ci_high, 4) if r3 else None,
+                "unstated_share": _round(un.share, 4) if un else None,
                 "suppressed": bool(d.suppressed) if d else True,
             })
         cols = list(rows[0]) if rows else []
@@ -413,10 +427,10 @@ class Pages:
                 html.Td([category_name(s.role_category, lang), *_mark(s, "role_category", lang)]),
                 html.Td(f"{s.role_confidence:.2f}"),
                 html.Td([level_name(s.ai_level, lang), *_mark(s, "ai_level", lang)]),
-                html.Td(", ".join(s.ai_terms)), html.Td(s.experience_bucket),
+                html.Td(", ".join(s.ai_terms)), html.Td(bucket_name(s.experience_bucket, lang)),
             ], id=f"posting-{s.posting_id}"))
         header = html.Tr([html.Th(x) for x in ("id", t(lang, "title_col"), t(lang, "company"), t(lang, "city"),
-                                                t(lang, "source"), "posted", t(lang, "role"), t(lang, "confidence"),
+                                                t(lang, "source"), column_name("posted_at", lang), t(lang, "role"), t(lang, "confidence"),
                                                 t(lang, "ai_level"), t(lang, "ai_terms"), t(lang, "exp_bucket"))])
         table_rows = [{"posting_id": s.posting_id, "title": s.title, "company": s.company, "city": s.city,
                        "source": s.source, "url": s.url, "posted_at": s.posted_at, "role_category": s.role_category,
@@ -426,7 +440,7 @@ class Pages:
                        "model_version": s.model_version} for s in sample]
         return html.Div([*head, html.Div(id="mark-status", className="note"),
                          html.Table([html.Thead(header), html.Tbody(rows)], className="postings"),
-                         block("postings", lang, table_rows, list(table_rows[0]), page_size=5)])
+                         block("postings", lang, table_rows, list(table_rows[0]), show_table=False)])
 
     def mark(self, posting_id: int, field: str, correct: bool, auditor: str | None) -> None:
         data.record_verdict(self.rw, posting_id, field, correct, auditor=auditor)

@@ -158,3 +158,51 @@ def metric_name(metric: str, lang: str) -> str:
 def dim_name(dim: str, lang: str) -> str:
     key = f"dim_{dim}"
     return t(lang, key) if key in STRINGS else dim
+
+
+# Column ids of tables and downloads (stable, machine-friendly) and their labels on screen.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "period": ("时期", "Period"), "month": ("月份", "Month"), "category": ("类别", "Category"),
+    "code": ("代码", "Code"), "dim": ("维度", "Breakdown"), "dim_value": ("取值", "Value"),
+    "n": ("n", "n"), "k": ("k", "k"), "n_prev_year": ("上年同期 n", "n a year earlier"),
+    "index": ("指数", "Index"), "index_sa": ("季调指数", "SA index"), "yoy_change": ("同比", "YoY"),
+    "ci_low": ("95% 下限", "95% low"), "ci_high": ("95% 上限", "95% high"), "suppressed": ("小单元", "Small cell"),
+    "metric": ("指标", "Metric"), "share": ("比例", "Share"), "within": ("类别内", "Within"),
+    "between": ("结构", "Mix"), "country": ("国家/地区", "Country"), "n_postings": ("新岗位数", "New postings"),
+    "yoy_ci_low": ("同比 95% 下限", "YoY 95% low"), "yoy_ci_high": ("同比 95% 上限", "YoY 95% high"),
+    "ai_share": ("提及 AI 比例", "AI share"), "ai_n": ("AI 比例的 n", "n of AI share"),
+    "ai_ci_low": ("AI 95% 下限", "AI 95% low"), "ai_ci_high": ("AI 95% 上限", "AI 95% high"),
+    "ai_share_prev_year": ("上年同期 AI 比例", "AI share a year earlier"),
+    "share_3plus": ("3 年以上比例", "3+ years share"), "n_stated": ("注明经验的 n", "n stating"),
+    "ci_3plus_low": ("3 年以上 95% 下限", "3+ 95% low"), "ci_3plus_high": ("3 年以上 95% 上限", "3+ 95% high"),
+    "unstated_share": ("未注明比例", "Unstated share"), "lang": ("语言", "Language"), "pages": ("页数", "Pages"),
+    "sha256": ("sha256", "sha256"), "created_at": ("时间", "Created"), "source": ("来源", "Source"),
+    "kind": ("类型", "Kind"), "postings": ("岗位数", "Postings"), "canonical": ("去重后", "Canonical"),
+    "duplicates": ("重复", "Duplicates"), "duplicate_rate": ("重复率", "Duplicate rate"),
+    "rejects": ("拒收", "Rejects"), "runs": ("运行次数", "Runs"), "run": ("运行", "Run"),
+    "started_at": ("开始", "Started"), "finished_at": ("结束", "Finished"), "status": ("状态", "Status"),
+    "items": ("条目", "Items"), "error": ("错误", "Error"), "model_version": ("模型版本", "Model version"),
+    "months": ("月数", "Months"), "field": ("字段", "Field"), "right": ("正确", "Right"),
+    "accuracy": ("准确率", "Accuracy"), "posting_id": ("岗位编号", "Posting id"), "title": ("职位", "Title"),
+    "predicted": ("预测", "Predicted"), "true_value": ("真值", "True value"), "verdict": ("判定", "Verdict"),
+    "origin": ("来源", "Origin"), "auditor": ("审核人", "Auditor"), "company": ("公司", "Company"),
+    "city": ("城市", "City"), "url": ("链接", "URL"), "posted_at": ("发布日期", "Posted"),
+    "role_category": ("岗位类别代码", "Role code"), "role_name": ("岗位类别", "Role category"),
+    "role_confidence": ("置信度", "Confidence"), "ai_level": ("AI 层级", "AI level"),
+    "ai_terms": ("匹配的 AI 词", "Matched AI terms"), "experience_bucket": ("经验", "Experience"),
+    "requires_3plus_years": ("3 年以上", "3+ years"),
+}
+PERCENT_COLUMNS = {"share", "ci_low", "ci_high", "yoy_change", "yoy_ci_low", "yoy_ci_high", "ai_share", "ai_ci_low",
+                   "ai_ci_high", "ai_share_prev_year", "share_3plus", "ci_3plus_low", "ci_3plus_high",
+                   "unstated_share", "duplicate_rate", "accuracy", "within", "between"}
+BUCKETS = {"none": ("无要求", "none"), "lt1": ("1 年以下", "under 1 year"), "1_3": ("1–3 年", "1–3 years"),
+           "3_5": ("3–5 年", "3–5 years"), "5_10": ("5–10 年", "5–10 years"), "10_plus": ("10 年以上", "10+ years"),
+           "unstated": ("未注明", "unstated")}
+
+
+def column_name(col: str, lang: str) -> str:
+    return pick(COLUMNS[col], lang) if col in COLUMNS else col
+
+
+def bucket_name(bucket: str, lang: str) -> str:
+    return pick(BUCKETS[bucket], lang) if bucket in BUCKETS else bucket
