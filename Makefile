@@ -15,19 +15,21 @@ PYTEST_ARGS ?=
 setup: system-deps $(STAMP)
 
 # fonts-noto-cjk: CJK text in charts and the PDF brief; libharfbuzz-subset0: fast font subsetting in
-# WeasyPrint; poppler-utils: pdftotext/pdftoppm/pdffonts in tests.
+# WeasyPrint; poppler-utils: pdftotext/pdftoppm/pdffonts in tests; chromium: the dashboard's browser test
+# (driven by Playwright for Python against Debian's chromium; `playwright install` is never needed).
 system-deps:
 	@if command -v apt-get >/dev/null 2>&1; then \
 	  need=""; \
 	  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need="$$need fonts-noto-cjk"; \
 	  command -v pdftoppm >/dev/null 2>&1 || need="$$need poppler-utils"; \
 	  ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need="$$need libharfbuzz-subset0"; \
+	  command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	  if [ -n "$$need" ]; then \
 	    echo "installing Debian packages:$$need"; \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need >/dev/null; \
 	  fi; \
-	else echo "no apt-get: install a CJK font (Noto Sans CJK) and poppler-utils yourself"; fi
+	else echo "no apt-get: install a CJK font (Noto Sans CJK), poppler-utils and chromium yourself"; fi
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

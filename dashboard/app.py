@@ -116,8 +116,8 @@ def cell_href(period_type: str, period: str, dim: str, dim_value: str, category:
 class Pages:
     """Builds each page from ``db.dashboard`` reads on the read-only engine."""
 
-    def __init__(self, ro: Any, rw: Any) -> None:
-        self.ro, self.rw = ro, rw
+    def __init__(self, ro: Any, rw: Any, prefix: str = "/") -> None:
+        self.ro, self.rw, self.prefix = ro, rw, prefix
 
     # filters shared by the pages
     def filters(self) -> data.TrendFilters:
@@ -174,7 +174,7 @@ class Pages:
         bs = data.briefs(self.ro)
         brief_rows = [{"month": b.month, "lang": b.lang, "pages": b.pages, "sha256": b.sha256[:12],
                        "created_at": b.created_at.isoformat(timespec="seconds")} for b in bs]
-        links = [html.Li(html.A(f"{b.month} ({b.lang}, {b.pages} p.)", href=f"/brief/{b.month}/{b.lang}.pdf",
+        links = [html.Li(html.A(f"{b.month} ({b.lang}, {b.pages} p.)", href=f"{self.prefix}brief/{b.month}/{b.lang}.pdf",
                                 target="_blank")) for b in bs]
         out.append(html.Div([html.H3(t(lang, "briefs")), html.Ul(links) if links else html.P(t(lang, "no_briefs")),
                              block("briefs", lang, brief_rows, ["month", "lang", "pages", "sha256", "created_at"])],
@@ -217,7 +217,7 @@ class Pages:
     def demand_body(self, lang: str, dim: str, value: str, pt: str, start: str, end: str,
                     cats: Sequence[str]) -> list[Any]:
         series = data.demand_points(self.ro, period_type=pt, dim=dim, dim_value=value, start=start, end=end,
-                                    categories=list(cats) or None)
+                                    categories=list(cats) or None, fill_missing=True)
         fig = go.Figure()
         by_cat: dict[str, list[data.DemandPoint]] = {}
         for p in series:
@@ -261,6 +261,10 @@ class Pages:
                      "n": p.n, "n_prev_year": p.n_prev_year, "yoy_change": _round(p.yoy_change, 4),
                      "ci_low": _round(p.yoy_ci_low, 4), "ci_high": _round(p.yoy_ci_high, 4),
                      "suppressed": p.suppressed} for p in cross]
+        if cross:
+            # Axis fitted to the changes, not to the widest interval of a tiny cell (its bar stays, clipped).
+            ys = [p.yoy_change or 0.0 for p in cross]
+            yoy_fig.update_yaxes(range=[max(-1.05, min(ys) - 0.15), max(0.3, max(ys) * 1.25 + 0.1)])
         return [
             block("demand-index", lang, index_rows, index_cols, index_fig, t(lang, "index")),
             block("demand-yoy", lang, yoy_rows, ["period", "category", "code", "n", "n_prev_year", "yoy_change",
@@ -485,6 +489,7 @@ class Pages:
                      "accuracy": _round(a.accuracy, 4), "ci_low": _round(a.ci_low, 4), "ci_high": _round(a.ci_high, 4)}
                     for a in r.accuracy]
         v_rows = [{"posting_id": v.posting_id, "title": v.title, "field": v.field, "predicted": v.predicted,
+                   "predicted_name": _value_name(v.field, v.predicted, lang),
                    "true_value": v.true_value, "verdict": {True: "right", False: "wrong", None: ""}[v.correct],
                    "origin": v.origin, "auditor": v.auditor, "created_at": v.created_at.isoformat(timespec="seconds")}
                   for v in r.verdicts]
@@ -492,7 +497,8 @@ class Pages:
             html.H2(t(lang, "audit")),
             block("accuracy", lang, acc_rows, ["field", "code", "n", "right", "accuracy", "ci_low", "ci_high"],
                   title=t(lang, "accuracy")),
-            block("verdicts", lang, v_rows, ["posting_id", "title", "field", "predicted", "true_value", "verdict",
+            block("verdicts", lang, v_rows, ["posting_id", "title", "field", "predicted", "predicted_name",
+                                             "true_value", "verdict",
                                              "origin", "auditor", "created_at"], title=t(lang, "verdicts")),
         ])
 
@@ -505,6 +511,16 @@ def _mark(s: data.PostingSample, field: str, lang: str) -> list[Any]:
                         className="mark ok"),
             html.Button(t(lang, "wrong"), id={"type": "mark", "pid": s.posting_id, "field": field, "ok": 0},
                         className="mark bad")]
+
+
+def _value_name(field: str, value: str | None, lang: str) -> str:
+    if value is None:
+        return ""
+    if field == "role_category":
+        return category_name(value, lang)
+    if field == "ai_level":
+        return level_name(value, lang)
+    return bucket_name(value, lang) if field == "experience_bucket" else value
 
 
 def _round(x: float | None, digits: int) -> float | None:
@@ -572,10 +588,11 @@ def create_app(ro: Any, rw: Any, *, user: str | None = None, password: str | Non
     With ``user`` and ``password`` every request needs HTTP basic authentication.
     """
     app = Dash(__name__, title="labourwatch", serve_locally=True, suppress_callback_exceptions=True,
-               update_title=None, requests_pathname_prefix=url_prefix if url_prefix != "/" else None)
+               update_title=None, url_base_pathname=url_prefix)
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + CSS + "</style>")
-    pages = Pages(ro, rw)
+    pages = Pages(ro, rw, url_prefix)
     server = app.server
+    server.config["LW_READONLY_ENGINE"] = ro
 
     if user and password:
         expected = base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -587,14 +604,14 @@ def create_app(ro: Any, rw: Any, *, user: str | None = None, password: str | Non
                 return None
             return Response("authentication required", 401, {"WWW-Authenticate": 'Basic realm="labourwatch"'})
 
-    @server.route("/brief/<month>/<lang>.pdf")
+    @server.route(f"{url_prefix}brief/<month>/<lang>.pdf")
     def _brief(month: str, lang: str) -> Response:
         path = data.brief_path(ro, month, lang)
         if not path or not Path(path).is_file():
             abort(404)
         return send_file(Path(path).resolve(), mimetype="application/pdf")
 
-    nav = [dcc.Link(id=f"nav-{p}", href=f"/{'' if p == 'overview' else p}", children=p) for p in PAGES]
+    nav = [dcc.Link(id=f"nav-{p}", href=f"{url_prefix}{'' if p == 'overview' else p}", children=p) for p in PAGES]
     app.layout = html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         html.Header([html.H1(id="app-title"), html.Nav(nav),
@@ -690,7 +707,7 @@ def create_app(ro: Any, rw: Any, *, user: str | None = None, password: str | Non
         cd = point.get("customdata")
         if not cd or len(cd) < 5:
             return no_update
-        return cell_href(*[str(x) for x in cd[:5]])
+        return url_prefix.rstrip("/") + cell_href(*[str(x) for x in cd[:5]])
 
     @app.callback(Output("mark-status", "children"),
                   Input({"type": "mark", "pid": ALL, "field": ALL, "ok": ALL}, "n_clicks"),
@@ -708,3 +725,23 @@ def create_app(ro: Any, rw: Any, *, user: str | None = None, password: str | Non
         return f"{t(lang, 'saved')}: #{trig['pid']} {field_name(trig['field'], lang)} = {verdict}"
 
     return app
+
+
+def build_from_settings(url_prefix: str | None = None) -> Dash:
+    """The app over the configured database and authentication settings.
+
+    Raises ``db.dashboard.DashboardDataError`` when the database cannot back it, and ``ValueError`` when only
+    one of the user and password settings is set.
+    """
+    from db.session import get_engine
+    from labourwatch.settings import get_settings
+
+    settings = get_settings()
+    if bool(settings.dashboard_user) != bool(settings.dashboard_password):
+        raise ValueError("set both LABOURWATCH_DASHBOARD_USER and LABOURWATCH_DASHBOARD_PASSWORD, or neither")
+    ro = data.readonly_engine(settings.database_url)
+    data.check_database(ro)
+    prefix = url_prefix if url_prefix is not None else settings.dashboard_url_prefix
+    prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
+    return create_app(ro, get_engine(settings.database_url), user=settings.dashboard_user,
+                      password=settings.dashboard_password, url_prefix=prefix)

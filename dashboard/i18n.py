@@ -184,7 +184,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "items": ("条目", "Items"), "error": ("错误", "Error"), "model_version": ("模型版本", "Model version"),
     "months": ("月数", "Months"), "field": ("字段", "Field"), "right": ("正确", "Right"),
     "accuracy": ("准确率", "Accuracy"), "posting_id": ("岗位编号", "Posting id"), "title": ("职位", "Title"),
-    "predicted": ("预测", "Predicted"), "true_value": ("真值", "True value"), "verdict": ("判定", "Verdict"),
+    "predicted": ("预测代码", "Predicted code"), "predicted_name": ("预测", "Predicted"), "true_value": ("真值", "True value"), "verdict": ("判定", "Verdict"),
     "origin": ("来源", "Origin"), "auditor": ("审核人", "Auditor"), "company": ("公司", "Company"),
     "city": ("城市", "City"), "url": ("链接", "URL"), "posted_at": ("发布日期", "Posted"),
     "role_category": ("岗位类别代码", "Role code"), "role_name": ("岗位类别", "Role category"),

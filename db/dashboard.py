@@ -185,9 +185,14 @@ def _check_period_type(period_type: str) -> None:
 
 def demand_points(engine: Engine, *, period_type: str = "month", dim: str = "all", dim_value: str = "",
                   start: str | None = None, end: str | None = None, period: str | None = None,
-                  categories: Sequence[str] | None = None) -> list[DemandPoint]:
+                  categories: Sequence[str] | None = None, fill_missing: bool = False) -> list[DemandPoint]:
     """Demand cells of one dimension value over ``start..end`` (or one ``period``), for ``categories``
-    (default all), ordered by category and period."""
+    (default all), ordered by category and period.
+
+    A category without postings in a period has no row; ``fill_missing`` adds it as ``n = 0`` (index 0 when
+    the category has a baseline, flagged small) for every period that has postings at all, so a series
+    shows the zero instead of joining its neighbours.
+    """
     _check_period_type(period_type)
     D = schema.TrendDemand
     sa = sa_index_column(engine)
@@ -209,8 +214,27 @@ def demand_points(engine: Engine, *, period_type: str = "month", dim: str = "all
     stmt = stmt.order_by(D.category, D.period)
     with engine.connect() as c:
         rows = c.execute(stmt).all()
-    return [DemandPoint(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], r[8], r[9], r[10],
-                        (r[13] if sa else None), bool(r[11]), r[12]) for r in rows]
+        out = [DemandPoint(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], r[8], r[9], r[10],
+                           (r[13] if sa else None), bool(r[11]), r[12]) for r in rows]
+        if not fill_missing or not out:
+            return out
+        pstmt = select(D.period).where(D.period_type == period_type, D.dim == "all", D.category == "all")
+        if period is not None:
+            pstmt = pstmt.where(D.period == period)
+        if start:
+            pstmt = pstmt.where(D.period >= start)
+        if end:
+            pstmt = pstmt.where(D.period <= end)
+        periods = [p for (p,) in c.execute(pstmt)]
+    have = {(p.category, p.period) for p in out}
+    based = {p.category for p in out if p.index_value is not None}
+    mv = out[0].model_version
+    for cat in (list(categories) if categories else sorted({p.category for p in out})):
+        for per in periods:
+            if (cat, per) not in have:
+                out.append(DemandPoint(period_type, per, dim, dim_value, cat, 0, None, None, None, None,
+                                       0.0 if cat in based else None, None, True, mv))
+    return sorted(out, key=lambda p: (p.category, p.period))
 
 
 def share_points(engine: Engine, *, metrics: Sequence[str], period_type: str = "month", dim: str = "all",

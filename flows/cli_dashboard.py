@@ -29,23 +29,24 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
     def dashboard(
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0: every one)."),
         port: int = typer.Option(8050, "--port", help="Port to listen on."),
-        url_prefix: str = typer.Option("/", "--url-prefix", help="Path the dashboard is served under behind a "
-                                       "reverse proxy, e.g. /labourwatch/."),
+        url_prefix: str | None = typer.Option(None, "--url-prefix", help="Path the dashboard is served under "
+                                              "behind a reverse proxy, e.g. /labourwatch/; default "
+                                              "LABOURWATCH_DASHBOARD_URL_PREFIX (/)."),
         debug: bool = typer.Option(False, "--debug", help="Dash debug mode (reloads on code changes)."),
     ) -> None:
         """Serve the analyst dashboard over the configured database (Ctrl-C stops it)."""
-        from dashboard.app import create_app
+        from dashboard.app import build_from_settings
+        from db.dashboard import DashboardDataError, check_database
         from labourwatch.settings import get_settings
 
         settings = get_settings()
-        ro, rw, status = _engines()
-        if bool(settings.dashboard_user) != bool(settings.dashboard_password):
-            console.print("[red]dashboard:[/red] set both LABOURWATCH_DASHBOARD_USER and "
-                          "LABOURWATCH_DASHBOARD_PASSWORD, or neither")
-            raise typer.Exit(1)
-        prefix = "/" + url_prefix.strip("/") + "/" if url_prefix.strip("/") else "/"
-        web = create_app(ro, rw, user=settings.dashboard_user, password=settings.dashboard_password,
-                         url_prefix=prefix)
+        try:
+            web = build_from_settings(url_prefix)
+        except (DashboardDataError, ValueError) as exc:
+            console.print(f"[red]dashboard:[/red] {exc}")
+            raise typer.Exit(1) from None
+        prefix = web.config.requests_pathname_prefix or "/"
+        status = check_database(web.server.config["LW_READONLY_ENGINE"])
         console.print(f"{status.backend} database: {status.demand_rows:,} demand rows, {status.share_rows:,} share "
                       f"rows, newest month {status.newest_month}"
                       + ("; seasonally adjusted index present" if status.sa_column else ""))
