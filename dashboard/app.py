@@ -37,6 +37,9 @@ from dashboard.i18n import (
 from db import dashboard as data
 
 FADED, SOLID = 0.3, 1.0
+PERIOD_TYPES = ("month", "week")
+# Filters kept per browser tab across pages and language switches (server-side initial values).
+SAVED_FILTERS = (("dm-dim", "dm-value", "dm-pt", "dm-start", "dm-end"), ("ai-dim", "ai-value"))
 PAGES = ("overview", "demand", "ai", "experience", "postings", "quality", "audit")
 DEFAULT_CATEGORIES = ("all", "new_economy", "software_dev", "design_basic", "supply_chain_repetitive", "ai_ml")
 GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -123,14 +126,20 @@ class Pages:
     def filters(self) -> data.TrendFilters:
         return data.trend_filters(self.ro)
 
-    def _dim_controls(self, prefix: str, lang: str, f: data.TrendFilters) -> list[Any]:
+    def _dim_controls(self, prefix: str, lang: str, f: data.TrendFilters,
+                      saved: Mapping[str, Any]) -> list[Any]:
         dims = ["all", *sorted(f.dims)]
+        dim = saved.get(f"{prefix}-dim") if saved.get(f"{prefix}-dim") in dims else "all"
+        values = list(f.dims.get(dim, ())) if dim != "all" else []
+        value = saved.get(f"{prefix}-value") if saved.get(f"{prefix}-value") in values else (
+            values[0] if values else "")
         return [
             html.Label([t(lang, "breakdown"), dcc.Dropdown(
-                id=f"{prefix}-dim", options=[{"label": dim_name(d, lang), "value": d} for d in dims], value="all",
+                id=f"{prefix}-dim", options=[{"label": dim_name(d, lang), "value": d} for d in dims], value=dim,
                 clearable=False)], className="ctl"),
-            html.Label([t(lang, "value"), dcc.Dropdown(id=f"{prefix}-value", options=[], value="",
-                                                       clearable=False)], className="ctl"),
+            html.Label([t(lang, "value"), dcc.Dropdown(
+                id=f"{prefix}-value", options=[{"label": v, "value": v} for v in values] or [
+                    {"label": "–", "value": ""}], value=value, clearable=False)], className="ctl"),
         ]
 
     # Overview ------------------------------------------------------------------------------------------------
@@ -140,7 +149,7 @@ class Pages:
         return html.Div([
             html.H2(t(lang, "overview")),
             html.Div([html.Label([t(lang, "month"), dcc.Dropdown(
-                id="ov-month", options=[{"label": m, "value": m} for m in reversed(months)],
+                id="ov-month", persistence=True, persistence_type="session", options=[{"label": m, "value": m} for m in reversed(months)],
                 value=months[-1] if months else None, clearable=False)], className="ctl")], className="controls"),
             html.Div(id="ov-body"),
         ])
@@ -165,7 +174,8 @@ class Pages:
                 "suppressed": bool(d.suppressed) if d else True,
             })
         cols = list(rows[0]) if rows else []
-        out: list[Any] = [block("overview", lang, rows, cols, title=t(lang, "key_figures"))]
+        out: list[Any] = [html.H3(t(lang, "key_figures")), *[self._cards(k, lang) for k in data.key_figures(
+            self.ro, month)], block("overview", lang, rows, cols)]
         findings = self._findings(month, lang)
         if findings:
             out.append(html.Div([html.H3(t(lang, "findings")), html.Ul(
@@ -181,6 +191,30 @@ class Pages:
                             className="block"))
         return out
 
+    def _cards(self, k: data.KeyFigures, lang: str) -> html.Div:
+        """Tiles with the month's key figures of one country; a small cell's tile is faded."""
+        d, ai, ai0, r3, un = k.postings, k.ai_share, k.ai_share_prev_year, k.requires_3plus, k.unstated
+
+        def tile(label: str, big: str, sub: str, small: bool) -> html.Div:
+            return html.Div([html.Div(label, className="tile-label"), html.Div(big, className="tile-big"),
+                             html.Div(sub, className="tile-sub")], className="tile" + (" faded" if small else ""))
+
+        tiles = [
+            tile(t(lang, "postings_n"), f"{d.n:,}" if d else "–",
+                 f"{t(lang, 'yoy')} {pct(d.yoy_change, True)} {interval(d.yoy_ci_low, d.yoy_ci_high, True)}"
+                 if d else "", bool(d and d.suppressed)),
+            tile(f"{t(lang, 'ai_share')} · {category_name(ai.category if ai else 'new_economy', lang)}",
+                 pct(ai.share) if ai else "–",
+                 (f"{interval(ai.ci_low, ai.ci_high)} n={ai.n:,}; {int(k.month[:4]) - 1}{k.month[4:]}: "
+                  f"{pct(ai0.share) if ai0 else '–'}") if ai else "", bool(ai and ai.suppressed)),
+            tile(t(lang, "share_3plus"), pct(r3.share) if r3 else "–",
+                 f"{interval(r3.ci_low, r3.ci_high)} n={r3.n:,}" if r3 else "", bool(r3 and r3.suppressed)),
+            tile(t(lang, "unstated"), pct(un.share) if un else "–", f"n={un.n:,}" if un else "",
+                 bool(un and un.suppressed)),
+        ]
+        return html.Div([html.H4(k.country or t(lang, "pooled")), html.Div(tiles, className="tiles")],
+                        className="country")
+
     def _findings(self, month: str, lang: str) -> list[tuple[str, bool]]:
         try:
             from brief.data import load_findings
@@ -192,22 +226,28 @@ class Pages:
             return []
 
     # Demand --------------------------------------------------------------------------------------------------
-    def demand(self, lang: str) -> html.Div:
+    def demand(self, lang: str, saved: Mapping[str, Any]) -> html.Div:
         f = self.filters()
+        pt = saved.get("dm-pt") if saved.get("dm-pt") in PERIOD_TYPES else "month"
+        periods = list(f.periods.get(pt, ()))
+        start = saved.get("dm-start") if saved.get("dm-start") in periods else (periods[0] if periods else None)
+        end = saved.get("dm-end") if saved.get("dm-end") in periods else (periods[-1] if periods else None)
         cats = _sorted_categories(f.categories)
         default = [c for c in DEFAULT_CATEGORIES if c in cats] or cats[:5]
         return html.Div([
             html.H2(t(lang, "demand")),
             html.Div([
-                *self._dim_controls("dm", lang, f),
+                *self._dim_controls("dm", lang, f, saved),
                 html.Label([t(lang, "period_type"), dcc.RadioItems(
                     id="dm-pt", options=[{"label": t(lang, "by_month"), "value": "month"},
-                                         {"label": t(lang, "by_week"), "value": "week"}], value="month",
+                                         {"label": t(lang, "by_week"), "value": "week"}], value=pt,
                     inline=True)], className="ctl"),
-                html.Label([t(lang, "from"), dcc.Dropdown(id="dm-start", clearable=False)], className="ctl"),
-                html.Label([t(lang, "to"), dcc.Dropdown(id="dm-end", clearable=False)], className="ctl"),
+                html.Label([t(lang, "from"), dcc.Dropdown(id="dm-start", options=_opts(periods), value=start,
+                                                          clearable=False)], className="ctl"),
+                html.Label([t(lang, "to"), dcc.Dropdown(id="dm-end", options=_opts(periods), value=end,
+                                                        clearable=False)], className="ctl"),
                 html.Label([t(lang, "categories"), dcc.Dropdown(
-                    id="dm-cats", options=[{"label": category_name(c, lang), "value": c} for c in cats],
+                    id="dm-cats", persistence=True, persistence_type="session", options=[{"label": category_name(c, lang), "value": c} for c in cats],
                     value=default, multi=True)], className="ctl wide"),
             ], className="controls"),
             html.P(t(lang, "faded_note"), className="note"),
@@ -264,7 +304,7 @@ class Pages:
         if cross:
             # Axis fitted to the changes, not to the widest interval of a tiny cell (its bar stays, clipped).
             ys = [p.yoy_change or 0.0 for p in cross]
-            yoy_fig.update_yaxes(range=[max(-1.05, min(ys) - 0.15), max(0.3, max(ys) * 1.25 + 0.1)])
+            yoy_fig.update_yaxes(range=[max(-1.1, min(ys) - 0.3), max(0.3, max(ys) * 1.25 + 0.1)])
         return [
             block("demand-index", lang, index_rows, index_cols, index_fig, t(lang, "index")),
             block("demand-yoy", lang, yoy_rows, ["period", "category", "code", "n", "n_prev_year", "yoy_change",
@@ -273,7 +313,7 @@ class Pages:
         ]
 
     # AI ------------------------------------------------------------------------------------------------------
-    def ai(self, lang: str) -> html.Div:
+    def ai(self, lang: str, saved: Mapping[str, Any]) -> html.Div:
         f = self.filters()
         months = list(f.periods.get("month", ()))
         end = months[-1] if months else None
@@ -283,20 +323,20 @@ class Pages:
         return html.Div([
             html.H2(t(lang, "ai")),
             html.Div([
-                *self._dim_controls("ai", lang, f),
-                html.Label([t(lang, "month"), dcc.Dropdown(id="ai-period", options=_opts(months), value=end,
+                *self._dim_controls("ai", lang, f, saved),
+                html.Label([t(lang, "month"), dcc.Dropdown(id="ai-period", persistence=True, persistence_type="session", options=_opts(months), value=end,
                                                            clearable=False)], className="ctl"),
             ], className="controls"),
             html.P(t(lang, "faded_note"), className="note"),
             html.Div(id="ai-body"),
             html.H3(t(lang, "shift_share")),
             html.Div([
-                html.Label([t(lang, "group"), dcc.Dropdown(id="ss-group", options=group_opts,
+                html.Label([t(lang, "group"), dcc.Dropdown(id="ss-group", persistence=True, persistence_type="session", options=group_opts,
                                                            value=group_opts[0]["value"] if group_opts else None,
                                                            clearable=False)], className="ctl"),
-                html.Label([t(lang, "from"), dcc.Dropdown(id="ss-from", options=_opts(months), value=start,
+                html.Label([t(lang, "from"), dcc.Dropdown(id="ss-from", persistence=True, persistence_type="session", options=_opts(months), value=start,
                                                           clearable=False)], className="ctl"),
-                html.Label([t(lang, "to"), dcc.Dropdown(id="ss-to", options=_opts(months), value=end,
+                html.Label([t(lang, "to"), dcc.Dropdown(id="ss-to", persistence=True, persistence_type="session", options=_opts(months), value=end,
                                                         clearable=False)], className="ctl"),
             ], className="controls"),
             html.Div(id="ss-body"),
@@ -363,11 +403,11 @@ class Pages:
         return html.Div([
             html.H2(t(lang, "experience")),
             html.Div([
-                html.Label([t(lang, "month"), dcc.Dropdown(id="ex-period", options=_opts(months),
+                html.Label([t(lang, "month"), dcc.Dropdown(id="ex-period", persistence=True, persistence_type="session", options=_opts(months),
                                                            value=months[-1] if months else None,
                                                            clearable=False)], className="ctl"),
                 html.Label([t(lang, "category") + " (" + t(lang, "dim_city") + ")", dcc.Dropdown(
-                    id="ex-cat", options=[{"label": category_name(c, lang), "value": c} for c in cats],
+                    id="ex-cat", persistence=True, persistence_type="session", options=[{"label": category_name(c, lang), "value": c} for c in cats],
                     value="all" if "all" in cats else (cats[0] if cats else None), clearable=False)],
                     className="ctl"),
             ], className="controls"),
@@ -578,6 +618,13 @@ table.postings td,table.postings th{border:1px solid #ddd;padding:4px 6px;vertic
 button.mark{margin-left:4px;font-size:11px;padding:1px 5px;cursor:pointer}
 button.mark.bad{color:#b03a2e}
 .verdict{font-weight:bold}
+.tiles{display:flex;flex-wrap:wrap;gap:14px;margin:6px 0 14px 0}
+.tile{border:1px solid #d5dbe3;border-radius:6px;padding:10px 14px;min-width:220px;background:#f7f9fc}
+.tile.faded{opacity:.45}
+.tile-label{font-size:13px;color:#555}
+.tile-big{font-size:28px;font-weight:bold;color:#1f3a5f}
+.tile-sub{font-size:12px;color:#555}
+.country h4{margin:6px 0}
 """
 
 
@@ -614,6 +661,7 @@ def create_app(ro: Any, rw: Any, *, user: str | None = None, password: str | Non
     nav = [dcc.Link(id=f"nav-{p}", href=f"{url_prefix}{'' if p == 'overview' else p}", children=p) for p in PAGES]
     app.layout = html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
+        dcc.Store(id="saved-filters", storage_type="session"),
         html.Header([html.H1(id="app-title"), html.Nav(nav),
                      dcc.RadioItems(id="lang", options=[{"label": "中文", "value": "zh"},
                                                         {"label": "English", "value": "en"}],
@@ -627,32 +675,45 @@ def create_app(ro: Any, rw: Any, *, user: str | None = None, password: str | Non
         return [t(lang, "title"), *[t(lang, p) for p in PAGES]]
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"),
-                  Input("lang", "value"))
-    def _page(pathname: str | None, search: str | None, lang: str) -> Any:
+                  Input("lang", "value"), State("saved-filters", "data"))
+    def _page(pathname: str | None, search: str | None, lang: str, saved: dict | None) -> Any:
         name = (pathname or "/").strip("/").split("/")[-1] or "overview"
         if name == "postings":
             return pages.postings(lang, search or "")
+        if name in ("demand", "ai"):
+            return getattr(pages, name)(lang, saved or {})
         if name not in PAGES:
             name = "overview"
         return getattr(pages, name)(lang)
 
+    for ids in SAVED_FILTERS:
+        @app.callback(Output("saved-filters", "data", allow_duplicate=True), [Input(i, "value") for i in ids],
+                      State("saved-filters", "data"), prevent_initial_call=True)
+        def _save(*args: Any, _ids: tuple[str, ...] = ids) -> dict:
+            saved = dict(args[-1] or {})
+            saved.update(zip(_ids, args[:-1], strict=True))
+            return saved
+
     # Dimension value options follow the chosen dimension (Demand and AI pages).
     for prefix in ("dm", "ai"):
         @app.callback(Output(f"{prefix}-value", "options"), Output(f"{prefix}-value", "value"),
-                      Input(f"{prefix}-dim", "value"))
-        def _values(dim: str) -> tuple[list[dict[str, str]], str]:
+                      Input(f"{prefix}-dim", "value"), State(f"{prefix}-value", "value"))
+        def _values(dim: str, current: str | None) -> tuple[list[dict[str, str]], str]:
             if dim == "all":
                 return [{"label": "–", "value": ""}], ""
             values = list(pages.filters().dims.get(dim, ()))
-            return [{"label": v, "value": v} for v in values], (values[0] if values else "")
+            keep = current if current in values else (values[0] if values else "")
+            return [{"label": v, "value": v} for v in values], keep
 
     @app.callback(Output("dm-start", "options"), Output("dm-start", "value"), Output("dm-end", "options"),
-                  Output("dm-end", "value"), Input("dm-pt", "value"))
-    def _periods(pt: str) -> tuple[Any, Any, Any, Any]:
+                  Output("dm-end", "value"), Input("dm-pt", "value"), State("dm-start", "value"),
+                  State("dm-end", "value"))
+    def _periods(pt: str, start: str | None, end: str | None) -> tuple[Any, Any, Any, Any]:
         periods = list(pages.filters().periods.get(pt, ()))
         if not periods:
             return [], None, [], None
-        return _opts(periods), periods[0], _opts(periods), periods[-1]
+        return (_opts(periods), start if start in periods else periods[0], _opts(periods),
+                end if end in periods else periods[-1])
 
     @app.callback(Output("dm-body", "children"), Input("lang", "value"), Input("dm-dim", "value"),
                   Input("dm-value", "value"), Input("dm-pt", "value"), Input("dm-start", "value"),

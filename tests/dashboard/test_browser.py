@@ -205,8 +205,10 @@ def test_dashboard_in_a_real_browser(served: tuple[str, Engine], tmp_path: Path)
         expect(page.locator("#nav-demand")).to_have_text("Demand")
         page.click("#nav-demand")
         page.wait_for_selector("#block-demand-yoy .js-plotly-plot")
-        names = [x for t in _plot(page, "demand-yoy") for x in t["x"]]
-        assert "Traditional software development" in names
+        en = _plot(page, "demand-yoy")[0]
+        assert {cd[3] for cd in en["customdata"]} == {"北京"}  # the filters survive the language switch
+        assert en["x"] == [category_name(cd[4], "en") for cd in en["customdata"]]
+        assert "New-economy roles" in en["x"]
         page.screenshot(path=str(shots / "demand-en.png"), full_page=True)
         browser.close()
     assert outside == [], f"requests left 127.0.0.1: {outside[:5]}"
