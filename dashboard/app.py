@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import hmac
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -102,7 +104,7 @@ def _empty_figure(message: str) -> go.Figure:
 
 
 def _layout(fig: go.Figure, yformat: str | None = None, height: int = 420) -> go.Figure:
-    fig.update_layout(height=height, margin={"l": 60, "r": 20, "t": 30, "b": 100}, legend={"orientation": "h"},
+    fig.update_layout(height=height, margin={"l": 70, "r": 20, "t": 30, "b": 120}, legend={"orientation": "h"},
                       font={"family": "Noto Sans CJK SC, Noto Sans SC, sans-serif"}, plot_bgcolor="#fafafa")
     if yformat:
         fig.update_yaxes(tickformat=yformat)
@@ -119,12 +121,27 @@ def cell_href(period_type: str, period: str, dim: str, dim_value: str, category:
 class Pages:
     """Builds each page from ``db.dashboard`` reads on the read-only engine."""
 
-    def __init__(self, ro: Any, rw: Any, prefix: str = "/") -> None:
+    def __init__(self, ro: Any, rw: Any, prefix: str = "/", cache_seconds: float = 60.0) -> None:
         self.ro, self.rw, self.prefix = ro, rw, prefix
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _cached(self, key: str, fn: Any) -> Any:
+        """``fn()``, kept for ``cache_seconds``: what every callback asks (filters) and the costliest read."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit and now - hit[0] < self.cache_seconds:
+                return hit[1]
+        value = fn()
+        with self._lock:
+            self._cache[key] = (now, value)
+        return value
 
     # filters shared by the pages
     def filters(self) -> data.TrendFilters:
-        return data.trend_filters(self.ro)
+        return self._cached("filters", lambda: data.trend_filters(self.ro))
 
     def _dim_controls(self, prefix: str, lang: str, f: data.TrendFilters,
                       saved: Mapping[str, Any]) -> list[Any]:
@@ -345,12 +362,29 @@ class Pages:
     def ai_body(self, lang: str, dim: str, value: str, period: str) -> list[Any]:
         pts = data.share_points(self.ro, metrics=list(AI_METRICS), dim=dim, dim_value=value, period=period)
         cats = _sorted_categories(sorted({p.category for p in pts}))
+        # The three levels stack to the share referencing AI; its 95% interval is drawn on the total, each
+        # level's interval is in the hover and the table.
         fig = go.Figure()
-        for metric in AI_METRICS:
+        for metric in ("ai_skills", "ai_tools", "ai_incidental"):
             by = {p.category: p for p in pts if p.metric == metric}
             row = [by[c] for c in cats if c in by]
-            fig.add_trace(_share_bar(row, metric_name(metric, lang), lang, "month", dim, value))
-        fig.update_layout(barmode="group")
+            bar = _share_bar(row, metric_name(metric, lang), lang, "month", dim, value)
+            bar.error_y = None
+            bar.customdata = [["month", p.period, dim, value, p.category, p.n, pct(p.ci_low), pct(p.ci_high)]
+                              for p in row]
+            bar.hovertemplate = ("%{x}<br>%{y:.1%} [%{customdata[6]}, %{customdata[7]}]<br>n=%{customdata[5]}"
+                                 f"<extra>{metric_name(metric, lang)}</extra>")
+            fig.add_trace(bar)
+        total = [p for c in cats for p in pts if p.category == c and p.metric == "references_ai"]
+        fig.add_trace(go.Scatter(
+            x=[category_name(p.category, lang) for p in total], y=[p.share for p in total], mode="markers",
+            name=metric_name("references_ai", lang), error_y=_err(total),
+            marker={"color": "#222", "symbol": "line-ew-open", "size": 14,
+                    "opacity": [FADED if p.suppressed else SOLID for p in total]},
+            text=[f"n={p.n}" for p in total],
+            customdata=[["month", p.period, dim, value, p.category, p.n] for p in total],
+            hovertemplate="%{x}<br>%{y:.1%}<br>n=%{customdata[5]}<extra></extra>"))
+        fig.update_layout(barmode="stack")
         rows = [_share_row(p, lang) for p in pts]
         # over time, for the two groups
         series = data.share_points(self.ro, metrics=["references_ai"], dim=dim, dim_value=value,
@@ -491,7 +525,7 @@ class Pages:
 
     # Sources and quality ---------------------------------------------------------------------------------
     def quality(self, lang: str) -> html.Div:
-        q = data.quality_report(self.ro)
+        q = self._cached("quality", lambda: data.quality_report(self.ro))
         src_rows = [{"source": s.source, "kind": s.kind, "postings": s.postings, "canonical": s.canonical,
                      "duplicates": s.duplicates, "duplicate_rate": _round(s.duplicate_rate, 4),
                      "rejects": s.rejects, "runs": s.runs} for s in q.sources]

@@ -108,4 +108,35 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             if times:
                 worst = max(worst, max(times))
                 console.print(f"  {name:<26} " + "  ".join(f"{x * 1000:7.1f} ms" for x in times))
-        console.print(f"slowest call {worst * 1000:.1f} ms")
+        console.print(f"slowest data call {worst * 1000:.1f} ms")
+
+        # The whole server-side render of each page: data, plotly figures and tables (the cache is off).
+        from dashboard.app import Pages
+
+        pages = Pages(ro, _rw, cache_seconds=0)
+        city_filter = {"dm-dim": "city", "dm-value": city}
+        renders = {
+            "overview": lambda: (pages.overview("zh"), pages.overview_body(month, "zh")),
+            "demand": lambda: (pages.demand("zh", {}), pages.demand_body(
+                "zh", "all", "", "month", months[0], month, ["all", "new_economy", "software_dev", "design_basic"])),
+            "demand by city, weekly": lambda: (pages.demand("zh", city_filter), pages.demand_body(
+                "zh", "city", city, "week", f.periods["week"][0], f.periods["week"][-1], ["all", "software_dev"])),
+            "ai": lambda: (pages.ai("zh", {}), pages.ai_body("zh", "all", "", month),
+                           pages.shift_share_body("zh", "new_economy", start, month)),
+            "experience": lambda: (pages.experience("zh"), pages.experience_body("zh", month, "all")),
+            "postings behind a figure": lambda: pages.postings(
+                "zh", f"?pt=month&p={month}&dim=city&v={city}&cat=software_dev"),
+            "sources and quality": lambda: pages.quality("zh"),
+            "audit": lambda: pages.audit("zh"),
+        }
+        console.print("server-side render per page (data + figures + tables):")
+        worst = 0.0
+        for name, fn in renders.items():
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+            worst = max(worst, max(times))
+            console.print(f"  {name:<26} " + "  ".join(f"{x * 1000:7.1f} ms" for x in times))
+        console.print(f"slowest page render {worst * 1000:.1f} ms")
