@@ -104,7 +104,8 @@ def _empty_figure(message: str) -> go.Figure:
 
 
 def _layout(fig: go.Figure, yformat: str | None = None, height: int = 420) -> go.Figure:
-    fig.update_layout(height=height, margin={"l": 70, "r": 20, "t": 30, "b": 120}, legend={"orientation": "h"},
+    fig.update_layout(height=height, margin={"l": 70, "r": 20, "t": 50, "b": 120},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
                       font={"family": "Noto Sans CJK SC, Noto Sans SC, sans-serif"}, plot_bgcolor="#fafafa")
     if yformat:
         fig.update_yaxes(tickformat=yformat)
@@ -321,7 +322,8 @@ class Pages:
         if cross:
             # Axis fitted to the changes, not to the widest interval of a tiny cell (its bar stays, clipped).
             ys = [p.yoy_change or 0.0 for p in cross]
-            yoy_fig.update_yaxes(range=[max(-1.1, min(ys) - 0.3), max(0.3, max(ys) * 1.25 + 0.1)])
+            # Zero stays on the axis: a bar always starts at no change.
+            yoy_fig.update_yaxes(range=[max(-1.1, min(0.0, min(ys)) - 0.2), max(0.3, max(ys) * 1.25 + 0.1)])
         return [
             block("demand-index", lang, index_rows, index_cols, index_fig, t(lang, "index")),
             block("demand-yoy", lang, yoy_rows, ["period", "category", "code", "n", "n_prev_year", "yoy_change",
@@ -530,11 +532,11 @@ class Pages:
                      "duplicates": s.duplicates, "duplicate_rate": _round(s.duplicate_rate, 4),
                      "rejects": s.rejects, "runs": s.runs} for s in q.sources]
         fig = go.Figure([go.Bar(x=[s.source for s in q.sources], y=[s.canonical for s in q.sources],
-                                name="canonical"),
+                                name=column_name("canonical", lang)),
                          go.Bar(x=[s.source for s in q.sources], y=[s.duplicates for s in q.sources],
-                                name="duplicates"),
-                         go.Bar(x=[s.source for s in q.sources], y=[s.rejects for s in q.sources], name="rejects")])
-        fig.update_layout(barmode="group")
+                                name=column_name("duplicates", lang),
+                                text=[f"{pct(s.duplicate_rate)}" for s in q.sources], textposition="outside")])
+        fig.update_layout(barmode="stack")
         run_rows = [{"run": r.run_id, "source": r.source, "kind": r.kind,
                      "started_at": r.started_at.isoformat(timespec="seconds") if r.started_at else None,
                      "finished_at": r.finished_at.isoformat(timespec="seconds") if r.finished_at else None,

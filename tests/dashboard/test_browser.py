@@ -138,6 +138,15 @@ def test_dashboard_in_a_real_browser(served: tuple[str, Engine], tmp_path: Path)
         assert table_after != table_before
         assert {int(x) for x in table_after} <= {p.n for p in want.values()}
         page.screenshot(path=str(shots / "demand.png"), full_page=True)
+        # ISO weeks: the index chart switches to weekly periods
+        page.get_by_text("ISO 周", exact=True).click()
+        page.wait_for_function("""() => { const g = document.querySelector('#block-demand-index .js-plotly-plot');
+            return g && g.data && g.data.length && String(g.data[0].x[0]).includes('-W'); }""")
+        weekly = _plot(page, "demand-index")
+        assert all(str(x).count("-W") == 1 for t in weekly for x in t["x"])
+        page.get_by_text("月", exact=True).click()
+        page.wait_for_function("""() => { const g = document.querySelector('#block-demand-yoy .js-plotly-plot');
+            return g && g.data && g.data[0].customdata && g.data[0].customdata[0][0] === 'month'; }""")
 
         # Downloads: CSV (UTF-8 with BOM) and XLSX of the filtered table, with n and intervals
         with page.expect_download() as dl:
