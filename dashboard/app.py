@@ -292,14 +292,17 @@ class Pages:
             if has_sa:
                 fig.add_trace(go.Scatter(
                     x=[p.period for p in pts], y=[p.index_sa for p in pts], mode="lines",
-                    name=f"{name} — {t(lang, 'index_sa')}", line={"dash": "dash"}))
+                    name=f"{name} — {t(lang, 'index_sa')}", line={"dash": "dash"},
+                    text=[p.holiday_shift or "" for p in pts],
+                    hovertemplate=f"{name} SA<br>%{{x}}: %{{y:.1f}} %{{text}}<extra></extra>"))
         index_fig = _layout(fig) if series else _empty_figure("–")
         index_rows = [{"period": p.period, "category": category_name(p.category, lang), "code": p.category,
                        "dim": p.dim, "dim_value": p.dim_value, "n": p.n, "index": _round(p.index_value, 2),
-                       **({"index_sa": _round(p.index_sa, 2)} if has_sa else {}), "suppressed": p.suppressed}
+                       **({"index_sa": _round(p.index_sa, 2), "holiday_shift": p.holiday_shift or ""} if has_sa
+                          else {}), "suppressed": p.suppressed}
                       for p in series]
         index_cols = ["period", "category", "code", "dim", "dim_value", "n", "index",
-                      *(["index_sa"] if has_sa else []), "suppressed"]
+                      *(["index_sa", "holiday_shift"] if has_sa else []), "suppressed"]
 
         # Year-on-year at the end of the range, every category, with intervals; small cells faded with their n.
         cross = [p for p in data.demand_points(self.ro, period_type=pt, dim=dim, dim_value=value, period=end)

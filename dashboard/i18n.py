@@ -41,7 +41,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "share_3plus": ("要求 3 年以上经验（在注明者中）", "Requiring 3+ years (of those stating)"),
     "unstated": ("未注明经验的比例", "Share not stating experience"),
     "index": ("需求指数（基准年=100）", "Demand index (baseline year = 100)"),
-    "index_sa": ("季节调整后指数", "Seasonally adjusted index"),
+    "index_sa": ("季节调整（序列均值=100）", "seasonally adjusted (series mean = 100)"),
     "faded_note": ("浅色 = 样本过小（n 低于最小单元），仍显示；悬停查看 n 与区间。点击柱或点可查看其背后的岗位。",
                    "Faded = small cell (n below the minimum cell size), still shown; hover for n and interval. "
                    "Click a bar or point to see the postings behind it."),
@@ -165,7 +165,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "period": ("时期", "Period"), "month": ("月份", "Month"), "category": ("类别", "Category"),
     "code": ("代码", "Code"), "dim": ("维度", "Breakdown"), "dim_value": ("取值", "Value"),
     "n": ("n", "n"), "k": ("k", "k"), "n_prev_year": ("上年同期 n", "n a year earlier"),
-    "index": ("指数", "Index"), "index_sa": ("季调指数", "SA index"), "yoy_change": ("同比", "YoY"),
+    "index": ("指数", "Index"), "index_sa": ("季调指数（均值=100）", "SA index (mean = 100)"), "holiday_shift": ("节日移动", "Holiday shift"), "yoy_change": ("同比", "YoY"),
     "ci_low": ("95% 下限", "95% low"), "ci_high": ("95% 上限", "95% high"), "suppressed": ("小单元", "Small cell"),
     "metric": ("指标", "Metric"), "share": ("比例", "Share"), "within": ("类别内", "Within"),
     "between": ("结构", "Mix"), "country": ("国家/地区", "Country"), "n_postings": ("新岗位数", "New postings"),

@@ -12,11 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, column, create_engine, func, inspect, or_, select
+from sqlalchemy import Engine, and_, column, create_engine, func, inspect, or_, select, table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
@@ -27,8 +26,11 @@ from db.stats import ShiftShare, wilson_interval
 from db.trends import METRICS, shift_share_change
 
 PERIOD_TYPES = ("month", "week")
-# Columns a seasonally adjusted index may be stored in; the first one present in trend_demand is shown.
-SA_INDEX_COLUMNS = ("index_sa", "index_value_sa", "sa_index")
+# Seasonally adjusted monthly demand, when the database has it: table trend_seasonal (period, dim, dim_value,
+# category, status, index_value = series mean 100, holiday_shift). Read by name, so the dashboard works
+# with and without it.
+SEASONAL = table("trend_seasonal", column("period"), column("dim"), column("dim_value"), column("category"),
+                 column("status"), column("index_value"), column("holiday_shift"))
 # Counters of rows a run refused: imports write "rejected" (an int), crawls "dropped" ({reason: count}).
 REJECT_KEYS = ("rejected", "dropped", "rejects", "item_dropped_count")
 REQUIRED_TABLES = ("postings", "posting_labels", "trend_demand", "trend_shares", "audit_labels", "briefs")
@@ -77,7 +79,7 @@ class DatabaseStatus:
     demand_rows: int
     share_rows: int
     newest_month: str | None
-    sa_column: str | None
+    seasonal: bool  # seasonally adjusted rows present (trend_seasonal)
 
 
 def check_database(engine: Engine) -> DatabaseStatus:
@@ -100,14 +102,26 @@ def check_database(engine: Engine) -> DatabaseStatus:
     if not demand:
         raise DashboardDataError(f"database {where} has no trend rows; load and label postings, then run "
                                  "`labourwatch trends` (or `labourwatch demo`)")
-    return DatabaseStatus(engine.dialect.name, int(demand), int(shares), newest, sa_index_column(engine))
+    return DatabaseStatus(engine.dialect.name, int(demand), int(shares), newest, has_seasonal(engine))
 
 
-@lru_cache(maxsize=16)
-def sa_index_column(engine: Engine) -> str | None:
-    """The seasonally adjusted index column of ``trend_demand`` if the schema has one (cached per engine)."""
-    cols = {c["name"] for c in inspect(engine).get_columns("trend_demand")}
-    return next((c for c in SA_INDEX_COLUMNS if c in cols), None)
+def _has_seasonal_table(engine: Engine) -> bool:
+    return "trend_seasonal" in inspect(engine).get_table_names()
+
+
+_SEASONAL_TABLE: dict[str, bool] = {}
+
+
+def has_seasonal(engine: Engine) -> bool:
+    """Whether the database holds seasonally adjusted demand (table ``trend_seasonal`` with adjusted rows)."""
+    key = engine.url.render_as_string(hide_password=True) + str(id(engine))
+    if key not in _SEASONAL_TABLE:
+        _SEASONAL_TABLE[key] = _has_seasonal_table(engine)
+    if not _SEASONAL_TABLE[key]:
+        return False
+    with engine.connect() as c:
+        return c.execute(select(SEASONAL.c.period).where(SEASONAL.c.index_value.is_not(None)).limit(1)).first() \
+            is not None
 
 
 # --- trend tables --------------------------------------------------------------------------------------------
@@ -137,7 +151,7 @@ def trend_filters(engine: Engine) -> TrendFilters:
             periods[pt].append(p)
         cats = [r[0] for r in c.execute(select(D.category).where(D.dim == "all").distinct().order_by(D.category))]
     return TrendFilters({k: tuple(v) for k, v in dims.items()}, {k: tuple(v) for k, v in periods.items()},
-                        tuple(cats), sa_index_column(engine) is not None)
+                        tuple(cats), has_seasonal(engine))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +169,10 @@ class DemandPoint:
     yoy_ci_low: float | None
     yoy_ci_high: float | None
     index_value: float | None
-    index_sa: float | None
+    index_sa: float | None  # seasonally adjusted (monthly, series mean = 100), when the database has it
     suppressed: bool
     model_version: str
+    holiday_shift: str | None = None  # a moving holiday (spring_festival, easter) distorting this month's YoY
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,14 +210,9 @@ def demand_points(engine: Engine, *, period_type: str = "month", dim: str = "all
     """
     _check_period_type(period_type)
     D = schema.TrendDemand
-    sa = sa_index_column(engine)
-    sa_col = getattr(D.__table__.c, sa) if sa and sa in D.__table__.c else None
-    cols = [D.period_type, D.period, D.dim, D.dim_value, D.category, D.n, D.n_prev_year, D.yoy_change,
-            D.yoy_ci_low, D.yoy_ci_high, D.index_value]
-    stmt = select(*cols, D.suppressed, D.model_version).where(D.period_type == period_type, D.dim == dim,
-                                                               D.dim_value == dim_value)
-    if sa:
-        stmt = stmt.add_columns(sa_col if sa_col is not None else column(sa))
+    stmt = select(D.period_type, D.period, D.dim, D.dim_value, D.category, D.n, D.n_prev_year, D.yoy_change,
+                  D.yoy_ci_low, D.yoy_ci_high, D.index_value, D.suppressed, D.model_version).where(
+        D.period_type == period_type, D.dim == dim, D.dim_value == dim_value)
     if period is not None:
         stmt = stmt.where(D.period == period)
     if start:
@@ -212,10 +222,25 @@ def demand_points(engine: Engine, *, period_type: str = "month", dim: str = "all
     if categories:
         stmt = stmt.where(D.category.in_(list(categories)))
     stmt = stmt.order_by(D.category, D.period)
+    seasonal: dict[tuple[str, str], tuple[float | None, str | None]] = {}
     with engine.connect() as c:
         rows: Sequence[Any] = c.execute(stmt).all()
+        if period_type == "month" and rows and has_seasonal(engine):
+            S = SEASONAL.c
+            sstmt = select(S.category, S.period, S.index_value, S.holiday_shift).where(
+                S.dim == dim, S.dim_value == dim_value)
+            if period is not None:
+                sstmt = sstmt.where(S.period == period)
+            if start:
+                sstmt = sstmt.where(S.period >= start)
+            if end:
+                sstmt = sstmt.where(S.period <= end)
+            if categories:
+                sstmt = sstmt.where(S.category.in_(list(categories)))
+            seasonal = {(cat, per): (idx, hol) for cat, per, idx, hol in c.execute(sstmt)}
         out = [DemandPoint(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], r[8], r[9], r[10],
-                           (r[13] if sa else None), bool(r[11]), r[12]) for r in rows]
+                           seasonal.get((r[4], r[1]), (None, None))[0], bool(r[11]), r[12],
+                           seasonal.get((r[4], r[1]), (None, None))[1]) for r in rows]
         if not fill_missing or not out:
             return out
         pstmt = select(D.period).where(D.period_type == period_type, D.dim == "all", D.category == "all")

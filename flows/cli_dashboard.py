@@ -49,7 +49,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         status = check_database(web.server.config["LW_READONLY_ENGINE"])
         console.print(f"{status.backend} database: {status.demand_rows:,} demand rows, {status.share_rows:,} share "
                       f"rows, newest month {status.newest_month}"
-                      + ("; seasonally adjusted index present" if status.sa_column else ""))
+                      + ("; seasonally adjusted demand present" if status.seasonal else ""))
         console.print(f"dashboard on [bold]http://{host}:{port}{prefix}[/bold]"
                       + (" (basic authentication on)" if settings.dashboard_user else ""))
         web.run(host=host, port=port, debug=debug)

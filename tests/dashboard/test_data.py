@@ -175,3 +175,43 @@ def test_check_database_names_the_problem(db_url: str, lw_home) -> None:  # type
     upgrade(get_engine(db_url))
     with pytest.raises(data.DashboardDataError, match="no trend rows"):
         data.check_database(data.readonly_engine(db_url))
+
+
+def _add_seasonal(engine: Engine, rows: list[dict]) -> None:
+    """trend_seasonal rows (the table is created here when the schema does not have it yet)."""
+    from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table, inspect
+
+    md = MetaData()
+    t = Table("trend_seasonal", md, Column("id", Integer, primary_key=True), Column("period", String(8)),
+              Column("dim", String(10)), Column("dim_value", String(200)), Column("category", String(40)),
+              Column("n", Integer), Column("status", String(10)), Column("adjusted", Float),
+              Column("index_value", Float), Column("holiday_factor", Float), Column("holiday_shift", String(20)),
+              Column("method", String(20)), Column("history_months", Integer), Column("model_version", String(100)),
+              Column("computed_at", DateTime(timezone=True)))
+    if "trend_seasonal" not in inspect(engine).get_table_names():
+        md.create_all(engine)
+    now = datetime(2026, 4, 1, tzinfo=UTC)
+    with engine.begin() as c:
+        c.execute(insert(t), [{"n": 1, "adjusted": None, "holiday_factor": None, "method": "stl", "history_months": 27,
+                               "model_version": MODEL_VERSION, "computed_at": now, **r} for r in rows])
+
+
+def test_seasonally_adjusted_index_is_shown_only_when_present(demo_engine: Engine) -> None:
+    r = ro(demo_engine)
+    assert data.check_database(r).seasonal is False
+    _add_seasonal(demo_engine, [
+        {"period": "2026-02", "dim": "all", "dim_value": "", "category": "all", "status": "adjusted",
+         "index_value": 101.5, "holiday_shift": "spring_festival"},
+        {"period": "2026-03", "dim": "all", "dim_value": "", "category": "all", "status": "adjusted",
+         "index_value": 99.0, "holiday_shift": None},
+        {"period": "2026-03", "dim": "all", "dim_value": "", "category": "software_dev", "status": "yoy_only",
+         "index_value": None, "holiday_shift": None}])
+    r = ro(demo_engine)  # a fresh engine sees the new table
+    assert data.trend_filters(r).has_sa and data.check_database(r).seasonal
+    pts = {(p.category, p.period): p for p in data.demand_points(r, start="2026-01", end="2026-03",
+                                                                  categories=["all", "software_dev"])}
+    assert pts[("all", "2026-02")].index_sa == 101.5 and pts[("all", "2026-02")].holiday_shift == "spring_festival"
+    assert pts[("all", "2026-03")].index_sa == 99.0 and pts[("all", "2026-01")].index_sa is None
+    assert pts[("software_dev", "2026-03")].index_sa is None
+    weekly = data.demand_points(r, period_type="week", end="2024-W05", categories=["all"])
+    assert all(p.index_sa is None for p in weekly)
