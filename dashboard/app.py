@@ -510,7 +510,8 @@ class Pages:
                 html.Td([category_name(s.role_category, lang), *_mark(s, "role_category", lang)]),
                 html.Td(f"{s.role_confidence:.2f}"),
                 html.Td([level_name(s.ai_level, lang), *_mark(s, "ai_level", lang)]),
-                html.Td(", ".join(s.ai_terms)), html.Td(bucket_name(s.experience_bucket, lang)),
+                html.Td(", ".join(s.ai_terms)),
+                html.Td([bucket_name(s.experience_bucket, lang), *_mark(s, "experience_bucket", lang)]),
             ], id=f"posting-{s.posting_id}"))
         header = html.Tr([html.Th(x) for x in ("id", t(lang, "title_col"), t(lang, "company"), t(lang, "city"),
                                                 t(lang, "source"), column_name("posted_at", lang), t(lang, "role"), t(lang, "confidence"),
@@ -585,7 +586,7 @@ class Pages:
 def _mark(s: data.PostingSample, field: str, lang: str) -> list[Any]:
     verdict = s.audit.get(field)
     state = "" if verdict is None else (" ✓" if verdict else " ✗")
-    return [html.Span(state, className="verdict"),
+    return [html.Span(state, className="verdict", id={"type": "verdict", "pid": s.posting_id, "field": field}),
             html.Button(t(lang, "right"), id={"type": "mark", "pid": s.posting_id, "field": field, "ok": 1},
                         className="mark ok"),
             html.Button(t(lang, "wrong"), id={"type": "mark", "pid": s.posting_id, "field": field, "ok": 0},
@@ -810,19 +811,24 @@ def create_app(ro: Any, rw: Any, *, user: str | None = None, password: str | Non
         return url_prefix.rstrip("/") + cell_href(*[str(x) for x in cd[:5]])
 
     @app.callback(Output("mark-status", "children"),
+                  Output({"type": "verdict", "pid": ALL, "field": ALL}, "children"),
                   Input({"type": "mark", "pid": ALL, "field": ALL, "ok": ALL}, "n_clicks"),
+                  State({"type": "verdict", "pid": ALL, "field": ALL}, "children"),
                   State("lang", "value"), prevent_initial_call=True)
-    def _mark_cb(clicks: list[int | None], lang: str) -> Any:
+    def _mark_cb(clicks: list[int | None], shown: list[Any], lang: str) -> Any:
         trig = ctx.triggered_id
         if not trig or not any(clicks):
-            return no_update
+            return no_update, [no_update] * len(shown)
         auditor = request.authorization.username if request.authorization else None
         try:
             pages.mark(int(trig["pid"]), trig["field"], bool(trig["ok"]), auditor)
         except ValueError as exc:
-            return html.Span(str(exc), className="error")
+            return html.Span(str(exc), className="error"), [no_update] * len(shown)
+        # The row shows the stored verdict at once: ✓ right, ✗ wrong.
+        marks = [(" ✓" if trig["ok"] else " ✗") if (o["id"]["pid"], o["id"]["field"]) == (trig["pid"], trig["field"])
+                 else no_update for o in ctx.outputs_list[1]]
         verdict = t(lang, "right") if trig["ok"] else t(lang, "wrong")
-        return f"{t(lang, 'saved')}: #{trig['pid']} {field_name(trig['field'], lang)} = {verdict}"
+        return f"{t(lang, 'saved')}: #{trig['pid']} {field_name(trig['field'], lang)} = {verdict}", marks
 
     return app
 

@@ -186,6 +186,7 @@ def test_dashboard_in_a_real_browser(served: tuple[str, Engine], tmp_path: Path)
         page.screenshot(path=str(shots / "postings.png"), full_page=True)
         first.locator("button.mark.bad").first.click()  # the role label is wrong
         expect(page.locator("#mark-status")).to_contain_text(f"#{pid}")
+        expect(first.locator(".verdict").first).to_have_text("✗")
         stored = [a for a in latest_audit(engine) if a.posting_id == pid]
         assert [(a.field, a.correct, a.origin) for a in stored] == [("role_category", False, "dashboard")]
 
