@@ -192,13 +192,17 @@ class Pages:
                 "suppressed": bool(d.suppressed) if d else True,
             })
         cols = list(rows[0]) if rows else []
-        out: list[Any] = [html.H3(t(lang, "key_figures")), *[self._cards(k, lang) for k in data.key_figures(
-            self.ro, month)], block("overview", lang, rows, cols)]
-        findings = self._findings(month, lang)
-        if findings:
-            out.append(html.Div([html.H3(t(lang, "findings")), html.Ul(
-                [html.Li(x, style={"opacity": FADED + 0.3} if faded else {}) for x, faded in findings])],
-                className="block"))
+        figures = data.key_figures(self.ro, month)
+        out: list[Any] = [html.H3(t(lang, "key_figures")), *[self._cards(k, lang) for k in figures],
+                          block("overview", lang, rows, cols)]
+        # The month's findings as the brief words them: per country when the findings take one.
+        for country in ([k.country or None for k in figures] if _findings_take_country() else [None]):
+            findings = self._findings(month, lang, country)
+            if findings:
+                head = t(lang, "findings") + (f" — {country}" if country else "")
+                out.append(html.Div([html.H3(head), html.Ul(
+                    [html.Li(x, style={"opacity": FADED + 0.3} if faded else {}) for x, faded in findings])],
+                    className="block findings"))
         bs = data.briefs(self.ro)
         brief_rows = [{"month": b.month, "lang": b.lang, "pages": b.pages, "sha256": b.sha256[:12],
                        "created_at": b.created_at.isoformat(timespec="seconds")} for b in bs]
@@ -233,15 +237,19 @@ class Pages:
         return html.Div([html.H4(k.country or t(lang, "pooled")), html.Div(tiles, className="tiles")],
                         className="country")
 
-    def _findings(self, month: str, lang: str) -> list[tuple[str, bool]]:
+    def _findings(self, month: str, lang: str, country: str | None = None) -> list[tuple[str, bool]]:
+        """The brief's findings sentences (text, withheld) — for ``country`` when the findings take one."""
         try:
             from brief.data import load_findings
         except ImportError:  # pragma: no cover - the brief package ships with the project
             return []
+        takes_country = _findings_take_country()
         try:
-            return [(f.text, f.suppressed) for f in load_findings(self.ro, month, lang)]
-        except ValueError:
-            return []
+            found = (load_findings(self.ro, month, lang, country=country) if takes_country
+                     else load_findings(self.ro, month, lang))
+        except ValueError as exc:
+            return [(str(exc), True)]
+        return [(f.text, f.suppressed) for f in found]
 
     # Demand --------------------------------------------------------------------------------------------------
     def demand(self, lang: str, saved: Mapping[str, Any]) -> html.Div:
@@ -581,6 +589,16 @@ class Pages:
                                              "true_value", "verdict",
                                              "origin", "auditor", "created_at"], title=t(lang, "verdicts")),
         ])
+
+
+def _findings_take_country() -> bool:
+    import inspect
+
+    try:
+        from brief.data import load_findings
+    except ImportError:  # pragma: no cover
+        return False
+    return "country" in inspect.signature(load_findings).parameters
 
 
 def _mark(s: data.PostingSample, field: str, lang: str) -> list[Any]:

@@ -105,3 +105,36 @@ def test_zero_filled_series_show_periods_without_postings(sqlite_demo: tuple[str
     assert [p.period for p in filled] == list(months)
     added = [p for p in filled if p not in sparse]
     assert added and all(p.n == 0 and p.suppressed and p.index_value == 0.0 for p in added)
+
+
+def _text(component) -> str:  # type: ignore[no-untyped-def]
+    import json
+
+    import plotly.utils
+
+    return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+
+
+def test_overview_has_tiles_per_country_when_the_trend_tables_have_countries(
+        sqlite_demo: tuple[str, Engine]) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from dashboard.app import Pages
+    from db import schema
+
+    url, eng = sqlite_demo
+    pages = Pages(data.readonly_engine(url), eng, cache_seconds=0)
+    pooled = _text(pages.overview_body("2026-03", "en"))
+    assert "all countries pooled" in pooled and "New postings" in pooled
+    now = datetime(2026, 4, 1, tzinfo=UTC)
+    with eng.begin() as c:
+        for country, n in (("CN", 1234), ("GB", 56)):
+            c.execute(insert(schema.TrendDemand).values(
+                period_type="month", period="2026-03", dim="country", dim_value=country, category="all", n=n,
+                suppressed=n < 100, model_version="m", taxonomy_version="1.0", computed_at=now))
+    body = _text(pages.overview_body("2026-03", "en"))
+    assert "all countries pooled" not in body
+    assert body.index('"CN"') < body.index("1,234") < body.index('"GB"')  # one set of tiles per country
+    assert "tile faded" in body  # GB's 56 postings are a small cell: its tile is faded, not hidden
