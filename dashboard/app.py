@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import plotly.graph_objects as go
 from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
@@ -513,7 +513,8 @@ class Pages:
         for s in sample:
             rows.append(html.Tr([
                 html.Td(s.posting_id),
-                html.Td(html.A(s.title, href=s.url, target="_blank", rel="noopener") if s.url else s.title),
+                html.Td(html.A(s.title, href=s.url, target="_blank", rel="noopener noreferrer")
+                        if _safe_url(s.url) else s.title),
                 html.Td(s.company or ""), html.Td(s.city or ""), html.Td(s.source), html.Td(s.posted_at or ""),
                 html.Td([category_name(s.role_category, lang), *_mark(s, "role_category", lang)]),
                 html.Td(f"{s.role_confidence:.2f}"),
@@ -589,6 +590,11 @@ class Pages:
                                              "true_value", "verdict",
                                              "origin", "auditor", "created_at"], title=t(lang, "verdicts")),
         ])
+
+
+def _safe_url(url: str | None) -> bool:
+    """Only web links become clickable (a scraped ``javascript:`` URL stays text)."""
+    return bool(url) and urlparse(url or "").scheme in ("http", "https")
 
 
 def _findings_take_country() -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, column, create_engine, func, inspect, or_, select, table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool
 
 from db import schema
 from db.audit import AUDIT_FIELDS, AuditIn, latest_audit, record_audit
@@ -63,8 +63,9 @@ def readonly_engine(url: str) -> Engine:
             conn.execute("PRAGMA query_only = ON")
             return conn
 
-        # One shared read-only connection: SQLite reads are fast and the dashboard serves one process.
-        return create_engine("sqlite://", creator=connect, poolclass=StaticPool)
+        # A small pool: the dashboard's server answers callbacks on several threads at once, and a checked-out
+        # connection is never shared.
+        return create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4)
     connect_args: dict[str, Any] = {"options": "-c default_transaction_read_only=on -c statement_timeout=30000"}
     if parsed.get_driver_name() == "psycopg":
         connect_args["prepare_threshold"] = None

@@ -138,3 +138,10 @@ def test_overview_has_tiles_per_country_when_the_trend_tables_have_countries(
     assert "all countries pooled" not in body
     assert body.index('"CN"') < body.index("1,234") < body.index('"GB"')  # one set of tiles per country
     assert "tile faded" in body  # GB's 56 postings are a small cell: its tile is faded, not hidden
+
+
+def test_only_web_links_are_clickable() -> None:
+    from dashboard.app import _safe_url
+
+    assert _safe_url("https://jobs.example.com/1") and _safe_url("http://127.0.0.1:8765/jobs/2")
+    assert not _safe_url("javascript:alert(1)") and not _safe_url(None) and not _safe_url("")
