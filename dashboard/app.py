@@ -699,7 +699,7 @@ def create_app(ro: Any, rw: Any, *, user: str | None = None, password: str | Non
     With ``user`` and ``password`` every request needs HTTP basic authentication.
     """
     app = Dash(__name__, title="labourwatch", serve_locally=True, suppress_callback_exceptions=True,
-               update_title=None, url_base_pathname=url_prefix)
+               update_title=None, url_base_pathname=url_prefix, eager_loading=True)
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + CSS + "</style>")
     pages = Pages(ro, rw, url_prefix)
     server = app.server
