@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import plotly.graph_objects as go
 from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.dash_table import FormatTemplate
+from dash.dash_table.Format import Format
 from flask import Response, abort, request, send_file
 
 from dashboard import export
@@ -44,6 +45,8 @@ PERIOD_TYPES = ("month", "week")
 SAVED_FILTERS = (("dm-dim", "dm-value", "dm-pt", "dm-start", "dm-end"), ("ai-dim", "ai-value"))
 PAGES = ("overview", "demand", "ai", "experience", "postings", "quality", "audit")
 DEFAULT_CATEGORIES = ("all", "new_economy", "software_dev", "design_basic", "supply_chain_repetitive", "ai_ml")
+COUNT_COLUMNS = {"n", "k", "n_prev_year", "n_postings", "ai_n", "n_stated", "postings", "canonical", "duplicates",
+                 "rejects", "items", "right"}
 GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
@@ -69,6 +72,8 @@ def _column(col: str, lang: str) -> dict[str, Any]:
     spec: dict[str, Any] = {"name": column_name(col, lang), "id": col}
     if col in PERCENT_COLUMNS:
         spec |= {"type": "numeric", "format": FormatTemplate.percentage(1)}
+    elif col in COUNT_COLUMNS:
+        spec |= {"type": "numeric", "format": Format().group(True)}
     return spec
 
 
