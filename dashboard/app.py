@@ -339,7 +339,7 @@ class Pages:
             # Axis fitted to the changes, not to the widest interval of a tiny cell (its bar stays, clipped).
             ys = [p.yoy_change or 0.0 for p in cross]
             # Zero stays on the axis: a bar always starts at no change.
-            yoy_fig.update_yaxes(range=[max(-1.1, min(0.0, min(ys)) - 0.2), max(0.3, max(ys) * 1.25 + 0.1)])
+            yoy_fig.update_yaxes(range=[max(-1.2, min(0.0, min(ys)) - 0.35), max(0.3, max(ys) * 1.25 + 0.1)])
         return [
             block("demand-index", lang, index_rows, index_cols, index_fig, t(lang, "index")),
             block("demand-yoy", lang, yoy_rows, ["period", "category", "code", "n", "n_prev_year", "yoy_change",
