@@ -205,8 +205,13 @@ class Pages:
             findings = self._findings(month, lang, country)
             if findings:
                 head = t(lang, "findings") + (f" — {country}" if country else "")
+                rows = [{"country": country or "", "key": f.get("key"), "text": f["text"], "value": f.get("value"),
+                         "ci_low": f.get("ci_low"), "ci_high": f.get("ci_high"), "n": f.get("n"),
+                         "suppressed": f["suppressed"]} for f in findings]
                 out.append(html.Div([html.H3(head), html.Ul(
-                    [html.Li(x, style={"opacity": FADED + 0.3} if faded else {}) for x, faded in findings])],
+                    [html.Li(f["text"], style={"opacity": FADED + 0.3} if f["suppressed"] else {})
+                     for f in findings]),
+                    block(f"findings-{country or 'all'}", lang, rows, list(rows[0]), show_table=False)],
                     className="block findings"))
         bs = data.briefs(self.ro)
         brief_rows = [{"month": b.month, "lang": b.lang, "pages": b.pages, "sha256": b.sha256[:12],
@@ -242,8 +247,8 @@ class Pages:
         return html.Div([html.H4(k.country or t(lang, "pooled")), html.Div(tiles, className="tiles")],
                         className="country")
 
-    def _findings(self, month: str, lang: str, country: str | None = None) -> list[tuple[str, bool]]:
-        """The brief's findings sentences (text, withheld) — for ``country`` when the findings take one."""
+    def _findings(self, month: str, lang: str, country: str | None = None) -> list[dict[str, Any]]:
+        """The brief's findings (text, value, interval, n, withheld) — for ``country`` when they take one."""
         try:
             from brief.data import load_findings
         except ImportError:  # pragma: no cover - the brief package ships with the project
@@ -253,8 +258,9 @@ class Pages:
             found = (load_findings(self.ro, month, lang, country=country) if takes_country
                      else load_findings(self.ro, month, lang))
         except ValueError as exc:
-            return [(str(exc), True)]
-        return [(f.text, f.suppressed) for f in found]
+            return [{"text": str(exc), "suppressed": True}]
+        return [{"key": f.key, "text": f.text, "value": f.value, "ci_low": f.ci_low, "ci_high": f.ci_high,
+                 "n": f.n, "suppressed": f.suppressed} for f in found]
 
     # Demand --------------------------------------------------------------------------------------------------
     def demand(self, lang: str, saved: Mapping[str, Any]) -> html.Div:

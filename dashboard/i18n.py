@@ -190,7 +190,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "role_category": ("岗位类别代码", "Role code"), "role_name": ("岗位类别", "Role category"),
     "role_confidence": ("置信度", "Confidence"), "ai_level": ("AI 层级", "AI level"),
     "ai_terms": ("匹配的 AI 词", "Matched AI terms"), "experience_bucket": ("经验", "Experience"),
-    "requires_3plus_years": ("3 年以上", "3+ years"),
+    "requires_3plus_years": ("3 年以上", "3+ years"), "key": ("要点", "Finding"), "text": ("文字", "Text"),
 }
 PERCENT_COLUMNS = {"share", "ci_low", "ci_high", "yoy_change", "yoy_ci_low", "yoy_ci_high", "ai_share", "ai_ci_low",
                    "ai_ci_high", "ai_share_prev_year", "share_3plus", "ci_3plus_low", "ci_3plus_high",

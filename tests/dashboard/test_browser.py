@@ -116,6 +116,11 @@ def test_dashboard_in_a_real_browser(served: tuple[str, Engine], tmp_path: Path)
         href = page.get_by_role("link", name="2026-03 (zh, 4 p.)").get_attribute("href")
         assert page.request.get(base.rstrip("/") + href).body().startswith(b"%PDF")
         page.screenshot(path=str(shots / "overview.png"), full_page=True)
+        with page.expect_download() as dl:  # the findings list downloads with values, intervals and n
+            page.locator("#block-findings-all button.dl").nth(0).click()
+        found = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
+        shown = page.locator(".findings li").all_inner_texts()
+        assert [r["text"] for r in found] == shown and all(r["n"] for r in found if r["suppressed"] == "False")
 
         # Demand: the YoY chart and table follow the breakdown filter
         page.click("#nav-demand")
