@@ -32,7 +32,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         url_prefix: str | None = typer.Option(None, "--url-prefix", help="Path the dashboard is served under "
                                               "behind a reverse proxy, e.g. /labourwatch/; default "
                                               "LABOURWATCH_DASHBOARD_URL_PREFIX (/)."),
-        debug: bool = typer.Option(False, "--debug", help="Dash debug mode (reloads on code changes)."),
+        debug: bool = typer.Option(False, "--debug", help="Dash debug mode (reloads on code changes; "
+                                   "development only, never on a shared server).")
     ) -> None:
         """Serve the analyst dashboard over the configured database (Ctrl-C stops it)."""
         from dashboard.app import build_from_settings
