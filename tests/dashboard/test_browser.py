@@ -41,9 +41,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def served(lw_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Engine]]:
-    """`labourwatch dashboard` serving a small SQLite demo database (minimum cell size 30)."""
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def served(request: pytest.FixtureRequest, lw_home: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Engine]]:
+    """`labourwatch dashboard` serving a small demo database (minimum cell size 30) on each backend."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"chromium not found at {CHROMIUM}; `make system-deps` installs Debian's chromium")
@@ -51,7 +52,8 @@ def served(lw_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str
     pytest.importorskip("playwright.sync_api")
     monkeypatch.setenv("LABOURWATCH_MIN_CELL_SIZE", "30")
     get_settings.cache_clear()
-    url = f"sqlite:///{(lw_home / 'dash.db').as_posix()}"
+    url = (f"sqlite:///{(lw_home / 'dash.db').as_posix()}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_url"))
     monkeypatch.setenv("LABOURWATCH_DB_URL", url)
     get_settings.cache_clear()
     engine = get_engine(url)
@@ -77,6 +79,7 @@ def served(lw_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        engine.dispose()
 
 
 def _plot(page, block: str) -> dict:  # type: ignore[no-untyped-def]
