@@ -16,7 +16,8 @@ setup: system-deps $(STAMP)
 
 # fonts-noto-cjk: CJK text in charts and the PDF brief; libharfbuzz-subset0: fast font subsetting in
 # WeasyPrint; poppler-utils: pdftotext/pdftoppm/pdffonts in tests; chromium: sources crawled with
-# `render: true` (scrapy-playwright drives Debian's chromium; no `playwright install`).
+# `render: true` (scrapy-playwright) and the dashboard's browser test (Playwright for Python), both driving
+# Debian's chromium (`playwright install` is never needed).
 system-deps:
 	@if command -v apt-get >/dev/null 2>&1; then \
 	  need=""; \

@@ -160,3 +160,5 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         if len(result.findings) < 3 and result.withheld:
             console.print(f"  ({len(result.withheld)} more withheld: cells under the minimum size, e.g. "
                           f"{result.withheld[0]}; a larger --postings gives more)")
+        # One short line (no wrapping at 80 columns): the command that opens the dashboard on this database.
+        console.print("\n[bold]dashboard:[/bold] labourwatch dashboard  (then open http://127.0.0.1:8050/)")

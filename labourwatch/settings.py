@@ -73,6 +73,15 @@ class Settings(BaseSettings):
         "replaces the packaged one (brief/templates/)."
     )
 
+    # --- dashboard -----------------------------------------------------------------------
+    dashboard_user: str | None = Field(
+        None, description="With LABOURWATCH_DASHBOARD_PASSWORD: HTTP basic authentication for the dashboard."
+    )
+    dashboard_password: str | None = Field(None, description="Password of LABOURWATCH_DASHBOARD_USER.")
+    dashboard_url_prefix: str = Field(
+        "/", description="Path the dashboard is served under behind a reverse proxy (e.g. /labourwatch/)."
+    )
+
     # --- orchestration -------------------------------------------------------------------
     timezone: str = Field("Asia/Shanghai", description="Timezone of schedules and 'today'.")
     log_level: str = Field("INFO", description="Logging level.")

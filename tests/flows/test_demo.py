@@ -61,5 +61,6 @@ def test_demo_command_runs_with_no_server_and_writes_nothing_to_home_dir(fake_cl
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     assert "brief (PDF):" in out and "ground truth:" in out and "headline findings" in out
+    assert "labourwatch dashboard" in out.rstrip().splitlines()[-1]  # the closing line opens the dashboard
     assert (lw_home / "briefs" / "brief-2026-06-en.pdf").is_file()
     assert (lw_home / "prefect").is_dir() and not (user_home / ".prefect").exists()
