@@ -38,7 +38,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 SUPPORTED_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".xlsx")
 
 
-class ImportFileError(Exception):
+class ImportFileError(ValueError):
     """The file as a whole cannot be imported (unreadable, unknown format, no title column)."""
 
 
@@ -287,15 +287,20 @@ def check_fields(row: dict[str, Any], limit: int | None = None) -> str | None:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def read_records(path: Path, encoding: str | None = None) -> tuple[Encoding | None, Iterator[Record]]:
+def read_records(path: Path, encoding: str | None = None,
+                 kind: str | None = None) -> tuple[Encoding | None, Iterator[Record]]:
     """The encoding and the records of a CSV, JSONL or XLSX file; raises ImportFileError at once when the
     file as a whole is unreadable (missing, a directory, binary, unknown type or encoding, no header).
 
     Every non-blank line after the header ends up in exactly one record, good or bad: a broken quote, a NUL
     byte, an oversized field or undecodable bytes make that record bad and reading goes on after it.
     """
-    check_file(path)
-    suffix = path.suffix.lower()
+    if kind is None:
+        check_file(path)
+        suffix = path.suffix.lower()
+    else:
+        check_file(path, suffixes=(path.suffix.lower(),))
+        suffix = {"csv": ".csv", "jsonl": ".jsonl", "xlsx": ".xlsx"}[kind]
     if suffix == ".xlsx":
         return None, _xlsx_records(path)
     data = path.read_bytes()
@@ -448,16 +453,16 @@ def iter_rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, di
     return ((r.line, r.row if r.row is not None else {"__error__": r.error}) for r in records)
 
 
-def check_file(path: Path) -> None:
+def check_file(path: Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES) -> None:
     """Raise ImportFileError naming ``path`` when it is missing, not a file or of an unsupported type."""
     if not path.exists():
         raise ImportFileError(f"{path}: no such file")
     if not path.is_file():
         raise ImportFileError(f"{path}: not a file")
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    if suffix not in suffixes:
         raise ImportFileError(f"{path}: unsupported file type {suffix or '(none)'!r}; use one of "
-                              f"{', '.join(SUPPORTED_SUFFIXES)}")
+                              f"{', '.join(suffixes)}")
 
 
 def _iter_xlsx(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
