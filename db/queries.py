@@ -235,6 +235,11 @@ def grant_analyst(engine: Engine) -> str:
     if engine.dialect.name != "postgresql":
         return role
     with engine.begin() as c:
+        exists = c.exec_driver_sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").scalar()
+        if exists and _analyst_grants_complete(c, role):
+            return role  # nothing to do: parallel runs must not contend on GRANT
+        # Concurrent GRANTs on one object fail ("tuple concurrently updated"): one at a time.
+        c.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('labourwatch.grant_analyst'))")
         c.exec_driver_sql(f"""
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
@@ -256,6 +261,14 @@ END $$""")
             if view in existing:
                 c.exec_driver_sql(f"GRANT SELECT ON {view} TO {role}")
     return role
+
+
+def _analyst_grants_complete(c: Connection, role: str) -> bool:
+    views = [v for v in ANALYST_VIEWS if c.exec_driver_sql(f"SELECT to_regclass('{v}')").scalar()]
+    checks = [f"has_table_privilege('{role}', '{v}', 'SELECT')" for v in views]
+    checks += [f"has_database_privilege('{role}', current_database(), 'CONNECT')",
+               f"has_schema_privilege('{role}', current_schema(), 'USAGE')"]
+    return bool(c.exec_driver_sql("SELECT " + " AND ".join(checks)).scalar())
 
 
 def _analyst_url(engine: Engine) -> str:

@@ -304,8 +304,10 @@ def read_records(path: Path, encoding: str | None = None,
     if suffix == ".xlsx":
         return None, _xlsx_records(path)
     data = path.read_bytes()
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")) \
-            and data[:4096].count(b"\x00") > 16:
+    head = data[:8192]
+    controls = sum(head.count(bytes([b])) for b in (*range(0, 9), *range(14, 27), *range(28, 32)))
+    if head and controls > len(head) * 0.05 and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # A stray NUL or control byte rejects its row; this many means the file is not text at all.
         raise ImportFileError(f"{path}: a binary file, not {suffix[1:].upper()} text")
     enc = detect_encoding(data, path, encoding)
     if enc.name == "utf-16":
@@ -342,6 +344,8 @@ _MAX_RECORD_LINES = 10_000
 
 def _csv_records(path: Path, lines: list[tuple[str, bool]], enc: Encoding) -> Iterator[Record]:
     limit = _max_field_chars()
+    # Length is checked per field below, with a reason that names the column.
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
     n = len(lines)
     i = 0
     header: list[str] | None = None
@@ -362,6 +366,9 @@ def _csv_records(path: Path, lines: list[tuple[str, bool]], enc: Encoding) -> It
             except csv.Error as exc:
                 if "unexpected end of data" not in str(exc) and "EOF" not in str(exc):
                     error = f"broken CSV quoting: {exc}"
+                    if i - start > 1:  # the quote opened on the first line: reject it, read on after it
+                        error = f"broken CSV quoting: the quoted field starting on line {start + 1} does not end"
+                        i = start + 1
                     break
                 # An open quote: take lines until one holds a quote that may close it.
                 grew = False
@@ -377,9 +384,7 @@ def _csv_records(path: Path, lines: list[tuple[str, bool]], enc: Encoding) -> It
                     error = f"unterminated quoted field starting on line {start + 1}"
                     i = start + 1  # read on from the next line: the open quote swallows nothing
                     break
-        raw = _show(buf if error is None or i == start + 1 else lines[start][0])
-        if error is not None and i == start + 1:
-            raw = _show(lines[start][0])
+        raw = _show(lines[start][0] if error is not None and i == start + 1 else buf)
         if header is None:
             if error is not None or fields is None:
                 raise ImportFileError(f"{path}:{start + 1}: cannot read the CSV header ({error})")
