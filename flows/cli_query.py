@@ -88,9 +88,14 @@ def write_result(result: Any, fmt: str, output: Path | None, lang: str = "en") -
         return
     if fmt == "table" and output is None:
         names = _category_names(lang) if "category" in result.columns else {}
-        table = Table(show_lines=False, expand=False)
+        from rich import box
+
+        table = Table(show_lines=False, expand=False, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
         for c in result.columns:
-            table.add_column(c, overflow="fold")
+            if c == "category":  # codes stay whole; names and long text wrap
+                table.add_column(c, no_wrap=True)
+            else:
+                table.add_column(c, overflow="fold")
             if c == "category" and names:
                 table.add_column("name", overflow="fold")
         for r in result.rows:

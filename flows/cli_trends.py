@@ -328,6 +328,11 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         from db.findings import headline_findings
         from db.session import get_engine
 
+        if fmt not in ("text", "json") or lang not in ("zh", "en"):
+            bad = f"--format {fmt!r} is not text or json" if fmt not in ("text", "json") else \
+                f"--lang {lang!r} is not zh or en"
+            console.print(f"labourwatch findings: {bad}", style="red", markup=False)
+            raise typer.Exit(2)
         groups, names = taxonomy_data()
         try:
             items = headline_findings(get_engine(), month, lang=lang, names=names, groups=groups)
