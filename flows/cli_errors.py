@@ -31,6 +31,22 @@ def one_line(exc: BaseException) -> str:
     return f"{type(orig).__name__}: {text}" if not isinstance(exc, ValueError) else text
 
 
+def _passthrough() -> tuple[type[BaseException], ...]:
+    """Exceptions the command line itself reports (usage errors, exits): click's and Typer's own copy."""
+    kinds: list[type[BaseException]] = [typer.Exit, click.exceptions.Exit, click.ClickException, click.Abort,
+                                        SystemExit, KeyboardInterrupt]
+    try:
+        from typer._click import exceptions as tc  # Typer >= 0.16 vendors click
+
+        kinds += [k for n in ("ClickException", "Abort", "Exit") if isinstance(k := getattr(tc, n, None), type)]
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
+_PASSTHROUGH = _passthrough()
+
+
 class FriendlyErrorsGroup(TyperGroup):
     """Catches what a command did not handle and prints ``labourwatch <command>: <one line>``; exit 1."""
 
@@ -39,7 +55,7 @@ class FriendlyErrorsGroup(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+        except _PASSTHROUGH:
             raise
         except Exception as exc:
             if FriendlyErrorsGroup.debug:
