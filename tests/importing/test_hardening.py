@@ -218,3 +218,18 @@ def test_parallel_imports_do_not_both_claim_the_same_rows(tmp_path: Path, engine
     outs = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in procs]
     assert sum(o[0] for o in outs) == 6000, outs
     assert all(o[0] + o[1] == 6000 for o in outs), outs
+
+
+def test_crawled_postings_with_impossible_dates_lose_the_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue point 7 for crawls: the crawl validator clears dates beyond the same limits."""
+    from scrapers.items import Posting
+    from scrapers.pipelines.validate import check_posting
+
+    fields = {f: None for f in Posting.__dataclass_fields__}
+    base = Posting(**{**fields, "source": "s", "external_id": "1", "title": "t", "url": "http://x/1"})
+    from dataclasses import replace
+
+    for d, cleared in ((date(1899, 12, 31), True), (date(9999, 12, 31), True), (date(2026, 3, 2), False)):
+        cleaned, required, optional = check_posting(replace(base, posted_at=d))
+        assert (cleaned.posted_at is None) == cleared and ("posted_at" in optional) == cleared
+        assert not required
