@@ -372,9 +372,15 @@ def readonly_connection(engine: Engine, timeout_s: float | None = None,
             return
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA query_only = ON")
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            if views_only:
+                _sqlite_guard(raw, set(ANALYST_VIEWS), timeout_s)
             try:
                 yield conn
             finally:
+                raw.set_authorizer(None)
+                raw.set_progress_handler(None, 0)
                 conn.exec_driver_sql("PRAGMA query_only = OFF")
         return
     if views_only:

@@ -118,3 +118,18 @@ def test_postgres_server_functions_are_refused(trended: Engine, monkeypatch: pyt
         role = c.execute(text("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles "
                               "WHERE rolname = 'labourwatch_analyst'")).one()
     assert tuple(role) == (False, False, False)
+
+
+def test_grant_analyst_command(engine: Engine) -> None:
+    """`labourwatch db grant-analyst` is idempotent and grants the views, never the tables."""
+    for _ in range(2):
+        r = runner.invoke(app, ["db", "grant-analyst"])
+        assert r.exit_code == 0, r.output
+    if engine.dialect.name != "postgresql":
+        assert "SQLite needs no analyst role" in r.output
+        return
+    with engine.connect() as c:
+        can = c.execute(text("SELECT has_table_privilege('labourwatch_analyst', 'v_demand_monthly', 'SELECT'), "
+                             "has_table_privilege('labourwatch_analyst', 'postings', 'SELECT'), "
+                             "has_table_privilege('labourwatch_analyst', 'trend_demand', 'SELECT')")).one()
+    assert tuple(can) == (True, False, False)
