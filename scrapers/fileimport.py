@@ -239,16 +239,37 @@ def detect_encoding(data: bytes, path: Path, given: str | None = None) -> Encodi
     near = [m for m in results if m.chaos <= best.chaos + 0.02]
     gb = [m for m in near if m.encoding in _GB]
     confidence = round(max(0.0, 1.0 - best.chaos), 3)
-    if gb:
-        # The product's sources are Chinese and English: a GB reading that is as plausible as any wins.
+    if gb and _plausible_chinese(str(gb[0])):
+        # The product's sources are Chinese and English: a GB reading that is as plausible as any wins when
+        # it reads as everyday Chinese (mojibake of Latin text lands on rare characters).
         return Encoding("gb18030", confidence, "charset-normalizer (GB family)")
+    near = [m for m in near if m.encoding not in _GB] or near
     texts = {str(m) for m in near}
     if len(texts) > 1 or best.chaos > 0.2:
-        names = ", ".join(dict.fromkeys(m.encoding for m in near[:4]))
-        raise ImportFileError(f"{path}: not UTF-8 and the encoding is uncertain (could be {names}; "
-                              f"confidence {confidence:.0%}); give it with --encoding, e.g. --encoding "
-                              f"{near[0].encoding}")
+        names = ", ".join(dict.fromkeys(m.encoding for m in near[:5]))
+        why = (f"{len(texts)} plausible readings differ: {names}" if len(texts) > 1
+               else f"best guess {best.encoding} at confidence {confidence:.0%}")
+        raise ImportFileError(f"{path}: not UTF-8 and the encoding is uncertain ({why}); give it with "
+                              "--encoding, e.g. --encoding cp1252 (Western European) or --encoding gb18030 "
+                              "(Chinese)")
     return Encoding(best.encoding, confidence, "charset-normalizer")
+
+
+def _plausible_chinese(text: str) -> bool:
+    """True when most CJK characters of ``text`` are common ones (in GB2312) — real Chinese, not mojibake."""
+    cjk = [c for c in text if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"]
+    if not cjk:
+        return False
+    common = sum(1 for c in cjk if _decodes_to(c, "gb2312"))
+    return common >= 0.9 * len(cjk)
+
+
+def _decodes_to(char: str, codec: str) -> bool:
+    try:
+        char.encode(codec)
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _decodes(data: bytes, codec: str) -> bool:

@@ -144,6 +144,10 @@ def test_uncertain_encoding_is_refused_and_encoding_option_decodes(tmp_path: Pat
     path.write_bytes((HEADER + "1,Engenheiro,Acme,São Paulo,2026-03-02,Descrição\n").encode("cp1252"))
     with pytest.raises(ImportFileError, match=r"latin\.csv: .*--encoding"):
         import_file(path, source="b")
+    short = tmp_path / "short.csv"  # one 'ã' is also a valid (rare) GB18030 pair: must not be read as Chinese
+    short.write_bytes("id,title,city\n1,Eng,São Paulo\n".encode("cp1252"))
+    with pytest.raises(ImportFileError, match=r"short\.csv: .*uncertain"):
+        import_file(short, source="b")
     res = runner.invoke(app, ["import", str(path), "--source", "b"])
     assert res.exit_code == 2 and "--encoding" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["import", str(path), "--source", "b", "--encoding", "cp1252"])
