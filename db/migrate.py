@@ -28,6 +28,24 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+    if engine.dialect.name == "postgresql" and revision == "head":
+        _grant_analyst_if_allowed(engine)
+
+
+def _grant_analyst_if_allowed(engine: Engine) -> None:
+    """Give the analyst role its grants; a database user without CREATEROLE gets a warning, not a failure."""
+    import logging
+
+    from sqlalchemy.exc import DBAPIError
+
+    from db.queries import grant_analyst
+
+    try:
+        grant_analyst(engine)
+    except DBAPIError as exc:
+        logging.getLogger(__name__).warning(
+            "analyst role not set up (%s); run `labourwatch db grant-analyst` as a database owner",
+            str(exc.orig).strip().splitlines()[0] if exc.orig else exc)
 
 
 def downgrade(engine: Engine | None = None, revision: str = "base") -> None:

@@ -206,6 +206,9 @@ def upsert_postings(session: Session, postings: Sequence[PostingIn], crawl_run_i
         changed_ids = [existing[(r["source_id"], r["external_id"])][0] for r in changed]
         for r, pid in zip(changed, changed_ids, strict=True):
             values = {k: v for k, v in r.items() if k not in ("first_seen", "source_id", "external_id")}
+            if r["posted_at"] is None:  # an undated posting stays counted in the month it was first seen
+                values.pop("posted_month")
+                values.pop("posted_week")
             # A rewritten posting is fingerprinted and deduplicated afresh.
             values["simhash"] = None
             session.execute(update(P).where(P.id == pid).values(**values))
@@ -219,13 +222,20 @@ def upsert_postings(session: Session, postings: Sequence[PostingIn], crawl_run_i
         result.unchanged = len(same)
 
     id_map: dict[tuple[int, str], int] = {}
+    owner: dict[tuple[int, str], int | None] = {}
     for sid in set(source_ids.values()):
         ext_ids = [r["external_id"] for r in rows if r["source_id"] == sid]
         for chunk in _chunks(ext_ids, 900):
-            for pid, ext in session.execute(
-                select(P.id, P.external_id).where(P.source_id == sid, P.external_id.in_(chunk))
+            for pid, ext, run in session.execute(
+                select(P.id, P.external_id, P.crawl_run_id).where(P.source_id == sid, P.external_id.in_(chunk))
             ):
                 id_map[(sid, ext)] = pid
+                owner[(sid, ext)] = run
+    if crawl_run_id is not None and new_rows:
+        # A concurrent run inserted some of "our" new rows first (ON CONFLICT touched them): they are its work.
+        lost = sum(1 for r in new_rows if owner.get((r["source_id"], r["external_id"])) != crawl_run_id)
+        result.inserted -= lost
+        result.unchanged += lost
     result.ids = [id_map[(source_ids[p.source], str(p.external_id))] for p in postings]
     return result
 

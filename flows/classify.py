@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from models import Labels, PostingClassifier, PostingText, load_classifier
+from scrapers.fileimport import Reject, read_records
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ class ClassifyReport:
     labelled: int
     model_version: str
     seconds: float
+    rejected: int = 0
+    rejects_path: Path | None = None
 
     @property
     def per_second(self) -> float:
@@ -108,34 +111,61 @@ def _is_jsonl(path: Path) -> bool:
     return path.suffix.lower() in (".jsonl", ".ndjson", ".json")
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a CSV or JSONL file as dicts (empty strings become None)."""
-    if not path.exists():
-        raise FileNotFoundError(f"input file not found: {path}")
+def read_rows(path: Path, encoding: str | None = None,
+              rejects: list[Reject] | None = None) -> list[dict[str, Any]]:
+    """Rows of a CSV or JSONL file as dicts (empty strings become None).
+
+    Unreadable records (broken quoting, bad JSON line, NUL byte, undecodable bytes, oversized field) are
+    appended to ``rejects`` when given, else the first one raises ValueError naming file and line. Raises
+    ImportFileError (a ValueError) naming the file when it is missing, a directory, binary or of unknown
+    encoding.
+    """
+    suffix = path.suffix.lower()
+    kind = "jsonl" if _is_jsonl(path) else "xlsx" if suffix == ".xlsx" else "csv"
+    _enc, records = read_records(path, encoding, kind=kind)
     rows: list[dict[str, Any]] = []
-    if _is_jsonl(path):
-        with path.open(encoding="utf-8") as f:
-            for i, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except ValueError as exc:
-                        raise ValueError(f"{path}:{i}: not a JSON object ({exc})") from None
-    else:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.DictReader(f))
-    return [{k: (None if v == "" else v) for k, v in r.items()} for r in rows]
+    for rec in records:
+        if rec.row is None:
+            if rejects is None:
+                raise ValueError(f"{path}:{rec.line}: {rec.error}")
+            rejects.append(Reject(rec.line, rec.error or "unreadable row", {}, rec.raw))
+            continue
+        row = {k: (None if v == "" else v) for k, v in rec.row.items()}
+        row["__line__"] = rec.line
+        row["__raw__"] = rec.raw
+        rows.append(row)
+    return rows
 
 
-def rows_to_postings(rows: list[dict[str, Any]], path: Path) -> list[PostingText]:
-    """PostingText per row; names the row and column when something required is missing."""
-    if rows and ("id" not in rows[0] or "title" not in rows[0]):
+def rows_to_postings(rows: list[dict[str, Any]], path: Path,
+                     rejects: list[Reject] | None = None) -> list[PostingText]:
+    """PostingText per row; names the row and column when something required is missing.
+
+    A file without an ``id`` or ``title`` column raises ValueError; a row lacking either is appended to
+    ``rejects`` when given (else raises).
+    """
+    columns = {k for r in rows for k in r} - {"__line__", "__raw__"}
+    if rows and ("id" not in columns or "title" not in columns):
         raise ValueError(f"{path}: needs columns id and title (optional: description, experience_text, lang); "
-                         f"found {', '.join(rows[0])}")
+                         f"found {', '.join(sorted(columns)) or 'none'}")
     out = []
     for i, r in enumerate(rows, 1):
-        if r.get("id") is None or not str(r.get("title") or "").strip():
-            raise ValueError(f"{path}: row {i} lacks an id or a title")
+        line = r.get("__line__", i)
+        reason = None
+        if r.get("id") is None or (isinstance(r.get("id"), str) and not r["id"].strip()):
+            reason = "no id"
+        elif not isinstance(r.get("title"), str) or not r["title"].strip():
+            reason = "no title" if r.get("title") is None or isinstance(r.get("title"), str) else \
+                f"title must be text, got {type(r['title']).__name__}"
+        elif any(r.get(k) is not None and not isinstance(r.get(k), str)
+                 for k in ("description", "experience_text", "lang")):
+            reason = "description, experience_text and lang must be text"
+        if reason:
+            if rejects is None:
+                raise ValueError(f"{path}:{line}: {reason}")
+            clean = {k: v for k, v in r.items() if k not in ("__line__", "__raw__")}
+            rejects.append(Reject(line, reason, clean, r.get("__raw__", "")))
+            continue
         out.append(PostingText(str(r["id"]), str(r["title"]), r.get("description"), r.get("experience_text"),
                                r.get("lang")))
     return out
@@ -189,13 +219,22 @@ def write_records(records: list[dict[str, Any]], path: Path) -> None:
             w.writerow([_csv_value(r[k]) for k in OUTPUT_COLUMNS])
 
 
-def classify_file(input_path: Path, output_path: Path, classifier: PostingClassifier | None = None) -> ClassifyReport:
+def classify_file(input_path: Path, output_path: Path, classifier: PostingClassifier | None = None,
+                  encoding: str | None = None) -> ClassifyReport:
     """Label a CSV/JSONL file of postings into ``output_path`` (columns: OUTPUT_COLUMNS)."""
     t0 = time.perf_counter()
-    postings = rows_to_postings(read_rows(input_path), input_path)
+    rejects: list[Reject] = []
+    rows = read_rows(input_path, encoding, rejects)
+    postings = rows_to_postings(rows, input_path, rejects)
     clf = classifier or load_classifier()
     write_records(classify_records(postings, clf), output_path)
-    return ClassifyReport(len(postings), clf.model_version, time.perf_counter() - t0)
+    rejects_path = None
+    if rejects:
+        from flows.importing import write_rejects
+
+        rejects_path = output_path.with_name(output_path.name + ".rejects.csv")
+        write_rejects(rejects_path, input_path, sorted(rejects, key=lambda r: r.line))
+    return ClassifyReport(len(postings), clf.model_version, time.perf_counter() - t0, len(rejects), rejects_path)
 
 
 # --- evaluation --------------------------------------------------------------------------------------

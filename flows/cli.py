@@ -7,9 +7,11 @@ import os
 
 import typer
 
+from flows.cli_errors import FriendlyErrorsGroup
 from labourwatch.settings import get_settings
 
 app = typer.Typer(
+    cls=FriendlyErrorsGroup,
     name="labourwatch",
     help="Measure how AI is changing the labour market, from job postings.",
     no_args_is_help=True,
@@ -23,7 +25,9 @@ app.add_typer(bench_app, name="bench")
 
 
 @app.callback()
-def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+          debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error.")) -> None:
+    FriendlyErrorsGroup.debug = debug
     level = "DEBUG" if verbose else get_settings().log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not verbose:
@@ -36,8 +40,8 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 from flows import cli_core  # noqa: E402
 
 cli_core.register(app, db_app, bench_app)
-for _name in ("cli_demo", "cli_crawl", "cli_sources", "cli_classify", "cli_trends", "cli_brief", "cli_flows",
-              "cli_dashboard"):
+for _name in ("cli_demo", "cli_crawl", "cli_sources", "cli_classify", "cli_trends", "cli_query", "cli_brief",
+              "cli_flows", "cli_dashboard"):
     try:
         _mod = __import__(f"flows.{_name}", fromlist=["register"])
     except ModuleNotFoundError as exc:

@@ -36,6 +36,9 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
 
         engine = get_engine()
         upgrade(engine)
+        from flows.tasks.runstate import mark_interrupted
+
+        mark_interrupted(engine)  # a killed run shows as interrupted, not running
         try:
             result = render_brief(engine, month or _previous_month(), lang=lang, output=output)
         except BriefError as exc:

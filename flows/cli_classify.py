@@ -69,6 +69,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         batch_size: int | None = typer.Option(None, "--batch-size", help="Postings per batch (database mode)."),
         source: list[str] | None = typer.Option(None, "--source", help="Only postings of this source (database "
                                                 "mode; repeatable). Default: every source."),
+        encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of --input (e.g. gb18030); "
+                                            "default detected."),
     ) -> None:
         """Label postings without a label of the current model version (database), or a file."""
         from flows.classify import UnknownSourceError, classify_file, classify_pending
@@ -79,9 +81,18 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             if source:
                 raise typer.BadParameter("--source selects postings in the database; it does not apply to --input",
                                          param_hint="--source")
-            r = classify_file(input, output)
+            try:
+                r = classify_file(input, output, encoding=encoding)
+            except ValueError as exc:  # the file as a whole: missing, directory, binary, no id/title column
+                Console(stderr=True).print(f"labourwatch classify: {exc}", style="red", markup=False,
+                                           soft_wrap=True)
+                raise typer.Exit(2) from None
             console.print(f"labelled {r.labelled} postings from {input} → {output} with {r.model_version} "
-                          f"in {r.seconds:.1f}s")
+                          f"in {r.seconds:.1f}s", markup=False)
+            if r.rejects_path:
+                console.print(f"{r.rejected} rows rejected, with reasons: {r.rejects_path}", markup=False)
+            if r.labelled == 0:
+                raise typer.Exit(1)
             return
         if output is not None:
             raise typer.BadParameter("--output needs --input", param_hint="--output")

@@ -16,7 +16,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
 
     @db_app.command("upgrade")
     def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
-        """Create or migrate the database schema to REVISION (default: latest)."""
+        """Create or migrate the database schema to REVISION (default: latest); on PostgreSQL also set up the
+        analyst role (see `db grant-analyst`)."""
         from db.migrate import current_revision, upgrade
         from db.session import get_engine
         from labourwatch.settings import get_settings
@@ -42,15 +43,17 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         source: str | None = typer.Option(None, "--source", help="Source name; default the file's stem."),
         rejects: Path | None = typer.Option(None, "--rejects", help="Rejects CSV; default <file>.rejects.csv "
                                             "under <home>/rejects/."),
+        encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of a CSV/JSONL file "
+                                            "(e.g. gb18030, cp1252); default detected."),
     ) -> None:
         """Import postings from a file; idempotent, bad rows go to a rejects file."""
         from flows.importing import import_file
         from scrapers.fileimport import ImportFileError
 
         try:
-            report = import_file(path, source=source, rejects_path=rejects, progress=True)
+            report = import_file(path, source=source, rejects_path=rejects, progress=True, encoding=encoding)
         except ImportFileError as exc:
-            console.print(f"labourwatch import: {exc}", soft_wrap=True, markup=False, style="red")
+            Console(stderr=True).print(f"labourwatch import: {exc}", soft_wrap=True, markup=False, style="red")
             raise typer.Exit(2) from exc
         console.print(report.summary(), soft_wrap=True, markup=False)
         if report.imported == 0:
@@ -62,9 +65,11 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         from db.migrate import upgrade
         from db.queries import status_rows
         from db.session import get_engine
+        from flows.tasks.runstate import mark_interrupted
 
         engine = get_engine()
         upgrade(engine)
+        mark_interrupted(engine)  # a killed run shows as interrupted, not running
         rows = status_rows(engine)
         table = Table(title=f"labourwatch status — {engine.url.render_as_string()}")
         for col in ("source", "postings", "canonical", "labelled", "last run", "status"):

@@ -147,7 +147,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         base_url: str | None = typer.Option(None, "--base-url", help="Replace scheme and host of every URL of "
                                             "the crawled sources (replaying recorded responses)."),
     ) -> None:
-        """Crawl sources into the database, one subprocess per source; exit 1 if any failed."""
+        """Crawl sources into the database, one subprocess per source; exit 1 if any failed, 3 if any lost pages."""
         from scrapers.config import SourceConfigError, load_sources, sources_path
         from scrapers.runner import crawl
 
@@ -170,6 +170,13 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         if full:
             extra["LW_INCREMENTAL"] = False
         jobs: list[tuple[str, str | None, str | None]] = []
+        if spider is not None:
+            from scrapers.spiders import SPIDERS
+
+            if spider not in SPIDERS:
+                console.print(f"labourwatch crawl: --spider {spider!r} is not a spider; known: "
+                              f"{', '.join(sorted(SPIDERS))}", style="red", markup=False)
+                raise typer.Exit(2)
         names = list(sources or [])
         if url or spider:
             if not (url and source):
@@ -187,7 +194,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         jobs += [(n, None, None) for n in names]
         if not jobs:
             raise typer.BadParameter("name sources to crawl, --all, or --spider/--url/--source")
-        failed = 0
+        failed = partial = 0
         for name, u, sp in jobs:
             console.print(f"crawling [bold]{name}[/bold] ...")
             try:
@@ -201,8 +208,11 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             console.print(f"[{colour}]{report.summary()}[/{colour}]")
             console.print(f"  log: {report.log_path}")
             failed += report.status == "failed"
+            partial += report.status == "partial"
         if failed:
             raise typer.Exit(1)
+        if partial:  # pages were lost: the data is incomplete, so scripts must notice
+            raise typer.Exit(3)
 
     @bench_app.command("crawl")
     def bench_crawl(

@@ -328,6 +328,11 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         from db.findings import headline_findings
         from db.session import get_engine
 
+        if fmt not in ("text", "json") or lang not in ("zh", "en"):
+            bad = f"--format {fmt!r} is not text or json" if fmt not in ("text", "json") else \
+                f"--lang {lang!r} is not zh or en"
+            console.print(f"labourwatch findings: {bad}", style="red", markup=False)
+            raise typer.Exit(2)
         groups, names = taxonomy_data()
         try:
             items = headline_findings(get_engine(), month, lang=lang, names=names, groups=groups)
@@ -373,41 +378,6 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         for cat, (w, b) in sorted(ss.by_category.items(), key=lambda kv: -abs(kv[1][0] + kv[1][1])):
             table.add_row(cat, f"{w * 100:+.2f}", f"{b * 100:+.2f}")
         console.print(table)
-
-    @app.command("query")
-    def query(
-        name: str | None = typer.Argument(None, help="Named query (see --list)."),
-        sql: str | None = typer.Option(None, "--sql", help="Ad-hoc SELECT, run on a read-only connection."),
-        param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE for a named query (repeatable)."),
-        fmt: str = typer.Option("table", "--format", help="table, csv, json or parquet"),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
-        list_: bool = typer.Option(False, "--list", help="List the named queries and views."),
-    ) -> None:
-        """Run a named query or a read-only SQL query; print or save the result."""
-        from db.queries import NAMED_QUERIES, ReadOnlyQueryError, named_query, run_readonly
-        from db.session import get_engine
-
-        if fmt not in ("table", "csv", "json", "parquet"):
-            raise typer.BadParameter(f"--format must be table, csv, json or parquet, not {fmt!r}")
-        if list_ or (name is None and sql is None):
-            for q in NAMED_QUERIES.values():
-                ps = " ".join(f"--param {k}={v or '…'}" for k, v in q.params.items())
-                console.print(f"[bold]{q.name}[/bold] {ps}\n    {q.description}")
-            console.print("views: v_demand_monthly, v_demand_weekly, v_ai_share_monthly, v_ai_share_weekly, "
-                          "v_experience_monthly, v_duplicates_by_source")
-            return
-        if name and sql:
-            raise typer.BadParameter("give a query NAME or --sql, not both")
-        try:
-            result = (named_query(get_engine(), name, _parse_params(param)) if name
-                      else run_readonly(get_engine(), sql or ""))
-        except ReadOnlyQueryError as exc:
-            console.print(str(exc), style="red", markup=False)
-            raise typer.Exit(2) from None
-        except ValueError as exc:
-            console.print(str(exc), style="red", markup=False)
-            raise typer.Exit(2) from None
-        write_result(result, fmt, output)
 
     @bench_app.command("trends")
     def bench_trends(

@@ -14,14 +14,14 @@ from db.migrate import upgrade
 from db.repo import PostingIn, UpsertResult, finish_run, start_run, upsert_postings
 from db.session import get_engine, session_scope
 from labourwatch.settings import get_settings
-from scrapers.fileimport import ImportFileError, Reject, iter_rows, map_columns, row_to_posting
+from scrapers.fileimport import ImportFileError, Reject, map_columns, read_records, row_to_posting
 
 BATCH_SIZE = 2000
 
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import did."""
+    """What an import did: every row read is exactly one of new, changed, unchanged, duplicate, rejected."""
 
     path: Path
     source: str
@@ -33,16 +33,23 @@ class ImportReport:
     rejects_path: Path | None
     seconds: float
     run_id: int
+    duplicates: int = 0
+    encoding: str | None = None
 
     @property
     def imported(self) -> int:
         return self.inserted + self.updated + self.unchanged
 
+    @property
+    def accounted(self) -> bool:
+        return self.imported + self.duplicates + self.rejected == self.rows
+
     def summary(self) -> str:
         rate = self.rows / self.seconds if self.seconds else 0.0
+        enc = f", {self.encoding}" if self.encoding and self.encoding not in ("utf-8", "utf-8-sig") else ""
         text = (f"{self.path}: {self.rows} rows → {self.inserted} new, {self.updated} changed, "
-                f"{self.unchanged} unchanged, {self.rejected} rejected "
-                f"({self.seconds:.1f} s, {rate:,.0f} rows/s) into source {self.source!r}")
+                f"{self.unchanged} unchanged, {self.duplicates} duplicate in file, {self.rejected} rejected "
+                f"({self.seconds:.1f} s, {rate:,.0f} rows/s{enc}) into source {self.source!r}")
         if self.rejects_path:
             text += f"\nrejected rows with reasons: {self.rejects_path}"
         return text
@@ -56,48 +63,72 @@ def _count_lines(path: Path) -> int | None:
 
 
 def import_file(path: Path, source: str | None = None, rejects_path: Path | None = None,
-                progress: bool = False, batch_size: int = BATCH_SIZE) -> ImportReport:
+                progress: bool = False, batch_size: int = BATCH_SIZE, encoding: str | None = None) -> ImportReport:
     """Import postings from ``path`` (CSV, JSONL, XLSX) into the configured database.
 
-    Good rows are upserted in batches (re-importing changes nothing but ``last_seen``); bad rows are
-    written with file:line and reason to a rejects CSV and never stop the good ones. Raises
-    ``ImportFileError`` when the file as a whole cannot be read.
+    Every row read ends as new, changed, unchanged, duplicate-in-file (the first occurrence of an id
+    counts) or rejected (written with line, reason and raw text to a rejects CSV). Good rows are upserted
+    in batches, each batch one transaction; a batch the database refuses is retried row by row so one bad
+    row is rejected and the others are stored. Raises ``ImportFileError`` when the file as a whole cannot
+    be read (naming it; an uncertain encoding asks for ``encoding``).
     """
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import DBAPIError
+
+    from flows.tasks.runstate import Heartbeat, mark_interrupted
+
     path = Path(path)
     settings = get_settings()
     settings.ensure_dirs()
     source = source or path.stem
-    rows_iter = iter_rows(path)  # generator: errors surface on first next()
+    enc, records = read_records(path, encoding)
     engine = get_engine()
     upgrade(engine)
 
     started = time.perf_counter()
+    now = datetime.now(UTC)
     rejects: list[Reject] = []
     total = UpsertResult()
     n_rows = 0
+    duplicates = 0
+    first_line: dict[str, int] = {}
     mappings: dict[tuple[str, ...], dict[str, list[str]]] = {}
+    mark_interrupted(engine)
     with session_scope(engine) as s:
         run_id = start_run(s, source, kind="import", url=str(path)).id
 
-    batch: list[PostingIn] = []
+    batch: list[tuple[int, str, PostingIn]] = []
 
     def flush() -> None:
         nonlocal batch, total
-        if batch:
+        if not batch:
+            return
+        try:
             with session_scope(engine) as s:
-                total += upsert_postings(s, batch, crawl_run_id=run_id)
-            batch = []
+                total += upsert_postings(s, [p for _, _, p in batch], crawl_run_id=run_id)
+        except DBAPIError:
+            # One row the database refuses must not take the batch with it: store the rows one by one.
+            for line, raw, p in batch:
+                try:
+                    with session_scope(engine) as s:
+                        total += upsert_postings(s, [p], crawl_run_id=run_id)
+                except DBAPIError as exc:
+                    msg = (str(exc.orig).strip().splitlines() or ["database error"])[0]
+                    rejects.append(Reject(line, f"refused by the database: {msg}", {}, raw))
+        batch = []
 
     prog = Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), disable=not progress, transient=True)
     try:
-        with prog:
+        with prog, Heartbeat(engine, run_id):
             task = prog.add_task(path.name, total=_count_lines(path))
-            for line, row in rows_iter:
+            for rec in records:
                 n_rows += 1
                 prog.advance(task)
-                if "__error__" in row:
-                    rejects.append(Reject(line, row["__error__"], {}))
+                row = rec.row
+                if row is None:
+                    rejects.append(Reject(rec.line, rec.error or "unreadable row", {}, rec.raw))
                     continue
                 keys = tuple(row.keys())
                 mapping = mappings.get(keys)
@@ -108,16 +139,22 @@ def import_file(path: Path, source: str | None = None, rejects_path: Path | None
                             f"{path}: no title column; found {', '.join(map(str, keys))}. "
                             "Accepted title names: title, job_title, positionName, 职位名称, 岗位名称 (see README)")
                 try:
-                    batch.append(row_to_posting(row, mapping, source))
+                    posting = row_to_posting(row, mapping, source, now=now)
                 except ValueError as exc:
-                    rejects.append(Reject(line, str(exc), row))
+                    rejects.append(Reject(rec.line, str(exc), row, rec.raw))
                     continue
+                ext = str(posting.external_id)
+                if ext in first_line:
+                    duplicates += 1
+                    continue
+                first_line[ext] = rec.line
+                batch.append((rec.line, rec.raw, posting))
                 if len(batch) >= batch_size:
                     flush()
             flush()
     except BaseException as exc:
         with session_scope(engine) as s:
-            finish_run(s, run_id, "failed", _stats(n_rows, total, rejects), error=str(exc))
+            finish_run(s, run_id, "failed", _stats(n_rows, total, rejects, duplicates), error=str(exc))
         raise
 
     written = None
@@ -126,26 +163,28 @@ def import_file(path: Path, source: str | None = None, rejects_path: Path | None
         write_rejects(written, path, rejects)
     status = "succeeded" if total.inserted + total.updated + total.unchanged else "failed"
     with session_scope(engine) as s:
-        finish_run(s, run_id, status, _stats(n_rows, total, rejects),
+        finish_run(s, run_id, status, _stats(n_rows, total, rejects, duplicates),
                    error=None if status == "succeeded" else "no row could be imported")
     return ImportReport(path, source, n_rows, total.inserted, total.updated, total.unchanged, len(rejects),
-                        written, time.perf_counter() - started, run_id)
+                        written, time.perf_counter() - started, run_id, duplicates, enc.name if enc else None)
 
 
-def _stats(n_rows: int, total: UpsertResult, rejects: list[Reject]) -> dict:
+def _stats(n_rows: int, total: UpsertResult, rejects: list[Reject], duplicates: int = 0) -> dict:
     reasons: dict[str, int] = {}
     for r in rejects:
         key = r.reason.split(" '")[0].split(":")[0]
         reasons[key] = reasons.get(key, 0) + 1
     return {"rows": n_rows, "inserted": total.inserted, "updated": total.updated,
-            "unchanged": total.unchanged, "rejected": len(rejects), "reject_reasons": reasons}
+            "unchanged": total.unchanged, "duplicates_in_file": duplicates, "rejected": len(rejects),
+            "reject_reasons": reasons}
 
 
 def write_rejects(out: Path, path: Path, rejects: list[Reject]) -> None:
-    """Write rejected rows as CSV: file, line, reason, the raw row as JSON."""
+    """Write rejected rows as CSV: file, line, reason, the raw text as it stood in the file, the parsed row."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["file", "line", "reason", "row"])
+        w.writerow(["file", "line", "reason", "raw", "row"])
         for r in rejects:
-            w.writerow([str(path), r.line, r.reason, json.dumps(r.raw, ensure_ascii=False, default=str)])
+            w.writerow([str(path), r.line, r.reason, r.raw_line,
+                        json.dumps(r.raw, ensure_ascii=False, default=str) if r.raw else ""])

@@ -82,6 +82,32 @@ class Settings(BaseSettings):
         "/", description="Path the dashboard is served under behind a reverse proxy (e.g. /labourwatch/)."
     )
 
+    # --- analyst queries and imports -----------------------------------------------------
+    query_timeout: float = Field(
+        30.0, description="Seconds an analyst query (`labourwatch query`) may run before it is stopped."
+    )
+    analyst_role: str = Field(
+        "labourwatch_analyst", description="PostgreSQL role that analyst queries run as: created by "
+        "`labourwatch db upgrade` / `db grant-analyst`, may only SELECT the analyst views."
+    )
+    analyst_db_url: str | None = Field(
+        None, description="PostgreSQL URL analyst queries connect with; default the database URL with the "
+        "user replaced by the analyst role (give a password here when the server asks for one)."
+    )
+    import_max_field_chars: int = Field(
+        1_000_000, description="An imported field longer than this many characters rejects its row."
+    )
+    date_floor: str = Field(
+        "2000-01-01", description="Postings dated before this day (YYYY-MM-DD) are rejected as impossible."
+    )
+    date_future_days: int = Field(
+        2, description="Postings dated more than this many days after the import/crawl time are rejected."
+    )
+    run_stale_after: float = Field(
+        600.0, description="Seconds without a heartbeat after which a 'running' crawl/import run counts as "
+        "killed; the next run marks it 'interrupted'."
+    )
+
     # --- orchestration -------------------------------------------------------------------
     timezone: str = Field("Asia/Shanghai", description="Timezone of schedules and 'today'.")
     log_level: str = Field("INFO", description="Logging level.")

@@ -179,7 +179,7 @@ def _mark_stale_runs(source: str, run_id: int) -> None:
             schema.CrawlRun.source_id == sid, schema.CrawlRun.status == "running", schema.CrawlRun.id != run_id,
             schema.CrawlRun.kind == "crawl")).all()
         for rid in stale:
-            finish_run(s, rid, "failed", {"interrupted": True},
+            finish_run(s, rid, "interrupted", {"interrupted": True},
                        f"crawl process ended without recording a result (killed?); resumed by run {run_id}")
 
 
@@ -194,6 +194,9 @@ def run_crawl(source: SourceConfig, *, run_id: int | None = None, max_requests: 
     lw.ensure_dirs()
     engine = get_engine()
     upgrade(engine)
+    from flows.tasks.runstate import mark_interrupted
+
+    mark_interrupted(engine)
     if run_id is None:
         with session_scope(engine) as s:
             run_id = start_run(s, source.name, kind="crawl", spider=source.spider, lang=source.lang).id
@@ -227,7 +230,10 @@ def run_crawl(source: SourceConfig, *, run_id: int | None = None, max_requests: 
         process = AsyncCrawlerProcess(settings)
         crawler = process.create_crawler(spider_class(source.spider))
         process.crawl(crawler, source=source)
-        process.start()
+        from flows.tasks.runstate import Heartbeat
+
+        with Heartbeat(engine, run_id):
+            process.start()
         stats = dict(crawler.stats.get_stats() or {})
     except Exception as exc:
         logger.exception("crawl of %s crashed", source.name)

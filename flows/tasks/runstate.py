@@ -106,3 +106,72 @@ def previous_month(today: datetime) -> str:
     y, m = today.year, today.month
     y, m = (y - 1, 12) if m == 1 else (y, m - 1)
     return f"{y:04d}-{m:02d}"
+
+
+# --- run liveness: heartbeats, and runs that were killed ---------------------------------------------
+
+
+def touch_run(engine: Engine, run_id: int) -> None:
+    """Record that run ``run_id`` is alive (``crawl_runs.heartbeat_at`` = now)."""
+    from datetime import UTC
+
+    with engine.begin() as c:
+        c.execute(update(schema.CrawlRun).where(schema.CrawlRun.id == run_id)
+                  .values(heartbeat_at=datetime.now(UTC)))
+
+
+class Heartbeat:
+    """While the block runs, a daemon thread touches the run's heartbeat every ``interval`` seconds
+    (default a fifth of LABOURWATCH_RUN_STALE_AFTER); a killed process stops beating with it."""
+
+    def __init__(self, engine: Engine, run_id: int, interval: float | None = None) -> None:
+        import threading
+
+        from labourwatch.settings import get_settings
+
+        self.engine, self.run_id = engine, run_id
+        self.interval = interval if interval is not None else max(1.0, get_settings().run_stale_after / 5)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-run-{run_id}", daemon=True)
+
+    def _beat(self) -> None:
+        import logging
+
+        while not self._stop.wait(self.interval):
+            try:
+                touch_run(self.engine, self.run_id)
+            except Exception as exc:  # a busy database must not kill the run it watches
+                logging.getLogger(__name__).debug("heartbeat of run %s failed: %s", self.run_id, exc)
+
+    def __enter__(self) -> Heartbeat:
+        touch_run(self.engine, self.run_id)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def mark_interrupted(engine: Engine, stale_after: float | None = None, now: datetime | None = None) -> list[int]:
+    """Mark runs still 'running' whose heartbeat (or start, if they never beat) is older than
+    ``stale_after`` seconds (default LABOURWATCH_RUN_STALE_AFTER) as 'interrupted'; returns their ids.
+    Called when a run starts, so a killed run does not stay 'running' for ever."""
+    from datetime import UTC, timedelta
+
+    from sqlalchemy import and_, or_
+
+    from labourwatch.settings import get_settings
+
+    R = schema.CrawlRun
+    stale_after = get_settings().run_stale_after if stale_after is None else stale_after
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=stale_after)
+    stale = or_(and_(R.heartbeat_at.is_not(None), R.heartbeat_at < cutoff),
+                and_(R.heartbeat_at.is_(None), R.started_at < cutoff))
+    with engine.begin() as c:
+        ids = [r[0] for r in c.execute(select(R.id).where(R.status == "running", stale))]
+        if ids:
+            c.execute(update(R).where(R.id.in_(ids), R.status == "running").values(
+                status="interrupted", finished_at=func.coalesce(R.heartbeat_at, R.started_at),
+                error=f"no heartbeat for {stale_after:.0f} s: the process was killed or lost"))
+    return ids

@@ -18,7 +18,8 @@ def check_posting(p: Posting, *, tz: str = "Asia/Shanghai") -> tuple[Posting, li
     """(cleaned posting, failing required fields, failing optional fields).
 
     A required failure (no external id, no title, an id longer than the store allows) drops the posting;
-    an optional failure (a posting date in the future, salary min above max, a negative salary) clears
+    an optional failure (a posting date after today plus LABOURWATCH_DATE_FUTURE_DAYS or before
+    LABOURWATCH_DATE_FLOOR, salary min above max, a negative salary) clears
     that field and keeps the posting.
     """
     required: list[str] = []
@@ -30,9 +31,16 @@ def check_posting(p: Posting, *, tz: str = "Asia/Shanghai") -> tuple[Posting, li
     if not p.title:
         required.append("title")
     changes: dict[str, Any] = {}
-    if p.posted_at is not None and p.posted_at > today_in(tz) + timedelta(days=2):
-        optional.append("posted_at")
-        changes["posted_at"] = None
+    if p.posted_at is not None:
+        from datetime import date
+
+        from labourwatch.settings import get_settings
+
+        lw = get_settings()
+        if (p.posted_at > today_in(tz) + timedelta(days=lw.date_future_days)
+                or p.posted_at < date.fromisoformat(lw.date_floor)):
+            optional.append("posted_at")  # an impossible date: the posting counts by its first-seen day
+            changes["posted_at"] = None
     lo, hi = p.salary_min, p.salary_max
     if (lo is not None and lo < 0) or (hi is not None and hi < 0) or (lo is not None and hi is not None and lo > hi):
         optional.append("salary")

@@ -73,16 +73,15 @@ def test_writes_are_refused_before_running(trended: Engine, sql: str) -> None:
         run_readonly(trended, sql)
 
 
-def test_write_hidden_in_a_cte_is_refused_by_the_database(trended: Engine) -> None:
+def test_write_hidden_in_a_cte_is_refused_by_the_parser_and_the_database(trended: Engine) -> None:
     with trended.connect() as c:
         before = c.execute(text("SELECT COUNT(*) FROM postings")).scalar_one()
-    sql = ("WITH gone AS (DELETE FROM postings RETURNING id) SELECT COUNT(*) FROM gone"
-           if trended.dialect.name == "postgresql" else "WITH x AS (SELECT 1) DELETE FROM postings")
-    check_read_only_sql(sql)  # looks like a read to the text check ...
-    with pytest.raises(ReadOnlyQueryError, match="refused by the database"):
-        run_readonly(trended, sql)  # ... but the connection itself is read-only
+    for sql in ("WITH gone AS (DELETE FROM postings RETURNING id) SELECT COUNT(*) FROM gone",
+                "WITH x AS (SELECT 1) DELETE FROM postings"):
+        with pytest.raises(ReadOnlyQueryError, match="refused"):
+            check_read_only_sql(sql)
     with readonly_connection(trended) as conn, pytest.raises(Exception, match="(?i)read.?only"):
-        conn.exec_driver_sql("UPDATE postings SET title = 'x'")
+        conn.exec_driver_sql("UPDATE postings SET title = 'x'")  # the connection itself is read-only too
     with trended.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM postings")).scalar_one() == before
 

@@ -62,8 +62,11 @@ def test_query_refuses_writes_with_a_clear_message(loaded: Engine) -> None:
     r = runner.invoke(app, ["query", "--sql", "DELETE FROM postings"])
     assert r.exit_code == 2
     assert "DELETE is not a read" in r.output
-    r = runner.invoke(app, ["query", "--sql", "SELECT COUNT(*) AS n FROM postings", "--format", "csv"])
+    r = runner.invoke(app, ["query", "--sql", "SELECT SUM(postings) AS n FROM v_duplicates_by_source",
+                            "--format", "csv"])
     assert r.exit_code == 0 and r.output.splitlines()[1] == str(len(base_data()))
+    r = runner.invoke(app, ["query", "--sql", "SELECT COUNT(*) AS n FROM postings"])
+    assert r.exit_code == 2 and "refused by the database" in r.output  # tables are not for analysts
     r = runner.invoke(app, ["query", "nope"])
     assert r.exit_code == 2 and "unknown query" in r.output
     r = runner.invoke(app, ["findings", "--month", "2026-3"])

@@ -90,8 +90,9 @@ def test_file_mode_names_bad_input(fake_settings: Path, tmp_path: Path) -> None:
         classify_file(bad, tmp_path / "o.csv")
     missing = tmp_path / "missing.csv"
     missing.write_text("id,title\n1,\n")
-    with pytest.raises(ValueError, match="row 1"):
-        classify_file(missing, tmp_path / "o.csv")
+    report = classify_file(missing, tmp_path / "o.csv")  # the row is rejected with its line, not the file
+    assert (report.labelled, report.rejected) == (0, 1)
+    assert report.rejects_path is not None and ",2,no title," in report.rejects_path.read_text()
 
 
 def test_evaluate_reports_per_expected_column(fake_settings: Path, tmp_path: Path) -> None:
