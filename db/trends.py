@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 METRICS = ("references_ai", "ai_none", "ai_incidental", "ai_tools", "ai_skills", "requires_3plus",
            "experience_unstated")
-DIMS = ("all", "city", "source", "lang")
-UNKNOWN = "unknown"  # dim_value of a posting without a city or language
+DIMS = ("all", "city", "source", "lang", "country")
+UNKNOWN = "unknown"  # dim_value of a posting without a city, language or country
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
 
@@ -216,6 +216,9 @@ def update_trends(engine: Engine, groups: Mapping[str, list[str]], model_version
                 for t in ("trend_demand", "trend_shares"))
         finally:
             _drop_temp(conn)
+    from db.seasonal import update_seasonal
+
+    log.info(update_seasonal(engine).summary())
     report = TrendReport(mv, tv, tuple(months), tuple(weeks), int(demand_rows), int(share_rows), rows_changed, full,
                          time.perf_counter() - t0)
     log.info(report.summary())
@@ -227,13 +230,13 @@ def _compute(conn: Connection, mv: str, tv: str, groups: Mapping[str, list[str]]
     """Aggregate postings once to a fine grain, roll up to cells, upsert demand and shares, drop stale rows."""
     conn.exec_driver_sql(
         "CREATE TEMPORARY TABLE tmp_lw_fine (month VARCHAR(7), week VARCHAR(8), city VARCHAR(200), "
-        "source VARCHAR(100), lang VARCHAR(8), role VARCHAR(40), n BIGINT, n_ai BIGINT, n_none BIGINT, "
+        "source VARCHAR(100), lang VARCHAR(8), country VARCHAR(8), role VARCHAR(40), n BIGINT, n_ai BIGINT, n_none BIGINT, "
         "n_inc BIGINT, n_tools BIGINT, n_skills BIGINT, n_3plus BIGINT, n_stated BIGINT)")
     where = "" if full else (" AND (p.posted_month IN :months OR p.posted_week IN :weeks)")
     stmt = text(
         "INSERT INTO tmp_lw_fine SELECT p.posted_month, p.posted_week, "
         f"COALESCE(NULLIF(p.city, ''), '{UNKNOWN}'), s.name, COALESCE(NULLIF(p.lang, ''), '{UNKNOWN}'), "
-        "l.role_category, COUNT(*), "
+        f"COALESCE(NULLIF(p.country, ''), '{UNKNOWN}'), l.role_category, COUNT(*), "
         "SUM(CASE WHEN l.ai_level <> 'none' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN l.ai_level = 'none' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN l.ai_level = 'incidental' THEN 1 ELSE 0 END), "
@@ -245,7 +248,8 @@ def _compute(conn: Connection, mv: str, tv: str, groups: Mapping[str, list[str]]
         "JOIN sources s ON s.id = p.source_id "
         "WHERE p.canonical_id IS NULL AND p.posted_month IS NOT NULL" + where +
         " GROUP BY p.posted_month, p.posted_week, COALESCE(NULLIF(p.city, ''), "
-        f"'{UNKNOWN}'), s.name, COALESCE(NULLIF(p.lang, ''), '{UNKNOWN}'), l.role_category")
+        f"'{UNKNOWN}'), s.name, COALESCE(NULLIF(p.lang, ''), '{UNKNOWN}'), "
+        f"COALESCE(NULLIF(p.country, ''), '{UNKNOWN}'), l.role_category")
     params: dict = {"mv": mv}
     if not full:
         stmt = stmt.bindparams(_in("months"), _in("weeks"))
@@ -276,12 +280,14 @@ def _compute(conn: Connection, mv: str, tv: str, groups: Mapping[str, list[str]]
             continue
         conn.execute(text(
             "INSERT INTO tmp_lw_cells SELECT :pt, f." + col + ", d.dim, "
-            "CASE d.dim WHEN 'all' THEN '' WHEN 'city' THEN f.city WHEN 'source' THEN f.source ELSE f.lang END, "
+            "CASE d.dim WHEN 'all' THEN '' WHEN 'city' THEN f.city WHEN 'source' THEN f.source "
+            "WHEN 'country' THEN f.country ELSE f.lang END, "
             "m.category, SUM(f.n), SUM(f.n_ai), SUM(f.n_none), SUM(f.n_inc), SUM(f.n_tools), SUM(f.n_skills), "
             "SUM(f.n_3plus), SUM(f.n_stated) "
             "FROM tmp_lw_fine f JOIN tmp_lw_catmap m ON m.role = f.role CROSS JOIN tmp_lw_dims d "
             "WHERE f." + col + " IN :periods GROUP BY f." + col + ", d.dim, "
-            "CASE d.dim WHEN 'all' THEN '' WHEN 'city' THEN f.city WHEN 'source' THEN f.source ELSE f.lang END, "
+            "CASE d.dim WHEN 'all' THEN '' WHEN 'city' THEN f.city WHEN 'source' THEN f.source "
+            "WHEN 'country' THEN f.country ELSE f.lang END, "
             "m.category").bindparams(_in("periods")), {"pt": period_type, "periods": periods})
 
     conn.exec_driver_sql("CREATE INDEX ix_tmp_lw_cells ON tmp_lw_cells (period_type, period, dim, dim_value, "

@@ -38,6 +38,7 @@ class LabelledPosting:
     city: str | None = None
     lang: str | None = "zh"
     description: str | None = None
+    country: str | None = None
 
     def __post_init__(self) -> None:
         if self.ai_level not in ("none", "incidental", "ai_tools", "ai_skills"):
@@ -78,7 +79,7 @@ def bulk_insert_labelled(engine: Engine, rows: Iterable[LabelledPosting], model_
             chash = hashlib.sha256(f"{r.source}\x1f{r.external_id}\x1f{r.title}".encode()).hexdigest()
             posts.append((pid, source_ids[r.source], r.external_id, r.title, normalise_title(r.title), r.company,
                           r.city, r.lang, r.description, r.posted_at, r.posted_at.strftime("%Y-%m"),
-                          iso_week(r.posted_at), first_seen, first_seen, chash))
+                          iso_week(r.posted_at), first_seen, first_seen, chash, r.country))
             labels.append((lid, pid, model_version, taxonomy_version, r.role_category, 0.9,
                            None if r.requires_3plus_years is None else (3.0 if r.requires_3plus_years else 1.0),
                            _BUCKET[r.requires_3plus_years], r.requires_3plus_years, r.ai_level, "[]", labelled_at))
@@ -99,7 +100,7 @@ def bulk_insert_labelled(engine: Engine, rows: Iterable[LabelledPosting], model_
 
 
 _POST_COLS = ("id, source_id, external_id, title, title_norm, company, city, lang, description, posted_at, "
-              "posted_month, posted_week, first_seen, last_seen, content_hash")
+              "posted_month, posted_week, first_seen, last_seen, content_hash, country")
 _LABEL_COLS = ("id, posting_id, model_version, taxonomy_version, role_category, role_confidence, "
                "experience_min_years, experience_bucket, requires_3plus_years, ai_level, ai_terms, labelled_at")
 
@@ -117,8 +118,9 @@ def _write(engine: Engine, posts: list[tuple], labels: list[tuple], pg: bool) ->
                     cp.write_row(row)
         else:
             # SQLAlchemy's SQLite storage formats for Date and DateTime columns.
-            cur.executemany(f"INSERT INTO postings ({_POST_COLS}) VALUES ({','.join('?' * 15)})",
-                            [(*r[:9], r[9].isoformat(), r[10], r[11], _sqlite_ts(r[12]), _sqlite_ts(r[13]), r[14])
+            cur.executemany(f"INSERT INTO postings ({_POST_COLS}) VALUES ({','.join('?' * 16)})",
+                            [(*r[:9], r[9].isoformat(), r[10], r[11], _sqlite_ts(r[12]), _sqlite_ts(r[13]), r[14],
+                              r[15])
                              for r in posts])
             cur.executemany(f"INSERT INTO posting_labels ({_LABEL_COLS}) VALUES ({','.join('?' * 12)})",
                             [(*r[:8], None if r[8] is None else int(r[8]), r[9], r[10], _sqlite_ts(r[11]))

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from labourwatch.settings import get_settings
+from scrapers.country import normalise_country
 
 DEFAULT_SOURCES_FILE = Path(__file__).resolve().parent / "sources.yaml"
 SPIDER_NAMES = ("jobposting", "json_api", "greenhouse", "lever")
@@ -55,6 +56,8 @@ class SourceConfig:
     spider: str
     enabled: bool = True
     lang: str | None = None
+    country: str | None = None  # ISO alpha-2 market of every posting without an address country
+    country_by_lang: dict[str, str] = field(default_factory=dict)  # fallback per language (bilingual boards)
     start_urls: tuple[str, ...] = ()
     sitemap_urls: tuple[str, ...] = ()
     allowed_domains: tuple[str, ...] = ()
@@ -111,6 +114,14 @@ def _source_from_dict(raw: dict[str, Any], where: str) -> SourceConfig:
     if raw["spider"] not in SPIDER_NAMES:
         raise SourceConfigError(f"{where}: spider {raw['spider']!r} unknown; use one of {SPIDER_NAMES}")
     data = dict(raw)
+    if raw.get("country") is not None and normalise_country(str(raw["country"])) is None:
+        raise SourceConfigError(f"{where}: country {raw['country']!r} is not an ISO 3166 alpha-2 code (e.g. CN, GB)")
+    by_lang = raw.get("country_by_lang") or {}
+    if not isinstance(by_lang, dict) or any(normalise_country(str(v)) is None for v in by_lang.values()):
+        raise SourceConfigError(f"{where}: country_by_lang must map languages to ISO alpha-2 codes, got {by_lang!r}")
+    data["country_by_lang"] = {str(k): str(normalise_country(str(v))) for k, v in by_lang.items()}
+    if raw.get("country") is not None:
+        data["country"] = normalise_country(str(raw["country"]))
     for key in ("start_urls", "sitemap_urls", "allowed_domains", "sitemap_follow", "sitemap_rules"):
         data[key] = _tuple(raw.get(key))
     if raw.get("api") is not None:

@@ -28,6 +28,7 @@ class RawPosting:
     employment_type: str | None = None
     lang: str | None = None
     raw_hash: str | None = None  # sha256 of the payload the posting came from
+    country: str | None = None  # the address's country as published (code or name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class Posting:
     employment_type: str | None = None
     posted_at: date | None = None
     raw_hash: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2 market (address, source config or language rule)
 
 
 @dataclass(frozen=True, slots=True)

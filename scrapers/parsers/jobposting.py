@@ -162,6 +162,21 @@ def read_location(node: dict[str, Any]) -> str | None:
     return None
 
 
+def read_country(node: dict[str, Any]) -> str | None:
+    """The first ``addressCountry`` of the posting's locations (a code, a name or a Country node)."""
+    locs = node.get("jobLocation")
+    for loc in locs if isinstance(locs, list) else [locs]:
+        if not isinstance(loc, dict):
+            continue
+        addr = _first(loc.get("address", loc))
+        if isinstance(addr, dict):
+            c = addr.get("addressCountry")
+            v = as_text(c.get("name") or c.get("identifier")) if isinstance(c, dict) else as_text(c)
+            if v:
+                return v
+    return None
+
+
 def read_salary(node: dict[str, Any]) -> tuple[str | None, float | None, float | None, str | None, str | None]:
     """(text, min, max, currency, period) from baseSalary/estimatedSalary in any of its shapes."""
     sal = node.get("baseSalary") or node.get("estimatedSalary") or node.get("salary")
@@ -266,6 +281,7 @@ def posting_from_node(node: dict[str, Any], *, url: str, source: str, lang: str 
         employment_type=as_text(node.get("employmentType")),
         lang=as_text(node.get("inLanguage")) or lang,
         raw_hash=raw_hash,
+        country=read_country(node),
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from scrapers.country import assign_country
 from scrapers.items import Posting, RawPosting
 from scrapers.normalise import clean_inline, html_to_text, normalise_city, parse_date, parse_salary
 
@@ -38,10 +40,12 @@ def _employment(value: str | None) -> str | None:
     return ",".join(p for p in parts if p) or None
 
 
-def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lang: str | None = None) -> Posting:
+def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lang: str | None = None,
+                      country: str | None = None, country_by_lang: Mapping[str, str] | None = None) -> Posting:
     """One RawPosting normalised: titles and companies on one line, HTML description to sectioned text,
     dates to ``date``, salary text to min/max/period/currency (structured values from the page win),
-    location to a city, language from the page or detected."""
+    location to a city, language from the page or detected, country from the address, else the source's
+    ``country``, else its ``country_by_lang`` rule."""
     title = clean_inline(raw.title)
     description = html_to_text(raw.description)
     salary_text = clean_inline(raw.salary_text)
@@ -73,6 +77,7 @@ def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lan
         employment_type=_cut(_employment(emp), "employment_type"),
         posted_at=parse_date(raw.date_posted, tz=tz),
         raw_hash=raw.raw_hash,
+        country=assign_country(raw.country, country, lang, country_by_lang),
     )
 
 
@@ -91,4 +96,6 @@ class NormalisePipeline:
             return item
         source = getattr(self.crawler.spider, "source", None)
         return normalise_posting(item, tz=getattr(source, "timezone", "Asia/Shanghai"),
-                                 default_lang=getattr(source, "lang", None))
+                                 default_lang=getattr(source, "lang", None),
+                                 country=getattr(source, "country", None),
+                                 country_by_lang=getattr(source, "country_by_lang", None))

@@ -29,6 +29,7 @@ def to_posting_in(p: Posting) -> PostingIn:
         salary_min=p.salary_min, salary_max=p.salary_max, salary_period=p.salary_period,
         salary_currency=p.salary_currency, experience_text=p.experience_text, education_text=p.education_text,
         employment_type=p.employment_type, posted_at=p.posted_at, raw_hash=p.raw_hash,
+        country=p.country,
     )
 
 
