@@ -243,7 +243,7 @@ def findings_arguments() -> dict[str, Any]:
 
 def load_findings(engine: Engine, month: str, lang: str) -> tuple[FindingLine, ...]:
     """The month's headline findings exactly as ``labourwatch findings`` prints them (``db.findings``)."""
-    from db.findings import headline_findings
+    from brief.findings import headline_findings
 
     out = []
     for f in headline_findings(engine, month, lang=lang, **findings_arguments()):

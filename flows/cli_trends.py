@@ -327,7 +327,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         import json as _json
         from dataclasses import asdict
 
-        from db.findings import headline_findings
+        from brief.findings import headline_findings
         from db.session import get_engine
 
         groups, names = taxonomy_data()

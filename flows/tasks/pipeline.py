@@ -94,7 +94,7 @@ def headline_findings(month: str, lang: str = "zh") -> tuple[list[str], list[str
     Withheld findings rest on a cell under the minimum size; the brief says so, headlines must not use them.
     """
     from brief.data import findings_arguments
-    from db.findings import headline_findings as _findings
+    from brief.findings import headline_findings as _findings
 
     # The taxonomy's names and groups, exactly as the brief and `labourwatch findings` pass them.
     found = _findings(get_engine(), month, lang, **findings_arguments())
