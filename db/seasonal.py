@@ -338,7 +338,9 @@ def update_seasonal(engine, method: str = DEFAULT_METHOD, min_months: int = MIN_
                             "a": None if adj is None else float(adj[i]),
                             "i": None if idx is None else float(idx[i]),
                             "f": None if fac is None else float(fac[i]),
-                            "h": moved_holiday(country, m), "me": method if adj is not None else None,
+                            # Only a month with a year-earlier month in the data has a YoY to distort.
+                            "h": moved_holiday(country, m) if i >= 12 else None,
+                            "me": method if adj is not None else None,
                             "hm": len(months), "mv": mv[key], "now": now})
         if out:
             conn.execute(text(

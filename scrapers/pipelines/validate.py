@@ -43,6 +43,9 @@ def check_posting(p: Posting, *, tz: str = "Asia/Shanghai") -> tuple[Posting, li
     return (replace(p, **changes) if changes else p), required, optional
 
 
+REJECTED_URLS_KEPT = 5000
+
+
 class ValidatePipeline:
     """Counts ``lw/validate/<field>`` failures and ``lw/dropped/<reason>``; Rejected items are dropped here.
 
@@ -69,6 +72,10 @@ class ValidatePipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Rejected):
+            # The page's URL too, so reports can count distinct broken pages across runs (capped per run).
+            urls = self.stats.get_value("lw/rejected_urls") or []
+            if len(urls) < REJECTED_URLS_KEPT and item.url not in urls:
+                self.stats.set_value("lw/rejected_urls", [*urls, item.url])
             raise self._drop(item.reason, f"{item.reason} at {item.url}: {item.detail}")
         if not isinstance(item, Posting):
             return item
