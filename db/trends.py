@@ -490,10 +490,23 @@ def shift_share_change(engine: Engine, period_from: str, period_to: str, categor
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if dim not in DIMS:
+        raise ValueError(f"unknown dim {dim!r}; choose one of {', '.join(DIMS)}")
+    if dim == "all" and dim_value:
+        raise ValueError(f"dim 'all' takes no dim value (got {dim_value!r}); use --dim city/source/lang/country")
+    if dim != "all" and not dim_value:
+        raise ValueError(f"dim {dim!r} needs a value (e.g. --dim-value CN for country)")
+    kinds = {("month" if _MONTH.match(p or "") else "week" if _WEEK.match(p or "") else "")
+             for p in (period_from, period_to)}
+    if "" in kinds or len(kinds) != 1:
+        raise ValueError(f"--from and --to must both be months (YYYY-MM) or both ISO weeks (YYYY-Www), got "
+                         f"{period_from!r} and {period_to!r}")
+    if period_from == period_to:
+        raise ValueError(f"--from and --to are the same period ({period_from}); give two different periods")
     cats = sorted(set(categories))
     if not cats:
         raise ValueError("shift_share_change needs at least one role category")
-    pt = "month" if _MONTH.match(period_from) else "week"
+    pt = kinds.pop()
     stmt = text(
         "SELECT period, category, n, k FROM trend_shares WHERE period_type = :pt AND period IN (:a, :b) "
         "AND dim = :dim AND dim_value = :dv AND metric = :m AND category IN :cats"
@@ -504,7 +517,18 @@ def shift_share_change(engine: Engine, period_from: str, period_to: str, categor
         for period, cat, n, k in conn.execute(stmt, {"pt": pt, "a": period_from, "b": period_to, "dim": dim,
                                                      "dv": dim_value, "m": metric, "cats": cats}):
             (a if period == period_from else b)[cat] = (int(n), int(k))
-    if not a or not b:
-        missing = period_from if not a else period_to
-        raise ValueError(f"no {metric} shares for {missing} in categories {cats}: run `labourwatch trends` first")
+        if not a or not b:
+            missing = period_from if not a else period_to
+            span = conn.execute(text("SELECT MIN(period), MAX(period), COUNT(*) FROM trend_shares "
+                                     "WHERE period_type = :pt"), {"pt": pt}).first()
+            if not span or not span[2]:
+                raise ValueError(f"the trend tables hold no {pt}ly shares: run `labourwatch trends` first")
+            if dim != "all":
+                values = [r[0] for r in conn.execute(text(
+                    "SELECT DISTINCT dim_value FROM trend_shares WHERE period_type = :pt AND dim = :dim "
+                    "ORDER BY dim_value LIMIT 30"), {"pt": pt, "dim": dim})]
+                if dim_value not in values:
+                    raise ValueError(f"no rows for {dim} {dim_value!r}; known values: {', '.join(values) or 'none'}")
+            raise ValueError(f"no {metric} shares for {missing} in categories {', '.join(cats)} ({dim} "
+                             f"{dim_value or 'all'}); {pt}s with data run from {span[0]} to {span[1]}")
     return shift_share(a, b)

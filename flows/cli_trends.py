@@ -322,19 +322,24 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         month: str = typer.Option(..., "--month", help="YYYY-MM"),
         lang: str = typer.Option("zh", "--lang", help="zh or en"),
         fmt: str = typer.Option("text", "--format", help="text or json"),
+        country: str | None = typer.Option(None, "--country", help="Market: ISO code (CN, GB, ...); `all` pools "
+                                           "every country; default the largest."),
     ) -> None:
-        """Print the month's headline findings (the sentences the PDF brief uses)."""
+        """Print the month's headline findings for one market (the sentences the PDF brief uses)."""
         import json as _json
         from dataclasses import asdict
 
         from brief.findings import headline_findings
         from db.session import get_engine
 
+        if fmt not in ("text", "json"):
+            console.print(f"--format must be text or json, not {fmt!r}", style="red", markup=False)
+            raise typer.Exit(2)
         groups, names = taxonomy_data()
         try:
-            items = headline_findings(get_engine(), month, lang=lang, names=names, groups=groups)
+            items = headline_findings(get_engine(), month, lang=lang, names=names, groups=groups, country=country)
         except ValueError as exc:
-            console.print(f"[red]{exc}[/red]")
+            console.print(str(exc), style="red", markup=False)
             raise typer.Exit(2) from None
         if fmt == "json":
             sys.stdout.write(_json.dumps([asdict(f) for f in items], ensure_ascii=False, indent=1) + "\n")
@@ -349,10 +354,14 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         period_to: str = typer.Option(..., "--to", help="Second period, same kind."),
         group: str = typer.Option("new_economy", "--group", help="Taxonomy group whose pooled share is split."),
         metric: str = typer.Option("references_ai", "--metric", help="Share metric (see docs/trends.md)."),
-        dim: str = typer.Option("all", "--dim", help="all, city, source or lang"),
-        dim_value: str = typer.Option("", "--dim-value", help="The city, source or language (dim != all)."),
+        dim: str = typer.Option("all", "--dim", help="all, city, source, lang or country"),
+        dim_value: str = typer.Option("", "--dim-value", help="The city, source, language or country (dim != all)."),
+        fmt: str = typer.Option("table", "--format", help="table, csv or json"),
     ) -> None:
         """Split the change of a group's share into within-category and mix (between-category) parts."""
+        if fmt not in ("table", "csv", "json"):
+            console.print(f"--format must be table, csv or json, not {fmt!r}", style="red", markup=False)
+            raise typer.Exit(2)
         from db.session import get_engine
         from db.trends import shift_share_change
 
@@ -367,6 +376,23 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         except ValueError as exc:
             console.print(str(exc), style="red", markup=False)
             raise typer.Exit(2) from None
+        if fmt != "table":
+            import csv as _csv
+            import json as _json
+
+            parts = sorted(ss.by_category.items(), key=lambda kv: -abs(kv[1][0] + kv[1][1]))
+            if fmt == "json":
+                sys.stdout.write(_json.dumps({
+                    "group": group, "metric": metric, "from": period_from, "to": period_to, "dim": dim,
+                    "dim_value": dim_value, "share_from": ss.share_a, "share_to": ss.share_b, "n_from": ss.n_a,
+                    "n_to": ss.n_b, "total": ss.total, "within": ss.within, "mix": ss.between,
+                    "by_category": {c: {"within": w, "mix": b} for c, (w, b) in parts}}, indent=1) + "\n")
+            else:
+                w = _csv.writer(sys.stdout)
+                w.writerow(["category", "within", "mix"])
+                w.writerows([[c, f"{wi:.6f}", f"{mi:.6f}"] for c, (wi, mi) in parts])
+                w.writerow(["total", f"{ss.within:.6f}", f"{ss.between:.6f}"])
+            return
         table = Table(title=f"{metric} share of {group}: {ss.share_a:.1%} (n={ss.n_a:,}) → {ss.share_b:.1%} "
                             f"(n={ss.n_b:,}), change {ss.total * 100:+.2f} pp = within {ss.within * 100:+.2f} pp "
                             f"+ mix {ss.between * 100:+.2f} pp")
