@@ -529,6 +529,7 @@ def shift_share_change(engine: Engine, period_from: str, period_to: str, categor
                     "ORDER BY dim_value LIMIT 30"), {"pt": pt, "dim": dim})]
                 if dim_value not in values:
                     raise ValueError(f"no rows for {dim} {dim_value!r}; known values: {', '.join(values) or 'none'}")
-            raise ValueError(f"no {metric} shares for {missing} in categories {', '.join(cats)} ({dim} "
-                             f"{dim_value or 'all'}); {pt}s with data run from {span[0]} to {span[1]}")
+            where = f" for {dim} {dim_value}" if dim != "all" else ""
+            raise ValueError(f"no {metric} shares for {missing}{where} in categories {', '.join(cats)}; "
+                             f"{pt}s with data run from {span[0]} to {span[1]}")
     return shift_share(a, b)
