@@ -223,7 +223,10 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
     from brief.findings import country_name, holiday_name
 
     m = data.market
-    if m is None or m.country:
+    market_finding = next((f.text for f in data.findings if f.key == "market"), None)
+    if market_finding:  # the same sentence `labourwatch findings` prints
+        market_text = market_finding
+    elif m is None or m.country:
         market_text = s["market_country"].format(country=country_name(m.country if m else None, data.lang))
     else:
         market_text = s["market_pooled_asked"] if m.pooled_reason == "asked" else s["market_pooled_none"]
@@ -251,7 +254,7 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
                                "date": f"{fa.last_at:%Y-%m-%d}",
                                "origin": ", ".join(s["audit_origins"].get(o, o) for o in fa.origins)})
     countries = ", ".join(f"{country_name(ms.country, data.lang)} ({fmt_int(ms.postings)})" for ms in data.markets)
-    caveats = [c.format(sources=", ".join(r.name for r in q.sources) or "—", countries=countries or "—")
+    caveats = [c.format(sources=", ".join(r.name for r in q.sources) or "—", countries=countries or market_text)
                for c in s["caveats"]]
     return {
         "s": s, "lang": data.lang, "html_lang": "zh-CN" if data.lang == "zh" else "en",
