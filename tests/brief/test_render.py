@@ -288,7 +288,10 @@ def test_month_without_a_year_earlier(rendered: Rendered, tmp_path: Path) -> Non
     assert MIN_PAGES <= result.pages <= MAX_PAGES
     text = pdftotext(result.path)
     assert "no year-earlier data" in text
-    assert "Not reported (too few postings)" in text  # the year-on-year findings are withheld, not headlined
+    # No base period is named as such (not "too few postings"), and the change since the first month is offered.
+    flat = re.sub(r"\s+", " ", text)
+    assert "No base period: there are no postings in 2023-02" in flat
+    assert "since the first month, 2024-01" in flat and "since 2024-01 (the first month" in flat
     with rendered.engine.connect() as c:
         assert c.execute(select(schema.Brief).where(schema.Brief.month == "2024-02")).first() is None
 
