@@ -253,7 +253,7 @@ def audit_report(engine: Engine, model_version: str | None = None) -> AuditRepor
         full = [r for r in fr if r.true_value is not None and r.predicted is not None]
         classes: list[ClassScore] = []
         if full:
-            codes = sorted({r.true_value for r in full} | {r.predicted for r in full})  # type: ignore[type-var]
+            codes: list[str] = sorted({str(r.true_value) for r in full} | {str(r.predicted) for r in full})
             cm = confusion_matrix([r.true_value for r in full], [r.predicted for r in full], labels=codes)
             for i, code in enumerate(codes):
                 tp, n_pred, n_true = int(cm[i, i]), int(cm[:, i].sum()), int(cm[i, :].sum())

@@ -138,7 +138,7 @@ class AdjustedPoint:
     holiday: str | None  # flagged when the year-on-year change crosses a moved holiday
 
 
-def seasonal_adjust(months: Sequence[str], counts: Sequence[float], holiday: str | None,
+def seasonal_adjust(months: Sequence[str], counts: Sequence[float] | np.ndarray, holiday: str | None,
                     method: str = DEFAULT_METHOD) -> tuple[np.ndarray, np.ndarray]:
     """Seasonally adjust a complete monthly series. Returns ``(adjusted, holiday_factor)`` arrays.
 

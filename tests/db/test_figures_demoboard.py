@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from brief.findings import headline_findings
-from db.audit import AuditIn, adjusted_category_shares, audit_report, draw_sample, record_audit
+from db.audit import adjusted_category_shares, audit_report, draw_sample, record_audit
 from db.findings import headline_figures
 from db.seasonal import holiday_flags, seasonal_series
 from db.stats import wilson_interval
