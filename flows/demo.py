@@ -157,6 +157,7 @@ def _three_headlines(engine, month: str, lang: str) -> list[str]:  # type: ignor
     from brief.data import findings_arguments
     from brief.findings import headline_findings
 
-    found = [f for f in headline_findings(engine, month, lang, **findings_arguments()) if not f.suppressed]
+    found = [f for f in headline_findings(engine, month, lang, **findings_arguments())
+             if not f.suppressed and f.key != "market"]
     ranked = sorted(found, key=lambda f: HEADLINE_KEYS.index(f.key) if f.key in HEADLINE_KEYS else len(HEADLINE_KEYS))
     return [f.text for f in ranked[:3]]
