@@ -65,18 +65,19 @@ class ValidatePipeline:
     def from_crawler(cls, crawler: Any) -> ValidatePipeline:
         return cls(crawler)
 
-    def _drop(self, reason: str, message: str) -> DropItem:
+    def _drop(self, reason: str, message: str, url: str | None = None) -> DropItem:
         self.dropped += 1
+        if url:
+            # The page's URL too, so reports can count distinct refused pages across runs (capped per run).
+            urls = self.stats.get_value("lw/rejected_urls") or []
+            if len(urls) < REJECTED_URLS_KEPT and url not in urls:
+                self.stats.set_value("lw/rejected_urls", [*urls, url])
         self.stats.inc_value(f"lw/dropped/{reason}")
         return DropItem(message)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Rejected):
-            # The page's URL too, so reports can count distinct broken pages across runs (capped per run).
-            urls = self.stats.get_value("lw/rejected_urls") or []
-            if len(urls) < REJECTED_URLS_KEPT and item.url not in urls:
-                self.stats.set_value("lw/rejected_urls", [*urls, item.url])
-            raise self._drop(item.reason, f"{item.reason} at {item.url}: {item.detail}")
+            raise self._drop(item.reason, f"{item.reason} at {item.url}: {item.detail}", item.url)
         if not isinstance(item, Posting):
             return item
         source = getattr(self.crawler.spider, "source", None)
@@ -84,7 +85,7 @@ class ValidatePipeline:
         for name in (*required, *optional):
             self.stats.inc_value(f"lw/validate/{name}")
         if required:
-            raise self._drop(f"missing_{required[0]}", f"posting at {item.url} fails {required}")
+            raise self._drop(f"missing_{required[0]}", f"posting at {item.url} fails {required}", item.url)
         self.valid += 1
         return item
 
