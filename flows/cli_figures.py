@@ -167,6 +167,8 @@ def _bench_seasonal(
     series: int = typer.Option(12, "--series", help="Synthetic series per holiday."),
     months: int = typer.Option(48, "--months", help="Length of each synthetic series."),
     demo: int = typer.Option(20000, "--demo", help="Also measure on a generated demo board of this size (0: skip)."),
+    from_db: bool = typer.Option(False, "--from-db", help="Take the demo's monthly counts per country from the "
+                                 "configured database's trend tables (after `labourwatch demo`) instead."),
 ) -> None:
     """Error of each seasonal-adjustment method (and of the raw index) against a known trend."""
     from db.seasonal import DEFAULT_METHOD, evaluate_methods
@@ -181,7 +183,19 @@ def _bench_seasonal(
     if demo:
         from flows.seasonal_eval import demo_index_errors
 
-        for row in demo_index_errors(demo):
+        counts = None
+        if from_db:
+            from sqlalchemy import text
+
+            counts = {}
+            with _engine().connect() as conn:
+                for period, country, n in conn.execute(text(
+                        "SELECT period, dim_value, n FROM trend_demand WHERE period_type = 'month' "
+                        "AND dim = 'country' AND category = 'all' AND dim_value <> 'unknown'")):
+                    counts.setdefault(country, {})[period] = int(n)
+            if not counts:
+                raise _fail("no country rows in trend_demand: run `labourwatch demo` first")
+        for row in demo_index_errors(demo, counts=counts):
             console.print(f"demo board ({demo} postings, {row.country}, {row.months} months): RMSE vs the built-in "
                           f"trend — raw index {row.raw:.2f}%, " + ", ".join(f"{m} {v:.2f}%" for m, v in row.methods),
                           markup=False)
