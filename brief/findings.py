@@ -223,11 +223,11 @@ def _ai_findings(h: Headlines, lang: str, group: str, prov: str) -> list[Finding
         out.append(Finding(f"ai_share_adjusted.{h.seed_group}", txt, adj.value, adj.ci_low, adj.ci_high, adj.n,
                            _t(lang, f"按标签：{pct(adj.observed)}", f"as labelled: {pct(adj.observed)}"),
                            _t(lang, "Rogan–Gladen：(观测占比 + 特异度 − 1) / (灵敏度 + 特异度 − 1)；灵敏度与特异度按审核抽样"
-                                    "设计加权；区间为2000次自助抽样（审核样本重抽 + 观测占比二项重抽）的百分位；",
+                                    "设计加权；区间为2000次参数自助抽样（灵敏度、特异度取自审核计数的Jeffreys Beta后验，观测占比二项重抽）的百分位；",
                               "Rogan–Gladen: (observed + specificity − 1) / (sensitivity + specificity − 1); "
                               "sensitivity and specificity weighted by the audit's sampling design; interval: "
-                              "percentiles of 2,000 bootstrap draws (audit rows resampled, observed share redrawn "
-                              "binomially); ") + prov, False))
+                              "percentiles of 2,000 bootstrap draws (sensitivity and specificity from Jeffreys Beta "
+                              "posteriors on the audit's counts, observed share redrawn binomially); ") + prov, False))
     duty = h.ai_levels.get("duty")
     if duty is not None:
         tools, skills, inc = (h.ai_levels.get(m) for m in ("ai_tools", "ai_skills", "ai_incidental"))

@@ -337,9 +337,9 @@ def adjusted_binary_share(engine: Engine, key: str, k: int, n: int, field: str, 
     """Rogan–Gladen correction of an observed share ``k/n`` of postings whose ``field`` is positive.
 
     ``positive(code) -> bool`` says which codes count (e.g. ai_level != none). Sensitivity and specificity
-    come from the audit's verdicts with truth, weighted by the sampling design. The 95% interval is a
-    percentile bootstrap: audit rows resampled with replacement and the observed share redrawn
-    binomially, 2,000 times. None when the audit has no such verdicts or cannot separate the classes.
+    come from the audit's verdicts with truth, weighted by the sampling design. The 95% interval is the
+    percentile range of 2,000 parametric bootstrap draws: sensitivity and specificity from Jeffreys Beta
+    posteriors on the audited counts, the observed share redrawn binomially. None when the audit has no such verdicts or cannot separate the classes.
     """
     import numpy as np
 
@@ -362,14 +362,17 @@ def adjusted_binary_share(engine: Engine, key: str, k: int, n: int, field: str, 
         return None
     p_obs = k / n
     value = rogan_gladen(p_obs, *base)
+    # Sensitivity and specificity are drawn from Jeffreys Beta posteriors on the audited counts (at the
+    # design-weighted rates), so an audit that happened to see no error still carries its uncertainty — a
+    # plain resample of an error-free audit would not. The observed share is redrawn binomially.
+    n_pos, n_neg = int(t.sum()), int((~t).sum())
     rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(n_boot):
-        est = se_sp(rng.integers(0, len(t), len(t)))
-        if est is None or est[0] + est[1] <= 1:
-            continue
-        draws.append(rogan_gladen(rng.binomial(n, p_obs) / n, *est))
-    lo, hi = (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if draws else (value, value)
+    se_d = rng.beta(base[0] * n_pos + 0.5, (1 - base[0]) * n_pos + 0.5, n_boot)
+    sp_d = rng.beta(base[1] * n_neg + 0.5, (1 - base[1]) * n_neg + 0.5, n_boot)
+    obs_d = rng.binomial(n, p_obs, n_boot) / n
+    ok = se_d + sp_d > 1
+    draws = np.clip((obs_d[ok] + sp_d[ok] - 1) / (se_d[ok] + sp_d[ok] - 1), 0.0, 1.0)
+    lo, hi = (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if len(draws) else (value, value)
     return AdjustedShare(key, p_obs, n, value, lo, hi, len(t), "rogan_gladen", base[0], base[1])
 
 
