@@ -302,6 +302,9 @@ def update_seasonal(engine, method: str = DEFAULT_METHOD, min_months: int = MIN_
 
     now = datetime.now(UTC)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two updates at once would each delete then insert: the second waits for the first instead.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('labourwatch.update_seasonal'))")
         rows = conn.execute(text(
             "SELECT period, dim, dim_value, category, n, model_version FROM trend_demand WHERE period_type = 'month' "
             "AND dim IN ('all', 'country')")).all()
