@@ -110,15 +110,37 @@ def _signed_pct(x: float, _pos: Any = None) -> str:
     return f"{x * 100:+.0f}%".replace("-", "\u2212") if abs(x) > 1e-9 else "0%"
 
 
-def _series(rows: Sequence[Any], periods: Sequence[str], attr: str) -> list[float]:
-    """Values of ``attr`` aligned to ``periods``; a missing or suppressed cell is a gap (NaN)."""
+def _series(rows: Sequence[Any], periods: Sequence[str], attr: str, suppressed: bool = False) -> list[float]:
+    """Values of ``attr`` aligned to ``periods``; a missing cell is a gap (NaN), and so is a suppressed one
+    unless ``suppressed`` (the faded layer draws those)."""
     by_period = {r.period: r for r in rows}
     out = []
     for p in periods:
         r = by_period.get(p)
-        v = None if r is None or r.suppressed else getattr(r, attr)
+        v = None if r is None or (r.suppressed and not suppressed) else getattr(r, attr)
         out.append(math.nan if v is None else float(v))
     return out
+
+
+def _faded_line(ax: Any, x: Sequence[int], rows: Sequence[Any], periods: Sequence[str], attr: str, colour: str,
+                lw: float, zorder: int, **kw: Any) -> None:
+    """A series drawn solid where its cells are large enough and faded (light, dotted, small dots) where
+    they are suppressed, so a small cell is seen as uncertain rather than missing."""
+    full = _series(rows, periods, attr, suppressed=True)
+    if any(not math.isnan(v) for v in full):
+        ax.plot(x, full, color=colour, lw=max(0.5, lw * 0.6), alpha=0.35, ls=(0, (1, 1.5)), zorder=zorder - 0.5)
+        small = [v if (r is not None and r.suppressed) else math.nan
+                 for v, r in zip(full, (next((q for q in rows if q.period == p), None) for p in periods),
+                                 strict=True)]
+        ax.plot(x, small, ls="none", marker="o", ms=1.8, color=colour, alpha=0.35, zorder=zorder - 0.5)
+    ax.plot(x, _series(rows, periods, attr), color=colour, lw=lw, zorder=zorder, **kw)
+
+
+def _holiday_bands(ax: Any, data: BriefData) -> None:
+    """Light bands on the months whose year-on-year change crosses a moved holiday."""
+    for i, p in enumerate(data.periods):
+        if p in data.holidays:
+            ax.axvspan(i - 0.5, i + 0.5, color="#f3e3b5", alpha=0.55, lw=0, zorder=0)
 
 
 def demand_index(data: BriefData, s: Mapping[str, Any], path: Path) -> Chart:
@@ -132,6 +154,7 @@ def demand_index(data: BriefData, s: Mapping[str, Any], path: Path) -> Chart:
     w, h = WIDTH_MM, 92
     fig, ax = plt.subplots(figsize=(w * MM, h * MM), layout="constrained")
     x = list(range(len(periods)))
+    _holiday_bands(ax, data)
     for cat in data.categories:
         if cat.code in highlight:
             continue
@@ -140,12 +163,23 @@ def demand_index(data: BriefData, s: Mapping[str, Any], path: Path) -> Chart:
     ax.plot([], [], color=MUTED, lw=0.8, label=s["demand_others"])
     ax.axhline(100, color=INK, lw=0.6, ls=(0, (2, 2)), zorder=2)
     if "all" in data.demand:
-        ax.plot(x, _series(data.demand["all"], periods, "index_value"), color=INK, lw=1.6,
-                label=data.name("all"), zorder=4)
+        _faded_line(ax, x, data.demand["all"], periods, "index_value", INK, 1.6, 4, label=data.name("all"))
+    sa = data.seasonal
+    if sa is not None and sa.adjusted and "all" in data.demand:
+        # The adjusted series on the same base: scaled so its baseline-year mean matches the raw index's.
+        by = {p.month: p.adjusted for p in sa.points}
+        raw = {r.period: (r.n, r.index_value) for r in data.demand["all"] if r.index_value}
+        ratios = [idx / n for n, idx in raw.values() if n]
+        scale = sum(ratios) / len(ratios) if ratios else 0.0
+        ax.plot(x, [by.get(p, math.nan) * scale if scale else math.nan for p in periods], color="#0f7b6c", lw=1.3,
+                ls=(0, (4, 1.5)), zorder=4, label=s["sa_label"])
+    found = {f.key.split(".", 1)[1]: f.value for f in data.findings if f.key.startswith("demand_yoy.")}
     for r in (*falling, *rising):
-        ax.plot(x, _series(data.demand.get(r.category, ()), periods, "index_value"),
-                color=highlight[r.category], lw=1.5, zorder=3,
-                label=f"{data.name(r.category)} {_signed_pct(r.yoy_change or 0.0)}")
+        change = found.get(r.category, r.yoy_change)
+        _faded_line(ax, x, data.demand.get(r.category, ()), periods, "index_value", highlight[r.category], 1.5, 3,
+                    label=f"{data.name(r.category)} {_signed_pct(change or 0.0)}")
+    if data.holidays:
+        ax.fill_between([], [], color="#f3e3b5", label=s["holiday_band"])
     ax.set_ylabel(s["demand_chart_y"].format(year=data.quality.baseline_year))
     _month_ticks(ax, periods)
     ax.set_ylim(bottom=0)
@@ -193,19 +227,21 @@ def yoy_bars(data: BriefData, s: Mapping[str, Any], path: Path) -> Chart:
     falling, rising = data.movers(3)
     colour_of = {r.category: FALLING[i] for i, r in enumerate(falling)}
     colour_of.update({r.category: RISING[i] for i, r in enumerate(rising)})
-    colours = [colour_of.get(r.category, "#e4a9a0" if (r.yoy_change or 0) < 0 else "#a9c8e0") for r in rows]
+    # A suppressed cell with a change is drawn faded (grey bar, its interval), not hidden.
+    colours = [("#e1e4e8" if r.suppressed else
+                colour_of.get(r.category, "#e4a9a0" if (r.yoy_change or 0) < 0 else "#a9c8e0")) for r in rows]
     w, h = WIDTH_MM, max(60.0, 4.1 * len(rows) + 16)
     fig, ax = plt.subplots(figsize=(w * MM, h * MM), layout="constrained")
-    _interval_bars(ax, [data.name(r.category) for r in rows], [r.yoy_change for r in rows],
+    _interval_bars(ax, [data.name(r.category) + (f" ({s['suppressed_mark']})" if r.suppressed else "")
+                        for r in rows], [r.yoy_change for r in rows],
                    [r.yoy_ci_low for r in rows], [r.yoy_ci_high for r in rows], colours,
-                   [s["suppressed_mark"] if r.suppressed else s["no_prior"] if r.yoy_change is None else None
-                    for r in rows], _signed_pct)
+                   [s["no_prior"] if r.yoy_change is None else None for r in rows], _signed_pct)
     ax.axvline(0, color=INK, lw=0.7, zorder=4)
     ax.xaxis.set_major_formatter(FuncFormatter(_signed_pct))
     ax.set_xlabel(s["yoy_chart_x"])
     ax.set_title(s["yoy_chart_title"])
-    lo = min([r.yoy_ci_low or r.yoy_change or 0 for r in rows if not r.suppressed] + [0])
-    hi = max([r.yoy_ci_high or r.yoy_change or 0 for r in rows if not r.suppressed] + [0])
+    lo = min([r.yoy_ci_low or r.yoy_change or 0 for r in rows] + [0])
+    hi = max([r.yoy_ci_high or r.yoy_change or 0 for r in rows] + [0])
     pad = (hi - lo) * 0.14 or 0.1
     ax.set_xlim(lo - pad, hi + pad)
     _save(fig, path)
@@ -219,10 +255,10 @@ def _share_panel(ax: Any, data: BriefData, metric: str, groups: Sequence[str], y
         if not rows:
             continue
         colour = GROUP_COLOURS.get(g, INK)
-        lo = _series(rows, data.periods, "ci_low")
-        hi = _series(rows, data.periods, "ci_high")
-        ax.fill_between(x, lo, hi, color=colour, alpha=0.18, lw=0)
-        ax.plot(x, _series(rows, data.periods, "share"), color=colour, lw=1.5, label=data.name(g))
+        lo = _series(rows, data.periods, "ci_low", suppressed=True)
+        hi = _series(rows, data.periods, "ci_high", suppressed=True)
+        ax.fill_between(x, lo, hi, color=colour, alpha=0.12, lw=0)
+        _faded_line(ax, x, rows, data.periods, "share", colour, 1.5, 3, label=data.name(g))
     from matplotlib.ticker import FuncFormatter
 
     ax.yaxis.set_major_formatter(FuncFormatter(_pct))

@@ -6,7 +6,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -154,6 +154,11 @@ class BriefData:
     shares_month: Mapping[tuple[str, str], ShareRow]  # (category, metric) -> this month's row
     findings: tuple[FindingLine, ...]
     quality: QualityData
+    market: Any = None  # db.findings.Market: the country shown (or all pooled, and why)
+    markets: tuple[Any, ...] = ()  # db.findings.MarketSize of every country with rows, largest first
+    holidays: Mapping[str, str] = field(default_factory=dict)  # month -> moved holiday distorting its YoY
+    seasonal: Any = None  # db.seasonal.SeasonalSeries of all postings in the market, or None
+    audit: Any = None  # db.audit.AuditReport when an audit is recorded
 
     def name(self, code: str) -> str:
         if code in self.group_names:
@@ -165,6 +170,14 @@ class BriefData:
 
         Suppressed cells and changes the interval cannot tell from zero are never highlighted.
         """
+        # The findings' moves come first: found by the data with pooling when a monthly cell is small.
+        found = [(f.key.split(".", 1)[1], f.value) for f in self.findings
+                 if f.key.startswith("demand_yoy.") and f.value is not None]
+        if found:
+            rows = {r.category: r for r in self.demand_month}
+            fall = tuple(rows[c] for c, v in found if v < 0 and c in rows)[:k]
+            rise = tuple(rows[c] for c, v in found if v > 0 and c in rows)[:k]
+            return fall, rise
         ok = [r for r in self.demand_month if not r.suppressed and r.yoy_change is not None
               and r.yoy_ci_low is not None and r.yoy_ci_high is not None]
         falling = sorted((r for r in ok if r.yoy_ci_high < 0), key=lambda r: r.yoy_change)  # type: ignore[operator,arg-type,return-value]
@@ -241,12 +254,12 @@ def findings_arguments() -> dict[str, Any]:
     return {"names": names, "groups": {k: list(v) for k, v in tax.groups.items()}}
 
 
-def load_findings(engine: Engine, month: str, lang: str) -> tuple[FindingLine, ...]:
-    """The month's headline findings exactly as ``labourwatch findings`` prints them (``db.findings``)."""
-    from db.findings import headline_findings
+def load_findings(engine: Engine, month: str, lang: str, country: str | None = None) -> tuple[FindingLine, ...]:
+    """The month's headline findings exactly as ``labourwatch findings`` prints them (``brief.findings``)."""
+    from brief.findings import headline_findings
 
     out = []
-    for f in headline_findings(engine, month, lang=lang, **findings_arguments()):
+    for f in headline_findings(engine, month, lang=lang, country=country, **findings_arguments()):
         out.append(FindingLine(
             key=str(f.key), text=str(f.text), value=f.value, ci_low=f.ci_low, ci_high=f.ci_high,
             n=f.n, base=None if f.base is None else str(f.base),
@@ -256,24 +269,36 @@ def load_findings(engine: Engine, month: str, lang: str) -> tuple[FindingLine, .
 
 
 def load_brief_data(engine: Engine, month: str, lang: str = "zh", *, group_names: Mapping[str, str],
-                    min_cell_size: int, baseline_year: int) -> BriefData:
-    """Read the month's trend rows, their history and the metadata tables into one ``BriefData``.
+                    min_cell_size: int, baseline_year: int, country: str | None = None) -> BriefData:
+    """Read the month's trend rows for one market, their history and the metadata tables into one ``BriefData``.
 
-    Raises ``BriefDataError`` when the month has no monthly trend rows (run ``labourwatch trends`` first).
+    ``country`` is an ISO code, ``all`` for every country pooled, or None for the largest country.
+    Raises ``BriefDataError`` when the month has no monthly trend rows (run ``labourwatch trends`` first)
+    or the country has none.
     """
+    from db.audit import audit_report
+    from db.findings import market_sizes, resolve_market
+    from db.seasonal import holiday_flags, seasonal_series
+
     validate_month(month)
+    try:
+        market = resolve_market(engine, country)
+    except ValueError as exc:
+        raise BriefDataError(str(exc)) from exc
     first = month_add(month, -(HISTORY_MONTHS - 1))
     D, S = schema.TrendDemand, schema.TrendShare
     with engine.connect() as c:
         demand_rows = c.execute(
             select(D.period, D.category, D.n, D.n_prev_year, D.yoy_change, D.yoy_ci_low, D.yoy_ci_high,
                    D.index_value, D.suppressed)
-            .where(D.period_type == "month", D.dim == "all", D.period >= first, D.period <= month)
+            .where(D.period_type == "month", D.dim == market.dim, D.dim_value == market.dim_value,
+                   D.period >= first, D.period <= month)
             .order_by(D.period, D.category)
         ).all()
         share_rows = c.execute(
             select(S.period, S.category, S.metric, S.n, S.k, S.share, S.ci_low, S.ci_high, S.suppressed)
-            .where(S.period_type == "month", S.dim == "all", S.period >= first, S.period <= month)
+            .where(S.period_type == "month", S.dim == market.dim, S.dim_value == market.dim_value,
+                   S.period >= first, S.period <= month)
             .order_by(S.period, S.category, S.metric)
         ).all()
     demand_all = [DemandRow(*r[:8], bool(r[8])) for r in demand_rows]
@@ -302,13 +327,16 @@ def load_brief_data(engine: Engine, month: str, lang: str = "zh", *, group_names
         key=lambda r: (r.suppressed, r.yoy_change is None, r.yoy_change if r.yoy_change is not None else 0.0,
                        r.category),
     ))
-    findings = load_findings(engine, month, lang)
+    findings = load_findings(engine, month, lang, country=country)
     quality = load_quality(engine, month, min_cell_size=min_cell_size, baseline_year=baseline_year)
+    report = audit_report(engine)
     return BriefData(
         month=month, lang=lang, periods=periods, categories=categories, group_names=dict(group_names),
         demand={k: tuple(v) for k, v in demand.items()}, demand_month=demand_month,
         shares={k: tuple(v) for k, v in shares.items()}, shares_month=shares_month,
-        findings=findings, quality=quality,
+        findings=findings, quality=quality, market=market, markets=tuple(market_sizes(engine)),
+        holidays={m: h for m, h in holiday_flags(engine, market.country).items() if first <= m <= month},
+        seasonal=seasonal_series(engine, "all", market.country), audit=report if report.fields else None,
     )
 
 
@@ -329,7 +357,7 @@ def load_quality(engine: Engine, month: str, *, min_cell_size: int, baseline_yea
             rs = runs.get(sid, [])
             sources.append(SourceRow(
                 name=name, kind=kind or "", postings=postings.get(sid, 0), canonical=canonical.get(sid, 0),
-                rejects=sum(_rejects(stats) for _, _, stats in rs), runs=len(rs),
+                rejects=distinct_rejects([stats for _, _, stats in rs]), runs=len(rs),
                 last_run=rs[-1][0] if rs else None, last_status=rs[-1][1] if rs else None,
             ))
         month_filter_d = (D.period_type == "month", D.period == month)
@@ -354,6 +382,24 @@ def load_quality(engine: Engine, month: str, *, min_cell_size: int, baseline_yea
         model_version=model_version, taxonomy_version=versions[1] if versions else None,
         evaluations=evals, previous_briefs=previous,
     )
+
+
+def distinct_rejects(runs: Sequence[Mapping[str, Any]]) -> int:
+    """Distinct refused pages over a source's runs: the union of the runs' ``rejected_urls``; for runs that did
+    not record URLs, the largest single-run count (a nightly crawl meets the same broken pages again, so a
+    sum would count each page once per run). Imports refuse rows, which are not re-read: those add up."""
+    urls: set[str] = set()
+    unlisted = 0
+    imported = 0
+    for stats in runs:
+        listed = stats.get("rejected_urls")
+        if isinstance(listed, list) and listed:
+            urls.update(str(u) for u in listed)
+        elif "rejected" in stats:
+            imported += _rejects(stats)
+        else:
+            unlisted = max(unlisted, _rejects(stats))
+    return max(len(urls), unlisted) + imported
 
 
 def _rejects(stats: Mapping[str, Any]) -> int:

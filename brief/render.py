@@ -191,10 +191,12 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
                             + f" · n={fmt_int(sh.n)}"})
 
     # Findings resting on a cell under the minimum size are not headlined; their text still says so.
-    findings = [{"text": f.text} for f in data.findings if not f.suppressed]
-    withheld = [{"text": f.text} for f in data.findings if f.suppressed]
+    # The market is in the masthead; the findings list starts with the figures.
+    shown_findings = [f for f in data.findings if f.key != "market"]
+    findings = [{"text": f.text} for f in shown_findings if not f.suppressed]
+    withheld = [{"text": f.text} for f in shown_findings if f.suppressed]
     finding_notes = [{"base": f.base or "—", "method": _without_versions(f.method, data) or "—"}
-                     for f in data.findings if not f.suppressed]
+                     for f in shown_findings if not f.suppressed]
 
     q = data.quality
     srcs = sorted(q.sources, key=lambda r: -r.postings)
@@ -218,6 +220,42 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
             f" ({fmt_pct(supp / total_cells)})" if total_cells else "")
 
     generated_text = s["generated"].format(date=f"{generated:%Y-%m-%d}")
+    from brief.findings import country_name, holiday_name
+
+    m = data.market
+    market_finding = next((f.text for f in data.findings if f.key == "market"), None)
+    if market_finding:  # the same sentence `labourwatch findings` prints
+        market_text = market_finding
+    elif m is None or m.country:
+        market_text = s["market_country"].format(country=country_name(m.country if m else None, data.lang))
+    else:
+        market_text = s["market_pooled_asked"] if m.pooled_reason == "asked" else s["market_pooled_none"]
+    others = [ms for ms in data.markets if not m or ms.country != m.country]
+    other_markets = s["other_markets"].format(markets=", ".join(
+        f"{country_name(ms.country, data.lang)} n={fmt_int(ms.postings)}" for ms in others)) if others else ""
+    sa = data.seasonal
+    if sa is not None and sa.adjusted:
+        hol = next((h for h in data.holidays.values()), "spring_festival")
+        seasonal_text = s["seasonal_adjusted"].format(method=sa.method, holiday=holiday_name(hol, data.lang))
+    else:
+        seasonal_text = s["seasonal_short"].format(months=sa.history_months if sa else len(data.periods))
+    holiday_text = ""
+    if data.holidays:
+        by_h: dict[str, list[str]] = {}
+        for mo, h in sorted(data.holidays.items()):
+            by_h.setdefault(h, []).append(mo)
+        holiday_text = " ".join(s["holiday_note"].format(months=", ".join(ms), holiday=holiday_name(h, data.lang))
+                                for h, ms in by_h.items())
+    audit_rows = []
+    if data.audit is not None:
+        for fa in data.audit.fields:
+            audit_rows.append({"field": s["fields"].get(fa.field, fa.field), "n": fmt_int(fa.n),
+                               "accuracy": fmt_pct(fa.accuracy), "ci": f"{fmt_pct(fa.ci_low)}–{fmt_pct(fa.ci_high)}",
+                               "date": f"{fa.last_at:%Y-%m-%d}",
+                               "origin": ", ".join(s["audit_origins"].get(o, o) for o in fa.origins)})
+    countries = ", ".join(f"{country_name(ms.country, data.lang)} ({fmt_int(ms.postings)})" for ms in data.markets)
+    caveats = [c.format(sources=", ".join(r.name for r in q.sources) or "—", countries=countries or market_text)
+               for c in s["caveats"]]
     return {
         "s": s, "lang": data.lang, "html_lang": "zh-CN" if data.lang == "zh" else "en",
         "month_label": month_label(month, data.lang), "generated": generated_text,
@@ -235,6 +273,8 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
         "versions": {"model": q.model_version or "—", "taxonomy": q.taxonomy_version or "—"},
         "evaluation_rows": evaluation_rows, "evaluations_more": evaluations_more,
         "methods": methods,
+        "market_text": market_text, "other_markets": other_markets, "seasonal_text": seasonal_text,
+        "holiday_text": holiday_text, "audit_rows": audit_rows, "caveats": caveats,
     }
 
 
@@ -299,18 +339,20 @@ def render_html(context: Mapping[str, Any], charts: Mapping[str, Any]) -> str:
 
 # --- the brief --------------------------------------------------------------------------------------------
 
-def default_output(month: str, lang: str) -> Path:
+def default_output(month: str, lang: str, country: str | None = None) -> Path:
     from labourwatch.settings import get_settings
 
-    return get_settings().home / "briefs" / f"brief-{month}-{lang}.pdf"
+    suffix = f"-{country.lower()}" if country else ""
+    return get_settings().home / "briefs" / f"brief-{month}-{lang}{suffix}.pdf"
 
 
 def render_brief(engine: Engine, month: str, lang: str = "zh", output: Path | None = None, *,
-                 record: bool = True) -> BriefResult:
+                 record: bool = True, country: str | None = None) -> BriefResult:
     """Render the brief of ``month`` (YYYY-MM) in ``lang`` (zh|en) to ``output`` and record it in ``briefs``.
 
     Default output: ``<home>/briefs/brief-YYYY-MM-<lang>.pdf``. Reads only the trend and metadata tables;
-    ``record=False`` (benchmarks) leaves the ``briefs`` table alone.
+    ``record=False`` (benchmarks) leaves the ``briefs`` table alone. ``country`` picks the market (ISO code,
+    ``all`` for every country pooled); default the largest. A country asked for by name is in the file name.
     Raises ``BriefError`` for a bad month or language, a month without trend rows, a missing CJK font
     (naming fonts-noto-cjk) or a page count outside 4–8.
     """
@@ -326,11 +368,12 @@ def render_brief(engine: Engine, month: str, lang: str = "zh", output: Path | No
     except BriefDataError as exc:
         raise BriefError(str(exc)) from exc
     s = load_strings(lang)
-    output = Path(output) if output is not None else default_output(month, lang)
+    output = Path(output) if output is not None else default_output(month, lang, country)
     try:
         fonts = find_cjk_fonts(settings.brief_font, settings.brief_font_bold)
         data = load_brief_data(engine, month, lang, group_names=s["groups"],
-                               min_cell_size=settings.min_cell_size, baseline_year=settings.baseline_year)
+                               min_cell_size=settings.min_cell_size, baseline_year=settings.baseline_year,
+                               country=country)
     except (BriefDataError, FontError) as exc:
         raise BriefError(str(exc)) from exc
     generated = datetime.now(ZoneInfo(settings.timezone))

@@ -106,3 +106,308 @@ def latest_audit(engine: Engine, field: str | None = None) -> list[AuditRow]:
             )
             for r in s.scalars(stmt)
         ]
+
+
+# --- drawing a sample ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRow:
+    """One posting drawn for an audit, with what the classifier said; the analyst fills in the truth."""
+
+    posting_id: int
+    country: str
+    source: str
+    title: str
+    company: str | None
+    city: str | None
+    url: str | None
+    description: str
+    model_version: str
+    role_category: str
+    ai_level: str
+    experience_bucket: str
+
+
+def _label_version(conn, model_version: str | None) -> str:  # type: ignore[no-untyped-def]
+    from db.trends import resolve_model_version
+
+    mv = resolve_model_version(conn, model_version)
+    if mv is None:
+        raise ValueError("no labelled postings to audit: run `labourwatch classify` first")
+    return mv
+
+
+def _strata(conn, mv: str) -> dict[tuple[str, str], list[int]]:  # type: ignore[no-untyped-def]
+    """Canonical labelled posting ids per (predicted role category, country)."""
+    from sqlalchemy import text
+
+    out: dict[tuple[str, str], list[int]] = {}
+    for pid, role, country in conn.execute(text(
+            "SELECT p.id, l.role_category, COALESCE(NULLIF(p.country, ''), 'unknown') FROM postings p "
+            "JOIN posting_labels l ON l.posting_id = p.id AND l.model_version = :mv "
+            "WHERE p.canonical_id IS NULL ORDER BY p.id"), {"mv": mv}):
+        out.setdefault((role, country), []).append(int(pid))
+    return out
+
+
+def draw_sample(engine: Engine, n: int, model_version: str | None = None, seed: int = 0,
+                min_per_stratum: int = 3, country: str | None = None) -> list[SampleRow]:
+    """A stratified random sample of about ``n`` canonical labelled postings for an audit.
+
+    Strata are (predicted role category, country); each gets a share of ``n`` proportional to its size but
+    at least ``min_per_stratum`` (or all its postings when smaller), so rare categories are measured too.
+    ``country`` restricts the sample to one market. Deterministic for a given ``seed``.
+    """
+    import random
+
+    from sqlalchemy import bindparam, text
+
+    if n <= 0:
+        raise ValueError(f"sample size must be positive, got {n}")
+    with engine.connect() as conn:
+        mv = _label_version(conn, model_version)
+        strata = _strata(conn, mv)
+        if country:
+            strata = {k: v for k, v in strata.items() if k[1] == country.upper()}
+            if not strata:
+                raise ValueError(f"no labelled postings in country {country!r}")
+        total = sum(len(v) for v in strata.values())
+        rng = random.Random(seed)
+        chosen: list[int] = []
+        for key in sorted(strata):
+            ids = strata[key]
+            k = min(len(ids), max(min_per_stratum, round(n * len(ids) / total)))
+            chosen.extend(rng.sample(ids, k))
+        rows = conn.execute(text(
+            "SELECT p.id, COALESCE(NULLIF(p.country, ''), 'unknown'), s.name, p.title, p.company, p.city, p.url, "
+            "p.description, l.role_category, l.ai_level, l.experience_bucket FROM postings p "
+            "JOIN sources s ON s.id = p.source_id JOIN posting_labels l ON l.posting_id = p.id "
+            "AND l.model_version = :mv WHERE p.id IN :ids ORDER BY p.id").bindparams(
+                bindparam("ids", expanding=True)), {"mv": mv, "ids": chosen or [-1]}).all()
+    return [SampleRow(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], (r[7] or "")[:600], mv, r[8], r[9], r[10])
+            for r in rows]
+
+
+# --- measured accuracy -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClassScore:
+    """Precision and recall of one code with 95% Wilson intervals (``n_pred``/``n_true`` audited postings)."""
+
+    code: str
+    n_pred: int
+    n_true: int
+    precision: float | None
+    precision_ci: tuple[float, float] | None
+    recall: float | None
+    recall_ci: tuple[float, float] | None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAccuracy:
+    """Measured accuracy of one label field in the audit: n verdicts, accuracy and its Wilson interval."""
+
+    field: str
+    model_version: str | None
+    n: int
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    first_at: datetime
+    last_at: datetime
+    origins: tuple[str, ...]
+    classes: tuple[ClassScore, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """Per-field accuracy and per-code precision/recall of the newest verdicts."""
+
+    fields: tuple[FieldAccuracy, ...]
+
+    def field(self, name: str) -> FieldAccuracy | None:
+        return next((f for f in self.fields if f.field == name), None)
+
+
+def audit_report(engine: Engine, model_version: str | None = None) -> AuditReport:
+    """Accuracy per field and precision/recall per code (scikit-learn metrics, Wilson intervals).
+
+    Reads the newest verdict per posting and field; ``model_version`` keeps the verdicts on that classifier
+    version only (default: every verdict). Precision and recall need the true code; verdict-only rows
+    (right / wrong) count towards accuracy alone.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    from db.stats import wilson_interval
+
+    rows = [r for r in latest_audit(engine) if model_version is None or r.model_version == model_version]
+    out = []
+    for field in AUDIT_FIELDS:
+        fr = [r for r in rows if r.field == field and r.correct is not None]
+        if not fr:
+            continue
+        k = sum(1 for r in fr if r.correct)
+        lo, hi = wilson_interval(k, len(fr))
+        full = [r for r in fr if r.true_value is not None and r.predicted is not None]
+        classes: list[ClassScore] = []
+        if full:
+            codes: list[str] = sorted({str(r.true_value) for r in full} | {str(r.predicted) for r in full})
+            cm = confusion_matrix([r.true_value for r in full], [r.predicted for r in full], labels=codes)
+            for i, code in enumerate(codes):
+                tp, n_pred, n_true = int(cm[i, i]), int(cm[:, i].sum()), int(cm[i, :].sum())
+                classes.append(ClassScore(
+                    code, n_pred, n_true, tp / n_pred if n_pred else None,
+                    wilson_interval(tp, n_pred) if n_pred else None, tp / n_true if n_true else None,
+                    wilson_interval(tp, n_true) if n_true else None))
+        versions = {r.model_version for r in fr}
+        out.append(FieldAccuracy(field, versions.pop() if len(versions) == 1 else None, len(fr), k / len(fr), lo, hi,
+                                 min(r.created_at for r in fr), max(r.created_at for r in fr),
+                                 tuple(sorted({r.origin for r in fr})), tuple(classes)))
+    return AuditReport(tuple(out))
+
+
+# --- misclassification-adjusted figures ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustedShare:
+    """A share corrected for measured labelling error, with a bootstrap 95% interval.
+
+    ``observed`` is the share as labelled (k of n); ``value`` the corrected share; the interval carries both
+    the audit's sampling error (``n_audit`` verdicts resampled) and the cell's binomial error.
+    """
+
+    key: str
+    observed: float
+    n: int
+    value: float
+    ci_low: float
+    ci_high: float
+    n_audit: int
+    method: str
+    sensitivity: float | None = None
+    specificity: float | None = None
+
+
+def rogan_gladen(p_obs: float, se: float, sp: float) -> float:
+    """The true prevalence behind an observed share given sensitivity and specificity, clipped to [0, 1]."""
+    j = se + sp - 1.0
+    if j <= 0:
+        raise ValueError(f"Rogan–Gladen needs sensitivity + specificity > 1, got {se:.3f} + {sp:.3f}")
+    return min(1.0, max(0.0, (p_obs + sp - 1.0) / j))
+
+
+def _weighted_rows(engine: Engine, field: str, model_version: str | None):  # type: ignore[no-untyped-def]
+    """Audit rows with truth for ``field`` and a design weight: stratum size / audited in stratum, where a
+    stratum is (predicted role category, country) of the audited classifier version."""
+    from sqlalchemy import bindparam, text
+
+    rows = [r for r in latest_audit(engine, field) if r.true_value is not None and r.predicted is not None
+            and (model_version is None or r.model_version in (None, model_version))]
+    if not rows:
+        return [], None
+    with engine.connect() as conn:
+        mv = _label_version(conn, model_version or next((r.model_version for r in rows if r.model_version), None))
+        strata = _strata(conn, mv)
+        stratum_of = {pid: key for key, ids in strata.items() for pid in ids}
+        ids = [r.posting_id for r in rows]
+        missing = [i for i in ids if i not in stratum_of]
+        if missing:  # duplicates or postings labelled by another version: their own label decides the stratum
+            for pid, role, country in conn.execute(text(
+                    "SELECT p.id, l.role_category, COALESCE(NULLIF(p.country, ''), 'unknown') FROM postings p "
+                    "JOIN posting_labels l ON l.posting_id = p.id AND l.model_version = :mv WHERE p.id IN :ids"
+                    ).bindparams(bindparam("ids", expanding=True)), {"mv": mv, "ids": missing}):
+                stratum_of[int(pid)] = (role, country)
+    audited: dict[tuple[str, str], int] = {}
+    for r in rows:
+        key = stratum_of.get(r.posting_id, ("?", "?"))
+        audited[key] = audited.get(key, 0) + 1
+    weighted = []
+    for r in rows:
+        key = stratum_of.get(r.posting_id, ("?", "?"))
+        size = len(strata.get(key, ())) or audited[key]
+        weighted.append((r, size / audited[key]))
+    return weighted, mv
+
+
+def adjusted_binary_share(engine: Engine, key: str, k: int, n: int, field: str, positive, *,  # type: ignore[no-untyped-def]
+                          model_version: str | None = None, n_boot: int = 2000, seed: int = 0) -> AdjustedShare | None:
+    """Rogan–Gladen correction of an observed share ``k/n`` of postings whose ``field`` is positive.
+
+    ``positive(code) -> bool`` says which codes count (e.g. ai_level != none). Sensitivity and specificity
+    come from the audit's verdicts with truth, weighted by the sampling design. The 95% interval is the
+    percentile range of 2,000 parametric bootstrap draws: sensitivity and specificity from Jeffreys Beta
+    posteriors on the audited counts, the observed share redrawn binomially. None when the audit has no such verdicts or cannot separate the classes.
+    """
+    import numpy as np
+
+    weighted, _ = _weighted_rows(engine, field, model_version)
+    if not weighted or n <= 0:
+        return None
+    t = np.array([positive(r.true_value) for r, _ in weighted], dtype=bool)
+    p = np.array([positive(r.predicted) for r, _ in weighted], dtype=bool)
+    w = np.array([wt for _, wt in weighted], dtype=float)
+
+    def se_sp(idx: np.ndarray) -> tuple[float, float] | None:
+        tt, pp, ww = t[idx], p[idx], w[idx]
+        pos, neg = ww[tt].sum(), ww[~tt].sum()
+        if pos <= 0 or neg <= 0:
+            return None
+        return float(ww[tt & pp].sum() / pos), float(ww[~tt & ~pp].sum() / neg)
+
+    base = se_sp(np.arange(len(t)))
+    if base is None or base[0] + base[1] <= 1:
+        return None
+    p_obs = k / n
+    value = rogan_gladen(p_obs, *base)
+    # Sensitivity and specificity are drawn from Jeffreys Beta posteriors on the audited counts (at the
+    # design-weighted rates), so an audit that happened to see no error still carries its uncertainty — a
+    # plain resample of an error-free audit would not. The observed share is redrawn binomially.
+    n_pos, n_neg = int(t.sum()), int((~t).sum())
+    rng = np.random.default_rng(seed)
+    se_d = rng.beta(base[0] * n_pos + 0.5, (1 - base[0]) * n_pos + 0.5, n_boot)
+    sp_d = rng.beta(base[1] * n_neg + 0.5, (1 - base[1]) * n_neg + 0.5, n_boot)
+    obs_d = rng.binomial(n, p_obs, n_boot) / n
+    ok = se_d + sp_d > 1
+    draws = np.clip((obs_d[ok] + sp_d[ok] - 1) / (se_d[ok] + sp_d[ok] - 1), 0.0, 1.0)
+    lo, hi = (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if len(draws) else (value, value)
+    return AdjustedShare(key, p_obs, n, value, lo, hi, len(t), "rogan_gladen", base[0], base[1])
+
+
+def adjusted_category_shares(engine: Engine, counts: dict[str, int], *, model_version: str | None = None,
+                             n_boot: int = 1000, seed: int = 0) -> list[AdjustedShare]:
+    """Category shares corrected with the audit's confusion matrix (calibration: true share of i =
+    Σ_j observed share of j × P(true i | predicted j)), with bootstrap 95% intervals.
+
+    ``counts`` are the observed postings per predicted category in one cell. A predicted category the audit
+    never saw keeps its postings as they are (P(true j | predicted j) = 1).
+    """
+    import numpy as np
+
+    weighted, _ = _weighted_rows(engine, "role_category", model_version)
+    total = sum(counts.values())
+    if not weighted or total <= 0:
+        return []
+    codes = sorted(set(counts) | {r.true_value for r, _ in weighted} | {r.predicted for r, _ in weighted})  # type: ignore[type-var]
+    ix = {c: i for i, c in enumerate(codes)}
+    ti = np.array([ix[r.true_value] for r, _ in weighted])
+    pi = np.array([ix[r.predicted] for r, _ in weighted])
+    w = np.array([wt for _, wt in weighted])
+    q = np.array([counts.get(c, 0) for c in codes], dtype=float)
+
+    def estimate(idx: np.ndarray, qq: np.ndarray) -> np.ndarray:
+        m = np.zeros((len(codes), len(codes)))
+        np.add.at(m, (ti[idx], pi[idx]), w[idx])  # m[true, pred]
+        col = m.sum(axis=0)
+        cal = np.where(col > 0, m / np.where(col > 0, col, 1), np.eye(len(codes)))
+        return cal @ (qq / qq.sum())
+
+    point = estimate(np.arange(len(ti)), q)
+    rng = np.random.default_rng(seed)
+    draws = np.array([estimate(rng.integers(0, len(ti), len(ti)), rng.multinomial(int(total), q / total).astype(float))
+                      for _ in range(n_boot)])
+    lo, hi = np.percentile(draws, 2.5, axis=0), np.percentile(draws, 97.5, axis=0)
+    return [AdjustedShare(c, q[i] / total, int(total), float(point[i]), float(lo[i]), float(hi[i]), len(ti),
+                          "confusion_matrix") for i, c in enumerate(codes) if counts.get(c, 0) or point[i] > 0]

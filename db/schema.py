@@ -212,6 +212,34 @@ class TrendShare(Base):
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class TrendSeasonal(Base):
+    """Seasonally adjusted monthly demand per dimension × category, with the moving-holiday flag (0005).
+
+    ``status`` is ``adjusted`` with 36+ months of history, else ``yoy_only`` (no adjusted value).
+    ``holiday_shift`` names the holiday (spring_festival | easter) whose move distorts the month's
+    year-on-year change.
+    """
+
+    __tablename__ = "trend_seasonal"
+    __table_args__ = (UniqueConstraint("period", "dim", "dim_value", "category"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(8))
+    dim: Mapped[str] = mapped_column(String(10))  # all | country
+    dim_value: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(40))
+    n: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))  # adjusted | yoy_only
+    adjusted: Mapped[float | None] = mapped_column(Float)
+    index_value: Mapped[float | None] = mapped_column(Float)  # series mean = 100
+    holiday_factor: Mapped[float | None] = mapped_column(Float)
+    holiday_shift: Mapped[str | None] = mapped_column(String(20))
+    method: Mapped[str | None] = mapped_column(String(20))
+    history_months: Mapped[int] = mapped_column(Integer)
+    model_version: Mapped[str] = mapped_column(String(100))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class TrendPeriod(Base):
     """Fingerprint of the postings behind one trend period, so an update recomputes only what changed (0002)."""
 

@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 METRICS = ("references_ai", "ai_none", "ai_incidental", "ai_tools", "ai_skills", "requires_3plus",
            "experience_unstated")
-DIMS = ("all", "city", "source", "lang")
-UNKNOWN = "unknown"  # dim_value of a posting without a city or language
+DIMS = ("all", "city", "source", "lang", "country")
+UNKNOWN = "unknown"  # dim_value of a posting without a city, language or country
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
 
@@ -216,6 +216,9 @@ def update_trends(engine: Engine, groups: Mapping[str, list[str]], model_version
                 for t in ("trend_demand", "trend_shares"))
         finally:
             _drop_temp(conn)
+    from db.seasonal import update_seasonal
+
+    log.info(update_seasonal(engine).summary())
     report = TrendReport(mv, tv, tuple(months), tuple(weeks), int(demand_rows), int(share_rows), rows_changed, full,
                          time.perf_counter() - t0)
     log.info(report.summary())
@@ -227,13 +230,13 @@ def _compute(conn: Connection, mv: str, tv: str, groups: Mapping[str, list[str]]
     """Aggregate postings once to a fine grain, roll up to cells, upsert demand and shares, drop stale rows."""
     conn.exec_driver_sql(
         "CREATE TEMPORARY TABLE tmp_lw_fine (month VARCHAR(7), week VARCHAR(8), city VARCHAR(200), "
-        "source VARCHAR(100), lang VARCHAR(8), role VARCHAR(40), n BIGINT, n_ai BIGINT, n_none BIGINT, "
+        "source VARCHAR(100), lang VARCHAR(8), country VARCHAR(8), role VARCHAR(40), n BIGINT, n_ai BIGINT, n_none BIGINT, "
         "n_inc BIGINT, n_tools BIGINT, n_skills BIGINT, n_3plus BIGINT, n_stated BIGINT)")
     where = "" if full else (" AND (p.posted_month IN :months OR p.posted_week IN :weeks)")
     stmt = text(
         "INSERT INTO tmp_lw_fine SELECT p.posted_month, p.posted_week, "
         f"COALESCE(NULLIF(p.city, ''), '{UNKNOWN}'), s.name, COALESCE(NULLIF(p.lang, ''), '{UNKNOWN}'), "
-        "l.role_category, COUNT(*), "
+        f"COALESCE(NULLIF(p.country, ''), '{UNKNOWN}'), l.role_category, COUNT(*), "
         "SUM(CASE WHEN l.ai_level <> 'none' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN l.ai_level = 'none' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN l.ai_level = 'incidental' THEN 1 ELSE 0 END), "
@@ -245,7 +248,8 @@ def _compute(conn: Connection, mv: str, tv: str, groups: Mapping[str, list[str]]
         "JOIN sources s ON s.id = p.source_id "
         "WHERE p.canonical_id IS NULL AND p.posted_month IS NOT NULL" + where +
         " GROUP BY p.posted_month, p.posted_week, COALESCE(NULLIF(p.city, ''), "
-        f"'{UNKNOWN}'), s.name, COALESCE(NULLIF(p.lang, ''), '{UNKNOWN}'), l.role_category")
+        f"'{UNKNOWN}'), s.name, COALESCE(NULLIF(p.lang, ''), '{UNKNOWN}'), "
+        f"COALESCE(NULLIF(p.country, ''), '{UNKNOWN}'), l.role_category")
     params: dict = {"mv": mv}
     if not full:
         stmt = stmt.bindparams(_in("months"), _in("weeks"))
@@ -276,12 +280,14 @@ def _compute(conn: Connection, mv: str, tv: str, groups: Mapping[str, list[str]]
             continue
         conn.execute(text(
             "INSERT INTO tmp_lw_cells SELECT :pt, f." + col + ", d.dim, "
-            "CASE d.dim WHEN 'all' THEN '' WHEN 'city' THEN f.city WHEN 'source' THEN f.source ELSE f.lang END, "
+            "CASE d.dim WHEN 'all' THEN '' WHEN 'city' THEN f.city WHEN 'source' THEN f.source "
+            "WHEN 'country' THEN f.country ELSE f.lang END, "
             "m.category, SUM(f.n), SUM(f.n_ai), SUM(f.n_none), SUM(f.n_inc), SUM(f.n_tools), SUM(f.n_skills), "
             "SUM(f.n_3plus), SUM(f.n_stated) "
             "FROM tmp_lw_fine f JOIN tmp_lw_catmap m ON m.role = f.role CROSS JOIN tmp_lw_dims d "
             "WHERE f." + col + " IN :periods GROUP BY f." + col + ", d.dim, "
-            "CASE d.dim WHEN 'all' THEN '' WHEN 'city' THEN f.city WHEN 'source' THEN f.source ELSE f.lang END, "
+            "CASE d.dim WHEN 'all' THEN '' WHEN 'city' THEN f.city WHEN 'source' THEN f.source "
+            "WHEN 'country' THEN f.country ELSE f.lang END, "
             "m.category").bindparams(_in("periods")), {"pt": period_type, "periods": periods})
 
     conn.exec_driver_sql("CREATE INDEX ix_tmp_lw_cells ON tmp_lw_cells (period_type, period, dim, dim_value, "
@@ -484,10 +490,23 @@ def shift_share_change(engine: Engine, period_from: str, period_to: str, categor
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if dim not in DIMS:
+        raise ValueError(f"unknown dim {dim!r}; choose one of {', '.join(DIMS)}")
+    if dim == "all" and dim_value:
+        raise ValueError(f"dim 'all' takes no dim value (got {dim_value!r}); use --dim city/source/lang/country")
+    if dim != "all" and not dim_value:
+        raise ValueError(f"dim {dim!r} needs a value (e.g. --dim-value CN for country)")
+    kinds = {("month" if _MONTH.match(p or "") else "week" if _WEEK.match(p or "") else "")
+             for p in (period_from, period_to)}
+    if "" in kinds or len(kinds) != 1:
+        raise ValueError(f"--from and --to must both be months (YYYY-MM) or both ISO weeks (YYYY-Www), got "
+                         f"{period_from!r} and {period_to!r}")
+    if period_from == period_to:
+        raise ValueError(f"--from and --to are the same period ({period_from}); give two different periods")
     cats = sorted(set(categories))
     if not cats:
         raise ValueError("shift_share_change needs at least one role category")
-    pt = "month" if _MONTH.match(period_from) else "week"
+    pt = kinds.pop()
     stmt = text(
         "SELECT period, category, n, k FROM trend_shares WHERE period_type = :pt AND period IN (:a, :b) "
         "AND dim = :dim AND dim_value = :dv AND metric = :m AND category IN :cats"
@@ -498,7 +517,19 @@ def shift_share_change(engine: Engine, period_from: str, period_to: str, categor
         for period, cat, n, k in conn.execute(stmt, {"pt": pt, "a": period_from, "b": period_to, "dim": dim,
                                                      "dv": dim_value, "m": metric, "cats": cats}):
             (a if period == period_from else b)[cat] = (int(n), int(k))
-    if not a or not b:
-        missing = period_from if not a else period_to
-        raise ValueError(f"no {metric} shares for {missing} in categories {cats}: run `labourwatch trends` first")
+        if not a or not b:
+            missing = period_from if not a else period_to
+            span = conn.execute(text("SELECT MIN(period), MAX(period), COUNT(*) FROM trend_shares "
+                                     "WHERE period_type = :pt"), {"pt": pt}).first()
+            if not span or not span[2]:
+                raise ValueError(f"the trend tables hold no {pt}ly shares: run `labourwatch trends` first")
+            if dim != "all":
+                values = [r[0] for r in conn.execute(text(
+                    "SELECT DISTINCT dim_value FROM trend_shares WHERE period_type = :pt AND dim = :dim "
+                    "ORDER BY dim_value LIMIT 30"), {"pt": pt, "dim": dim})]
+                if dim_value not in values:
+                    raise ValueError(f"no rows for {dim} {dim_value!r}; known values: {', '.join(values) or 'none'}")
+            where = f" for {dim} {dim_value}" if dim != "all" else ""
+            raise ValueError(f"no {metric} shares for {missing}{where} in categories {', '.join(cats)}; "
+                             f"{pt}s with data run from {span[0]} to {span[1]}")
     return shift_share(a, b)

@@ -40,8 +40,8 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 from flows import cli_core  # noqa: E402
 
 cli_core.register(app, db_app, bench_app)
-for _name in ("cli_demo", "cli_crawl", "cli_sources", "cli_classify", "cli_trends", "cli_query", "cli_brief",
-              "cli_flows", "cli_dashboard"):
+for _name in ("cli_demo", "cli_crawl", "cli_sources", "cli_classify", "cli_trends", "cli_figures", "cli_query",
+              "cli_brief", "cli_flows", "cli_dashboard"):
     try:
         _mod = __import__(f"flows.{_name}", fromlist=["register"])
     except ModuleNotFoundError as exc:

@@ -27,7 +27,9 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         month: str | None = typer.Option(None, "--month", help="Month to report, YYYY-MM; default last month."),
         lang: str = typer.Option("zh", "--lang", help="Language: zh (default) or en."),
         output: Path | None = typer.Option(None, "--output", "-o", help="PDF file; default "
-                                           "<home>/briefs/brief-YYYY-MM-<lang>.pdf."),
+                                           "<home>/briefs/brief-YYYY-MM-<lang>[-<country>].pdf."),
+        country: str | None = typer.Option(None, "--country", help="Market: ISO code (CN, GB, ...); `all` pools "
+                                           "every country; default the largest."),
     ) -> None:
         """Render the monthly PDF brief from the trend tables and record it in the database."""
         from brief.render import BriefError, render_brief
@@ -40,7 +42,7 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
 
         mark_interrupted(engine)  # a killed run shows as interrupted, not running
         try:
-            result = render_brief(engine, month or _previous_month(), lang=lang, output=output)
+            result = render_brief(engine, month or _previous_month(), lang=lang, output=output, country=country)
         except BriefError as exc:
             console.print(f"[red]brief failed:[/red] {exc}")
             raise typer.Exit(1) from exc

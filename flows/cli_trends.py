@@ -38,6 +38,7 @@ class LabelledPosting:
     city: str | None = None
     lang: str | None = "zh"
     description: str | None = None
+    country: str | None = None
 
     def __post_init__(self) -> None:
         if self.ai_level not in ("none", "incidental", "ai_tools", "ai_skills"):
@@ -78,7 +79,7 @@ def bulk_insert_labelled(engine: Engine, rows: Iterable[LabelledPosting], model_
             chash = hashlib.sha256(f"{r.source}\x1f{r.external_id}\x1f{r.title}".encode()).hexdigest()
             posts.append((pid, source_ids[r.source], r.external_id, r.title, normalise_title(r.title), r.company,
                           r.city, r.lang, r.description, r.posted_at, r.posted_at.strftime("%Y-%m"),
-                          iso_week(r.posted_at), first_seen, first_seen, chash))
+                          iso_week(r.posted_at), first_seen, first_seen, chash, r.country))
             labels.append((lid, pid, model_version, taxonomy_version, r.role_category, 0.9,
                            None if r.requires_3plus_years is None else (3.0 if r.requires_3plus_years else 1.0),
                            _BUCKET[r.requires_3plus_years], r.requires_3plus_years, r.ai_level, "[]", labelled_at))
@@ -99,7 +100,7 @@ def bulk_insert_labelled(engine: Engine, rows: Iterable[LabelledPosting], model_
 
 
 _POST_COLS = ("id, source_id, external_id, title, title_norm, company, city, lang, description, posted_at, "
-              "posted_month, posted_week, first_seen, last_seen, content_hash")
+              "posted_month, posted_week, first_seen, last_seen, content_hash, country")
 _LABEL_COLS = ("id, posting_id, model_version, taxonomy_version, role_category, role_confidence, "
                "experience_min_years, experience_bucket, requires_3plus_years, ai_level, ai_terms, labelled_at")
 
@@ -117,8 +118,9 @@ def _write(engine: Engine, posts: list[tuple], labels: list[tuple], pg: bool) ->
                     cp.write_row(row)
         else:
             # SQLAlchemy's SQLite storage formats for Date and DateTime columns.
-            cur.executemany(f"INSERT INTO postings ({_POST_COLS}) VALUES ({','.join('?' * 15)})",
-                            [(*r[:9], r[9].isoformat(), r[10], r[11], _sqlite_ts(r[12]), _sqlite_ts(r[13]), r[14])
+            cur.executemany(f"INSERT INTO postings ({_POST_COLS}) VALUES ({','.join('?' * 16)})",
+                            [(*r[:9], r[9].isoformat(), r[10], r[11], _sqlite_ts(r[12]), _sqlite_ts(r[13]), r[14],
+                              r[15])
                              for r in posts])
             cur.executemany(f"INSERT INTO posting_labels ({_LABEL_COLS}) VALUES ({','.join('?' * 12)})",
                             [(*r[:8], None if r[8] is None else int(r[8]), r[9], r[10], _sqlite_ts(r[11]))
@@ -320,12 +322,14 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         month: str = typer.Option(..., "--month", help="YYYY-MM"),
         lang: str = typer.Option("zh", "--lang", help="zh or en"),
         fmt: str = typer.Option("text", "--format", help="text or json"),
+        country: str | None = typer.Option(None, "--country", help="Market: ISO code (CN, GB, ...); `all` pools "
+                                           "every country; default the largest."),
     ) -> None:
-        """Print the month's headline findings (the sentences the PDF brief uses)."""
+        """Print the month's headline findings for one market (the sentences the PDF brief uses)."""
         import json as _json
         from dataclasses import asdict
 
-        from db.findings import headline_findings
+        from brief.findings import headline_findings
         from db.session import get_engine
 
         if fmt not in ("text", "json") or lang not in ("zh", "en"):
@@ -335,9 +339,9 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             raise typer.Exit(2)
         groups, names = taxonomy_data()
         try:
-            items = headline_findings(get_engine(), month, lang=lang, names=names, groups=groups)
+            items = headline_findings(get_engine(), month, lang=lang, names=names, groups=groups, country=country)
         except ValueError as exc:
-            console.print(f"[red]{exc}[/red]")
+            console.print(str(exc), style="red", markup=False)
             raise typer.Exit(2) from None
         if fmt == "json":
             sys.stdout.write(_json.dumps([asdict(f) for f in items], ensure_ascii=False, indent=1) + "\n")
@@ -352,10 +356,14 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         period_to: str = typer.Option(..., "--to", help="Second period, same kind."),
         group: str = typer.Option("new_economy", "--group", help="Taxonomy group whose pooled share is split."),
         metric: str = typer.Option("references_ai", "--metric", help="Share metric (see docs/trends.md)."),
-        dim: str = typer.Option("all", "--dim", help="all, city, source or lang"),
-        dim_value: str = typer.Option("", "--dim-value", help="The city, source or language (dim != all)."),
+        dim: str = typer.Option("all", "--dim", help="all, city, source, lang or country"),
+        dim_value: str = typer.Option("", "--dim-value", help="The city, source, language or country (dim != all)."),
+        fmt: str = typer.Option("table", "--format", help="table, csv or json"),
     ) -> None:
         """Split the change of a group's share into within-category and mix (between-category) parts."""
+        if fmt not in ("table", "csv", "json"):
+            console.print(f"--format must be table, csv or json, not {fmt!r}", style="red", markup=False)
+            raise typer.Exit(2)
         from db.session import get_engine
         from db.trends import shift_share_change
 
@@ -370,6 +378,23 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         except ValueError as exc:
             console.print(str(exc), style="red", markup=False)
             raise typer.Exit(2) from None
+        if fmt != "table":
+            import csv as _csv
+            import json as _json
+
+            parts = sorted(ss.by_category.items(), key=lambda kv: -abs(kv[1][0] + kv[1][1]))
+            if fmt == "json":
+                sys.stdout.write(_json.dumps({
+                    "group": group, "metric": metric, "from": period_from, "to": period_to, "dim": dim,
+                    "dim_value": dim_value, "share_from": ss.share_a, "share_to": ss.share_b, "n_from": ss.n_a,
+                    "n_to": ss.n_b, "total": ss.total, "within": ss.within, "mix": ss.between,
+                    "by_category": {c: {"within": w, "mix": b} for c, (w, b) in parts}}, indent=1) + "\n")
+            else:
+                w = _csv.writer(sys.stdout)
+                w.writerow(["category", "within", "mix"])
+                w.writerows([[c, f"{wi:.6f}", f"{mi:.6f}"] for c, (wi, mi) in parts])
+                w.writerow(["total", f"{ss.within:.6f}", f"{ss.between:.6f}"])
+            return
         table = Table(title=f"{metric} share of {group}: {ss.share_a:.1%} (n={ss.n_a:,}) → {ss.share_b:.1%} "
                             f"(n={ss.n_b:,}), change {ss.total * 100:+.2f} pp = within {ss.within * 100:+.2f} pp "
                             f"+ mix {ss.between * 100:+.2f} pp")

@@ -155,8 +155,9 @@ HEADLINE_KEYS = ("demand_yoy.software_dev", "ai_share.new_economy", "experience.
 def _three_headlines(engine, month: str, lang: str) -> list[str]:  # type: ignore[no-untyped-def]
     """The publishable findings of HEADLINE_KEYS (others fill in when one is suppressed), in that order."""
     from brief.data import findings_arguments
-    from db.findings import headline_findings
+    from brief.findings import headline_findings
 
-    found = [f for f in headline_findings(engine, month, lang, **findings_arguments()) if not f.suppressed]
+    found = [f for f in headline_findings(engine, month, lang, **findings_arguments())
+             if not f.suppressed and f.key != "market"]
     ranked = sorted(found, key=lambda f: HEADLINE_KEYS.index(f.key) if f.key in HEADLINE_KEYS else len(HEADLINE_KEYS))
     return [f.text for f in ranked[:3]]

@@ -35,16 +35,18 @@ def default_month(now: datetime | None = None) -> str:
 
 
 @flow(name="monthly-brief", timeout_seconds=3600)
-def monthly_brief(month: str | None = None, lang: str = "zh", output: str | None = None) -> BriefSummary:
-    """Render the brief of ``month`` (default: last month) in ``lang``; the brief records itself in ``briefs``.
+def monthly_brief(month: str | None = None, lang: str = "zh", output: str | None = None,
+                  country: str | None = None) -> BriefSummary:
+    """Render the brief of ``month`` (default: last month) in ``lang`` for ``country`` (default the largest
+    market; ``all`` pools countries); the brief records itself in ``briefs``.
 
     Re-running it for the same month and language replaces that brief (one row per month and language).
     """
     month = month or default_month()
     month_range(month, month)  # validates YYYY-MM with a clear error
     pipeline.migrate_db()
-    result = pipeline.render_brief(month, lang=lang, output=output)
-    findings, withheld = pipeline.headline_findings(month, lang=lang)
+    result = pipeline.render_brief(month, lang=lang, output=output, country=country)
+    findings, withheld = pipeline.headline_findings(month, lang=lang, country=country)
     summary = BriefSummary(month=month, lang=lang, path=str(result.path), pages=int(result.pages),
                            sha256=result.sha256, seconds=float(result.seconds), findings=findings,
                            withheld=withheld)

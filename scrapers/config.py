@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from labourwatch.settings import get_settings
+from scrapers.country import normalise_country
 
 DEFAULT_SOURCES_FILE = Path(__file__).resolve().parent / "sources.yaml"
 SPIDER_NAMES = ("jobposting", "json_api", "greenhouse", "lever")
@@ -71,6 +72,8 @@ class SourceConfig:
     spider: str
     enabled: bool = True
     lang: str | None = None
+    country: str | None = None  # ISO alpha-2 market of every posting without an address country
+    country_by_lang: dict[str, str] = field(default_factory=dict)  # fallback per language (bilingual boards)
     start_urls: tuple[str, ...] = ()
     sitemap_urls: tuple[str, ...] = ()
     allowed_domains: tuple[str, ...] = ()
@@ -188,6 +191,16 @@ def _source_from_dict(raw: dict[str, Any], where: str) -> SourceConfig:
     for key in ("start_urls", "sitemap_urls", "allowed_domains", "sitemap_follow", "sitemap_rules",
                 "blocked_markers"):
         data[key] = _tuple(raw.get(key))
+    by_lang = raw.get("country_by_lang") or {}
+    if not isinstance(by_lang, dict) or any(normalise_country(str(v)) is None for v in by_lang.values()):
+        raise SourceConfigError(f"{where}: country_by_lang must map languages to ISO alpha-2 codes, got {by_lang!r}")
+    data["country_by_lang"] = {str(k): str(normalise_country(str(v))) for k, v in by_lang.items()}
+    if raw.get("country") not in (None, "multi"):
+        code = normalise_country(str(raw["country"]))
+        if code is None:
+            raise SourceConfigError(f"{where}: country {raw['country']!r} is not an ISO 3166-1 alpha-2 code "
+                                    "(e.g. CN, DE) or 'multi'")
+        data["country"] = code
     tokens = raw.get("tokens") or {}
     if isinstance(tokens, list):
         tokens = {str(t): None for t in tokens}
@@ -208,7 +221,7 @@ def _source_from_dict(raw: dict[str, Any], where: str) -> SourceConfig:
     data["params"] = {str(k): str(v) for k, v in (raw.get("params") or {}).items()}
     from scrapers.countries import country_code
 
-    countries = [raw.get("country")] + [c for _, c in data["tokens"].values() if c is not None]
+    countries = [data.get("country")] + [c for _, c in data["tokens"].values() if c is not None]
     for country in countries:
         if country is not None and country != "multi" and not (
                 isinstance(country, str) and len(country) == 2 and country_code(country) == country):

@@ -131,6 +131,7 @@ def summarise(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
         "touched": stats.get("lw/store/touched", 0),
         "duplicates_in_run": stats.get("lw/duplicates_in_run", 0),
         "dropped": _group(stats, "lw/dropped/"),
+        "rejected_urls": list(stats.get("lw/rejected_urls") or []),
         "validation_failures": _group(stats, "lw/validate/"),
         "drop_rate": stats.get("lw/drop_rate", 0.0),
         "lost": _group(stats, "lw/lost/"),

@@ -78,24 +78,25 @@ def _not_a_brief_error(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(name="render-brief", task_run_name="render-brief-{month}-{lang}", retries=1, retry_delay_seconds=[10],
       retry_condition_fn=_not_a_brief_error, timeout_seconds=900, cache_policy=NO_CACHE)
-def render_brief(month: str, lang: str = "zh", output: str | None = None) -> Any:
-    """Render (or re-render) the PDF brief of ``month``; it records itself in the ``briefs`` table."""
+def render_brief(month: str, lang: str = "zh", output: str | None = None, country: str | None = None) -> Any:
+    """Render (or re-render) the PDF brief of ``month`` for ``country`` (default the largest market); it
+    records itself in the ``briefs`` table."""
     from pathlib import Path
 
     from brief.render import render_brief as _render
 
-    return _render(get_engine(), month, lang=lang, output=Path(output) if output else None)
+    return _render(get_engine(), month, lang=lang, output=Path(output) if output else None, country=country)
 
 
 @task(name="headline-findings", cache_policy=NO_CACHE)
-def headline_findings(month: str, lang: str = "zh") -> tuple[list[str], list[str]]:
+def headline_findings(month: str, lang: str = "zh", country: str | None = None) -> tuple[list[str], list[str]]:
     """The month's findings as sentences (the text the brief prints): (headlines, withheld).
 
     Withheld findings rest on a cell under the minimum size; the brief says so, headlines must not use them.
     """
     from brief.data import findings_arguments
-    from db.findings import headline_findings as _findings
+    from brief.findings import headline_findings as _findings
 
     # The taxonomy's names and groups, exactly as the brief and `labourwatch findings` pass them.
-    found = _findings(get_engine(), month, lang, **findings_arguments())
+    found = _findings(get_engine(), month, lang, country=country, **findings_arguments())
     return [f.text for f in found if not f.suppressed], [f.text for f in found if f.suppressed]

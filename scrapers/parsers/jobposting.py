@@ -162,6 +162,21 @@ def read_location(node: dict[str, Any]) -> str | None:
     return None
 
 
+def read_country(node: dict[str, Any]) -> str | None:
+    """The first ``addressCountry`` of the posting's locations (a code, a name or a Country node)."""
+    locs = node.get("jobLocation")
+    for loc in locs if isinstance(locs, list) else [locs]:
+        if not isinstance(loc, dict):
+            continue
+        addr = _first(loc.get("address", loc))
+        if isinstance(addr, dict):
+            c = addr.get("addressCountry")
+            v = as_text(c.get("name") or c.get("identifier")) if isinstance(c, dict) else as_text(c)
+            if v:
+                return v
+    return None
+
+
 def read_salary(node: dict[str, Any]) -> tuple[str | None, float | None, float | None, str | None, str | None]:
     """(text, min, max, currency, period) from baseSalary/estimatedSalary in any of its shapes."""
     sal = node.get("baseSalary") or node.get("estimatedSalary") or node.get("salary")
@@ -240,16 +255,6 @@ def read_category(node: dict[str, Any]) -> str | None:
     cat = node.get("occupationalCategory") or node.get("industry")
     parts = [as_text(c) for c in (cat if isinstance(cat, list) else [cat])]
     return "/".join(p for p in parts if p) or None
-
-
-def read_country(node: dict[str, Any]) -> str | None:
-    """``addressCountry`` of the first job location, as written (resolved to a code by normalise)."""
-    locs = node.get("jobLocation")
-    for loc in locs if isinstance(locs, list) else [locs]:
-        addr = loc.get("address") if isinstance(loc, dict) else None
-        if isinstance(addr, dict) and (c := as_text(addr.get("addressCountry"))):
-            return c
-    return None
 
 
 def _external_id_from_url(url: str) -> str | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from scrapers.countries import country_code, country_of_place
+from scrapers.country import assign_country
 from scrapers.items import Posting, RawPosting
 from scrapers.normalise import clean_inline, html_to_text, normalise_city, parse_date, parse_salary
 
@@ -50,12 +52,13 @@ def _employment(value: str | None) -> str | None:
 
 
 def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lang: str | None = None,
-                      default_country: str | None = None, country_from_location: bool = False) -> Posting:
+                      default_country: str | None = None, country_from_location: bool = False,
+                      country_by_lang: Mapping[str, str] | None = None) -> Posting:
     """One RawPosting normalised: titles and companies on one line, HTML description to sectioned text,
     dates to ``date``, salary text to min/max/period/currency (structured values from the page win),
     location to a city, language from the page or detected; country from the posting's own country field,
     then (``country_from_location``, for multi-country feeds) the one country its location names, then
-    the source's ``default_country``."""
+    the source's ``default_country``, then its ``country_by_lang`` rule (bilingual boards)."""
     title = clean_inline(raw.title)
     description = html_to_text(raw.description)
     salary_text = clean_inline(raw.salary_text)
@@ -89,7 +92,7 @@ def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lan
         raw_hash=raw.raw_hash,
         board_category=_cut(clean_inline(raw.board_category), "board_category"),
         country=(country_code(raw.country) or (country_of_place(raw.location) if country_from_location else None)
-                 or country_code(default_country)),
+                 or assign_country(None, default_country, lang, country_by_lang)),
     )
 
 
@@ -112,4 +115,5 @@ class NormalisePipeline:
                                  default_lang=getattr(source, "lang", None),
                                  default_country=None if country == "multi" else country,
                                  country_from_location=country == "multi"
-                                 or getattr(source, "country_from_location", False))
+                                 or getattr(source, "country_from_location", False),
+                                 country_by_lang=getattr(source, "country_by_lang", None))

@@ -51,6 +51,9 @@ def check_posting(p: Posting, *, tz: str = "Asia/Shanghai") -> tuple[Posting, li
     return (replace(p, **changes) if changes else p), required, optional
 
 
+REJECTED_URLS_KEPT = 5000
+
+
 class ValidatePipeline:
     """Counts ``lw/validate/<field>`` failures and ``lw/dropped/<reason>``; Rejected items are dropped here.
 
@@ -70,14 +73,19 @@ class ValidatePipeline:
     def from_crawler(cls, crawler: Any) -> ValidatePipeline:
         return cls(crawler)
 
-    def _drop(self, reason: str, message: str) -> DropItem:
+    def _drop(self, reason: str, message: str, url: str | None = None) -> DropItem:
         self.dropped += 1
+        if url:
+            # The page's URL too, so reports can count distinct refused pages across runs (capped per run).
+            urls = self.stats.get_value("lw/rejected_urls") or []
+            if len(urls) < REJECTED_URLS_KEPT and url not in urls:
+                self.stats.set_value("lw/rejected_urls", [*urls, url])
         self.stats.inc_value(f"lw/dropped/{reason}")
         return DropItem(message)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Rejected):
-            raise self._drop(item.reason, f"{item.reason} at {item.url}: {item.detail}")
+            raise self._drop(item.reason, f"{item.reason} at {item.url}: {item.detail}", item.url)
         if not isinstance(item, Posting):
             return item
         source = getattr(self.crawler.spider, "source", None)
@@ -85,7 +93,7 @@ class ValidatePipeline:
         for name in (*required, *optional):
             self.stats.inc_value(f"lw/validate/{name}")
         if required:
-            raise self._drop(f"missing_{required[0]}", f"posting at {item.url} fails {required}")
+            raise self._drop(f"missing_{required[0]}", f"posting at {item.url} fails {required}", item.url)
         self.valid += 1
         return item
 

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, text
 
 pytest.importorskip("demoboard.truth")
 
+from brief.findings import headline_findings  # noqa: E402
 from db.dedupe import link_duplicates  # noqa: E402
-from db.findings import headline_findings  # noqa: E402
 from db.trends import update_trends  # noqa: E402
 from demoboard.generator import DemoDataset, generate  # noqa: E402
 from demoboard.texts import NEW_ECONOMY  # noqa: E402

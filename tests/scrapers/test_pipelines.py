@@ -55,6 +55,8 @@ def test_validate_counts_per_field_and_drop_rate() -> None:
     assert stats["lw/validate/title"] == 1
     assert stats["lw/dropped/missing_title"] == 1 and stats["lw/dropped/invalid_jsonld"] == 1
     assert stats["lw/drop_rate"] == 0.4 and stats["lw/drop_rate_exceeded"] == 1
+    # The refused pages' URLs, once each, so reports can count distinct pages across runs.
+    assert stats["lw/rejected_urls"] == ["http://x/1", "http://x/9"]
 
 
 def test_drop_rate_counts_postings_skipped_as_unchanged() -> None:

@@ -1,0 +1,207 @@
+"""Commands for defensible figures: `audit` (sample, record, report, demo truth), `seasonal` and
+`bench seasonal`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+audit_app = typer.Typer(help="Audit the classifier: draw a sample, record analysts' labels, measure accuracy.",
+                        no_args_is_help=True)
+
+
+def _fail(msg: str) -> typer.Exit:
+    console.print(msg, style="red", markup=False, highlight=False)
+    return typer.Exit(2)
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from db.migrate import upgrade
+    from db.session import get_engine
+
+    engine = get_engine()
+    upgrade(engine)
+    return engine
+
+
+def _known_codes() -> dict[str, set[str]]:
+    """Codes a recorded audit may use: the taxonomy's role categories, the AI levels, the experience buckets."""
+    from models.ai_mentions import LEVEL_RANK
+    from models.taxonomy import load_taxonomy
+
+    return {"role_category": set(load_taxonomy().codes), "ai_level": set(LEVEL_RANK),
+            "experience_bucket": {"none", "lt1", "1_3", "3_5", "5_10", "10_plus", "unstated"}}
+
+
+@audit_app.command("sample")
+def audit_sample(
+    output: Path = typer.Option(..., "--output", "-o", help="File to write: .xlsx or .csv (UTF-8 with BOM)."),
+    n: int = typer.Option(400, "--n", help="About how many postings to draw."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (the same seed draws the same sample)."),
+    country: str | None = typer.Option(None, "--country", help="Only this market (ISO code)."),
+    model_version: str | None = typer.Option(None, "--model-version", help="Labels to audit; default the newest."),
+) -> None:
+    """Draw a sample stratified by predicted category and country, for analysts to label."""
+    from db.audit import draw_sample
+    from flows.audit import write_sample
+
+    try:
+        rows = draw_sample(_engine(), n, model_version=model_version, seed=seed, country=country)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    write_sample(rows, output)
+    strata = {(r.role_category, r.country) for r in rows}
+    console.print(f"{len(rows)} postings in {len(strata)} strata (category × country) → {output}; fill in the "
+                  "true_* columns and run `labourwatch audit record FILE`", markup=False)
+
+
+@audit_app.command("record")
+def audit_record(
+    file: Path = typer.Argument(..., help="A filled-in sample file (.csv or .xlsx)."),
+    auditor: str | None = typer.Option(None, "--auditor", help="Who labelled it (when the file does not say)."),
+) -> None:
+    """Store the analysts' labels from a filled-in sample file in the audit store."""
+    from flows.audit import AuditFileError, record_audit_file
+
+    try:
+        n = record_audit_file(_engine(), file, auditor=auditor, known_codes=_known_codes())
+    except (AuditFileError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"{n} verdicts recorded from {file}", markup=False)
+
+
+@audit_app.command("record-demo-truth")
+def audit_record_demo_truth(
+    truth: Path | None = typer.Option(None, "--truth", help="truth_postings.csv; default "
+                                      "<home>/demo/truth/truth_postings.csv."),
+    n: int = typer.Option(600, "--n", help="About how many postings to audit."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the sample."),
+) -> None:
+    """Record the demo board's known truth for a stratified sample, as an analyst's audit would."""
+    from flows.audit import AuditFileError, record_demo_truth
+    from labourwatch.settings import get_settings
+
+    path = truth or get_settings().home / "demo" / "truth" / "truth_postings.csv"
+    try:
+        k = record_demo_truth(_engine(), path, n=n, seed=seed)
+    except (AuditFileError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"{k} verdicts recorded from {path}", markup=False)
+
+
+@audit_app.command("report")
+def audit_report_cmd(
+    model_version: str | None = typer.Option(None, "--model-version", help="Only verdicts on this version."),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Measured accuracy per label and precision/recall per code, with 95% Wilson intervals."""
+    import json
+    from dataclasses import asdict
+
+    from db.audit import audit_report
+
+    if fmt not in ("table", "json"):
+        raise _fail(f"--format must be table or json, not {fmt!r}")
+    rep = audit_report(_engine(), model_version=model_version)
+    if not rep.fields:
+        raise _fail("no audit recorded: run `labourwatch audit sample`, label the file, then `audit record FILE`")
+    if fmt == "json":
+        sys.stdout.write(json.dumps([asdict(f) for f in rep.fields], default=str, indent=1) + "\n")
+        return
+    for fa in rep.fields:
+        console.print(f"[bold]{fa.field}[/bold]: accuracy {fa.accuracy:.1%} (95% CI {fa.ci_low:.1%}–{fa.ci_high:.1%}), "
+                      f"n={fa.n}, {fa.first_at:%Y-%m-%d}..{fa.last_at:%Y-%m-%d}, origin {', '.join(fa.origins)}, "
+                      f"model {fa.model_version or 'several'}")
+        if not fa.classes:
+            continue
+        t = Table(show_edge=False, pad_edge=False)
+        for col in ("code", "precision (95% CI)", "n pred", "recall (95% CI)", "n true"):
+            t.add_column(col, no_wrap=col == "code")
+        for c in fa.classes:
+            t.add_row(c.code, _score(c.precision, c.precision_ci), str(c.n_pred), _score(c.recall, c.recall_ci),
+                      str(c.n_true))
+        console.print(t)
+
+
+def _score(value: float | None, ci: tuple[float, float] | None) -> str:
+    if value is None or ci is None:
+        return "—"
+    return f"{value * 100:.0f}% ({ci[0] * 100:.0f}–{ci[1] * 100:.0f})"
+
+
+def _seasonal_cmd(
+    category: str = typer.Option("all", "--category", help="Role code or group."),
+    country: str | None = typer.Option(None, "--country", help="ISO code; `all` pools; default the largest."),
+) -> None:
+    """Print a category's monthly demand with the seasonally adjusted index and moved-holiday flags."""
+    from db.findings import resolve_market
+    from db.seasonal import MIN_MONTHS, seasonal_series
+
+    engine = _engine()
+    try:
+        market = resolve_market(engine, country)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    ser = seasonal_series(engine, category, market.country)
+    if ser is None:
+        raise _fail(f"no seasonal rows for {category!r} in {market.country or 'all countries'}: "
+                    "run `labourwatch trends` first")
+    if not ser.adjusted:
+        console.print(f"{ser.history_months} months of history (< {MIN_MONTHS}): no seasonal adjustment published, "
+                      "year-on-year only", markup=False)
+    t = Table(title=f"{category} · {market.country or 'all countries pooled'}")
+    for col in ("month", "n", "SA index", "holiday factor", "flag"):
+        t.add_column(col)
+    for p in ser.points:
+        t.add_row(p.month, f"{p.n:,}", "—" if p.index != p.index else f"{p.index:.1f}",
+                  f"{p.holiday_effect:.3f}", p.holiday or "")
+    console.print(t)
+
+
+def _bench_seasonal(
+    series: int = typer.Option(12, "--series", help="Synthetic series per holiday."),
+    months: int = typer.Option(48, "--months", help="Length of each synthetic series."),
+    demo: int = typer.Option(20000, "--demo", help="Also measure on a generated demo board of this size (0: skip)."),
+    from_db: bool = typer.Option(False, "--from-db", help="Take the demo's monthly counts per country from the "
+                                 "configured database's trend tables (after `labourwatch demo`) instead."),
+) -> None:
+    """Error of each seasonal-adjustment method (and of the raw index) against a known trend."""
+    from db.seasonal import DEFAULT_METHOD, evaluate_methods
+
+    for holiday in ("spring_festival", "easter"):
+        t = Table(title=f"synthetic {holiday}: {series} series × {months} months, RMSE of log index vs true trend")
+        t.add_column("method")
+        t.add_column("RMSE %")
+        for e in evaluate_methods(series, months, holiday=holiday):
+            t.add_row(e.method + (" (default)" if e.method == DEFAULT_METHOD else ""), f"{e.rmse_pct:.2f}")
+        console.print(t)
+    if demo:
+        from flows.seasonal_eval import demo_index_errors
+
+        counts = None
+        if from_db:
+            from sqlalchemy import text
+
+            counts = {}
+            with _engine().connect() as conn:
+                for period, country, n in conn.execute(text(
+                        "SELECT period, dim_value, n FROM trend_demand WHERE period_type = 'month' "
+                        "AND dim = 'country' AND category = 'all' AND dim_value <> 'unknown'")):
+                    counts.setdefault(country, {})[period] = int(n)
+            if not counts:
+                raise _fail("no country rows in trend_demand: run `labourwatch demo` first")
+        for row in demo_index_errors(demo, counts=counts):
+            console.print(f"demo board ({demo} postings, {row.country}, {row.months} months): RMSE vs the built-in "
+                          f"trend — raw index {row.raw:.2f}%, " + ", ".join(f"{m} {v:.2f}%" for m, v in row.methods),
+                          markup=False)
+
+
+def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")
+    app.command("seasonal")(_seasonal_cmd)
+    bench_app.command("seasonal")(_bench_seasonal)
