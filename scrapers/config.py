@@ -196,7 +196,8 @@ def _source_from_dict(raw: dict[str, Any], where: str) -> SourceConfig:
         raise SourceConfigError(f"{where}: country_by_lang must map languages to ISO alpha-2 codes, got {by_lang!r}")
     data["country_by_lang"] = {str(k): str(normalise_country(str(v))) for k, v in by_lang.items()}
     if raw.get("country") not in (None, "multi"):
-        code = normalise_country(str(raw["country"]))
+        given = str(raw["country"]).strip()
+        code = normalise_country(given) if len(given) == 2 else None  # a code (any case), not a name
         if code is None:
             raise SourceConfigError(f"{where}: country {raw['country']!r} is not an ISO 3166-1 alpha-2 code "
                                     "(e.g. CN, DE) or 'multi'")
