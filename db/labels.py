@@ -23,6 +23,8 @@ class PendingPosting:
     description: str | None
     experience_text: str | None
     lang: str | None
+    board_category: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class LabelRow:
     requires_3plus_years: bool | None
     ai_level: str
     ai_terms: tuple[str, ...]
+    role_source: str | None = None  # board | text: which signal decided the role
+    role_category_text: str | None = None  # the text classifier's own answer
 
 
 def _source_filter(sources: Sequence[str] | None) -> Any:
@@ -55,7 +59,9 @@ def pending_postings(session: Session, model_version: str, limit: int, after_id:
     ``sources`` only, if given)."""
     P, L = schema.Posting, schema.PostingLabel
     labelled = exists().where(L.posting_id == P.id, L.model_version == model_version)
-    stmt = (select(P.id, P.title, P.description, P.experience_text, P.lang)
+    S = schema.Source
+    stmt = (select(P.id, P.title, P.description, P.experience_text, P.lang, P.board_category, S.name)
+            .join(S, S.id == P.source_id)
             .where(P.id > after_id, ~labelled, _source_filter(sources)).order_by(P.id).limit(limit))
     return [PendingPosting(*row) for row in session.execute(stmt)]
 
@@ -78,7 +84,8 @@ def write_labels(session: Session, rows: Sequence[LabelRow], labelled_at: dateti
          "role_category": r.role_category, "role_confidence": r.role_confidence,
          "experience_min_years": r.experience_min_years, "experience_max_years": r.experience_max_years,
          "experience_bucket": r.experience_bucket, "requires_3plus_years": r.requires_3plus_years,
-         "ai_level": r.ai_level, "ai_terms": list(r.ai_terms), "labelled_at": now}
+         "ai_level": r.ai_level, "ai_terms": list(r.ai_terms), "role_source": r.role_source,
+         "role_category_text": r.role_category_text, "labelled_at": now}
         for r in rows
     ]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

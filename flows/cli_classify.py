@@ -12,8 +12,8 @@ console = Console()
 
 
 def _print_reports(version: str, reports: list, confusion_csv: Path | None = None) -> None:  # type: ignore[type-arg]
-    """Per field: headline figures, then one row per expected class with its confusions (the full matrix
-    has up to 25 columns, too wide for a terminal; --confusion-csv writes it whole)."""
+    """Per field: headline figures (accuracy with its 95% interval, macro-F1, calibration of the confidence),
+    per-class precision and recall (scikit-learn), then the top confusions; --confusion-csv writes every cell."""
     rows_out = []
     for r in reports:
         lo, hi = r.accuracy_interval
@@ -22,8 +22,13 @@ def _print_reports(version: str, reports: list, confusion_csv: Path | None = Non
         if r.positive_f1 is not None:
             line += f"  F1(true)={r.positive_f1:.3f}"
         console.print(line)
+        if r.calibration is not None:
+            c = r.calibration
+            acc = f"{c.accuracy_confident:.3f}" if c.accuracy_confident is not None else "-"
+            console.print(f"  confidence: ECE={c.ece:.3f} ({c.bins} bins)  accuracy at confidence ≥0.8 = {acc} "
+                          f"on {c.n_confident} rows (coverage {c.coverage_confident:.1%})")
         table = Table(title=f"{r.field} — {version}")
-        for col in ("expected", "n", "correct", "recall", "F1", "predicted instead (count)"):
+        for col in ("expected", "n", "correct", "precision", "recall", "F1", "predicted instead (count)"):
             table.add_column(col, justify="left" if col in ("expected", "predicted instead (count)") else "right")
         expected = sorted({e for e, _ in r.confusion})
         for e in expected:
@@ -31,9 +36,14 @@ def _print_reports(version: str, reports: list, confusion_csv: Path | None = Non
             n = sum(row.values())
             ok = row.get(e, 0)
             wrong = sorted(((c, p) for p, c in row.items() if p != e), reverse=True)
-            table.add_row(e, str(n), str(ok), f"{ok / n:.2f}", f"{r.per_class_f1.get(e, 0.0):.2f}",
-                          ", ".join(f"{p} ({c})" for c, p in wrong[:6]))
+            table.add_row(e, str(n), str(ok), f"{r.per_class_precision.get(e, 0.0):.2f}",
+                          f"{r.per_class_recall.get(e, ok / n):.2f}", f"{r.per_class_f1.get(e, 0.0):.2f}",
+                          ", ".join(f"{p} ({c})" for c, p in wrong[:3]))
         console.print(table)
+        top = r.top_confusions(10)
+        if top:
+            console.print("  top confusions (expected → predicted): "
+                          + "; ".join(f"{e} → {p} ({c})" for e, p, c in top))
         rows_out += [(r.field, e, p, c) for (e, p), c in sorted(r.confusion.items())]
     if confusion_csv is not None:
         import csv
