@@ -103,6 +103,29 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
     return ClassifyReport(done, version, secs)
 
 
+def train_classifier(force: bool = False, include_audit: bool = False, engine: Engine | None = None) -> Any:
+    """Train the configured classifier; with ``include_audit``, the audited role labels of the database are added
+    (a separate version whose config records how many). Returns the ``TrainReport``."""
+    from labourwatch.settings import get_settings
+    from models.train import Exemplar, train
+
+    s = get_settings()
+    s.ensure_dirs()
+    audit = None
+    if include_audit:
+        from db.labels import audited_roles
+        from db.migrate import upgrade
+        from db.session import get_engine
+
+        engine = engine or get_engine()
+        upgrade(engine)
+        audit = [Exemplar(a.title, a.description, a.role_category) for a in audited_roles(engine)]
+        if not audit:
+            raise ValueError("--include-audit: the audit store holds no role labels yet (mark labels in the "
+                             "dashboard or import an audit file first)")
+    return train(s.embedding_model, s.cache_path, force=force, audit=audit)
+
+
 # --- files -------------------------------------------------------------------------------------------
 
 

@@ -59,17 +59,21 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
     @app.command("train")
     def train_cmd(
         force: bool = typer.Option(False, "--force", help="Retrain even if this version already exists."),
+        include_audit: bool = typer.Option(False, "--include-audit", help="Add the analysts' audited role labels "
+                                           "(audit store of the configured database) to the training data; writes "
+                                           "a separate version that records how many it saw."),
     ) -> None:
-        """Train the role classifier (shipped exemplars) and the AI context head (shipped clauses) into
-        <cache>/classifiers/<version>/."""
-        from labourwatch.settings import get_settings
-        from models.train import train
+        """Train the role classifier (shipped exemplars and occupation bank) and the AI context head (shipped
+        clauses) into <cache>/classifiers/<version>/."""
+        from flows.classify import train_classifier
 
-        s = get_settings()
-        s.ensure_dirs()
-        r = train(s.embedding_model, s.cache_path, force=force)
-        console.print(f"classifier {r.version}: {r.examples} role examples in {r.categories} categories, "
+        r = train_classifier(force=force, include_audit=include_audit)
+        audit = f", {r.audit_labels} audit labels" if include_audit else ""
+        console.print(f"classifier {r.version}: {r.examples} role examples in {r.categories} categories{audit}, "
                       f"{r.context_clauses} AI context clauses, {r.seconds:.1f}s → {r.path}")
+        if include_audit:
+            console.print(f"use it with LABOURWATCH_CLASSIFIER_VERSION={r.version} or "
+                          f"`labourwatch reclassify --model-version {r.version}` (compares it with the current one)")
 
     @app.command("classify")
     def classify_cmd(

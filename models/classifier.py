@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # Confidence of a role the board's category decided: the mapping table's agreement with labels read by people
 # (0.99 on 2,500 board-decided postings of an all-sector Chinese board; board filing itself is a little noisy).
 BOARD_CONFIDENCE = 0.97
+# A broad board category (one that only narrows the choice) yields to a text answer this sure of another code.
+TEXT_OVERRIDES_NARROWING = 0.9
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ class PostingClassifier:
             decision = self.board_map.lookup(p.board_category, p.source) if p.board_category else None
             if decision is not None and decision.decides:
                 code, conf, source = decision.codes[0], max(text_conf, BOARD_CONFIDENCE), "board"
-            elif decision is not None:  # the board narrows: the text picks among the board's codes
+            elif decision is not None and not (text_conf >= TEXT_OVERRIDES_NARROWING
+                                               and text_code not in decision.codes):
+                # the board narrows: the text picks among the board's codes (unless it is sure of another)
                 allowed = [index[c] for c in decision.codes if c in index]
                 if allowed:
                     k = max(allowed, key=lambda i: proba[row, i])

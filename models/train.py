@@ -66,6 +66,7 @@ class TrainReport:
     categories: int
     seconds: float
     context_clauses: int = 0
+    audit_labels: int = 0
 
 
 def load_exemplars(path: Path = EXEMPLARS_FILE) -> dict[str, dict[str, list[str]]]:
@@ -197,9 +198,17 @@ def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars:
     return f"roles-t{TAXONOMY_VERSION}-{RULES_VERSION}-{_slug(embedding_model)}-{digest[:10]}"
 
 
+AUDIT_REPEAT = 3  # an audited posting counts as much as a project title with its decorated copies
+
+
 def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | None = None,
-          exemplars: Path = EXEMPLARS_FILE, force: bool = False) -> TrainReport:
+          exemplars: Path = EXEMPLARS_FILE, force: bool = False,
+          audit: list[Exemplar] | None = None) -> TrainReport:
     """Train the role classifier on the exemplars and write ``<cache>/classifiers/<version>/``.
+
+    ``audit``: analysts' audited postings added to the training data (each counted ``AUDIT_REPEAT`` times). Such a
+    classifier gets its own version (the audit's size and digest in the name, ``training.audit_labels`` in its
+    config) and is never the default: select it with LABOURWATCH_CLASSIFIER_VERSION or ``reclassify``.
 
     The folder holds ``config.json`` (versions, embedding model reference, feature weights, training
     stats), the jieba user dictionary it was trained with, ``head.joblib`` (the role head) and
@@ -207,16 +216,24 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     """
     config = config or RoleFeatureConfig()
     version = artifact_version(embedding_model, config, exemplars)
+    audit = list(audit or [])
+    if audit:
+        bad = sorted({e.code for e in audit} - set(load_taxonomy().codes))
+        if bad:
+            raise ValueError(f"audit labels name codes not in the taxonomy: {bad}")
+        audit_digest = _digest(*(f"{e.title}\t{e.description or ''}\t{e.code}".encode() for e in audit))
+        version = f"{version}-audit{len(audit)}-{audit_digest[:8]}"
     dest = cache_path / "classifiers" / version
     if (dest / "config.json").exists() and not force:
         log.info("classifier %s already trained at %s", version, dest)
         meta = json.loads((dest / "config.json").read_text())
         t = meta["training"]
-        return TrainReport(version, dest, t["examples"], t["categories"], 0.0, int(t.get("ai_context_clauses", 0)))
+        return TrainReport(version, dest, t["examples"], t["categories"], 0.0, int(t.get("ai_context_clauses", 0)),
+                           int(t.get("audit_labels", 0)))
     t0 = time.perf_counter()
     bank = load_occupations()
     data = merge_occupations(load_exemplars(exemplars), bank)
-    examples = expand_exemplars(data) + tag_exemplars(data, bank)
+    examples = expand_exemplars(data) + tag_exemplars(data, bank) + audit * AUDIT_REPEAT
     segmenter = Segmenter((DEFAULT_USERDICT,))
     embedder = load_embedder(embedding_model, cache_path)
     clf = RoleClassifier(embedder, segmenter, config)
@@ -248,6 +265,7 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
         "training": {"examples": len(examples), "categories": len(data),
                      "exemplars_sha256": _digest(exemplars.read_bytes()),
                      "occupations_sha256": _digest(OCCUPATIONS_FILE.read_bytes()),
+                     "audit_labels": len(audit),
                      "ai_context_clauses": len(clauses), "ai_contexts_sha256": _digest(CONTEXTS_FILE.read_bytes())},
     }
     (tmp / "config.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
@@ -256,7 +274,7 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     tmp.rename(dest)
     secs = time.perf_counter() - t0
     log.info("trained %s in %.1fs → %s", version, secs, dest)
-    return TrainReport(version, dest, len(examples), len(data), secs, len(clauses))
+    return TrainReport(version, dest, len(examples), len(data), secs, len(clauses), len(audit))
 
 
 @dataclass(frozen=True)
