@@ -128,6 +128,17 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
                             "expected_references_ai": "false" if h["expected_ai_level"] == "none" else "true"})
         _write(ai_rows, out / name)
         counts[name] = len(ai_rows)
+    # English experience from free text, labelled by reading: a random sample (mostly unstated) and a sample of
+    # postings that state a year figure or entry wording somewhere (the figure may be a residency or company age).
+    for labels, name in (("adzuna_experience_sample.csv", "adzuna_experience_sample.csv"),
+                         ("adzuna_experience_stated.csv", "adzuna_experience_stated.csv")):
+        exp_rows = []
+        for _, h in pd.read_csv(LABELS_DIR / labels, dtype=str).iterrows():
+            title, desc, lang = texts[h["id"]]
+            exp_rows.append({"id": h["id"], "title": title, "description": desc if isinstance(desc, str) else None,
+                             "lang": lang, "expected_experience_bucket": h["expected_experience_bucket"]})
+        _write(exp_rows, out / name)
+        counts[name] = len(exp_rows)
     _write(text_exp, out / "lagou_dev_text_experience.csv")
     counts["lagou_dev.csv"] = len(dev)
     counts["lagou_dev_text_experience.csv"] = len(text_exp)
