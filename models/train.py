@@ -121,7 +121,7 @@ def merge_occupations(data: dict[str, dict[str, list[str]]], bank: OccupationBan
     return out
 
 
-def tag_exemplars(data: dict[str, dict[str, list[str]]], bank: OccupationBank, per_group: int = 24,
+def tag_exemplars(data: dict[str, dict[str, list[str]]], bank: OccupationBank, per_group: int = 32,
                   seed: int = 13) -> list[Exemplar]:
     """Title + skill-tag examples (boards' list pages carry "highlight；tag|tag|tag"), and titles with no role
     word whose tags alone decide."""
@@ -133,7 +133,7 @@ def tag_exemplars(data: dict[str, dict[str, list[str]]], bank: OccupationBank, p
             for i in range(per_group):
                 k = rng.randint(1, min(5, len(tags)))
                 desc = rng.choice(_ZH_HIGHLIGHTS) + "|".join(rng.sample(tags, k))
-                title = rng.choice(bank.no_role_titles) if (bank.no_role_titles and i % 4 == 0) else rng.choice(titles)
+                title = rng.choice(bank.no_role_titles) if (bank.no_role_titles and i % 3 == 0) else rng.choice(titles)
                 out.append(Exemplar(title, desc, code))
     return out
 

@@ -28,7 +28,8 @@ def test_every_mapped_code_is_in_the_taxonomy() -> None:
     ("医疗/护理 > 医生 > 儿科医生", "zhaopin", ("healthcare",)),  # leaf suffix: ...医生
     ("教育/培训 > 教师 > 物理教师", "zhaopin", ("education",)),
     ("开发|测试|运维类/后端开发/Java", "lagou", ("software_dev",)),
-    ("开发|测试|运维类/后端开发/Erlang", "lagou", ("software_dev",)),  # unlisted thirdType: its secondType
+    # an unlisted thirdType takes its broad secondType, which only narrows
+    ("开发|测试|运维类/后端开发/Erlang", "lagou", ("software_dev", "data", "ai_ml")),
     ("Teaching Jobs", "adzuna", ("education",)),
     ("Logistics & Warehouse Jobs", "adzuna", ("supply_chain_repetitive", "supply_chain_mgmt")),  # narrows only
     ("项目经理/主管", None, ("product_project", "engineering_construction")),  # no source: every table tried
