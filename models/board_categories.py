@@ -23,10 +23,11 @@ class BoardDecision:
 
     codes: tuple[str, ...]
     key: str
+    narrow_only: bool = False  # the board's categories never decide alone (its table says narrow_only)
 
     @property
     def decides(self) -> bool:
-        return len(self.codes) == 1
+        return len(self.codes) == 1 and not self.narrow_only
 
 
 def _norm(path: str) -> str:
@@ -43,6 +44,7 @@ class BoardCategoryMap:
         self.boards: dict[str, list[tuple[str, tuple[str, ...] | None]]] = {}
         self.suffixes: dict[str, list[tuple[str, str]]] = {}
         self.parents: set[str] = {str(b) for b, spec in (data.get("boards") or {}).items() if spec.get("parents")}
+        self.narrow_only = {str(b) for b, spec in (data.get("boards") or {}).items() if spec.get("narrow_only")}
         for board, spec in (data.get("boards") or {}).items():
             for key, value in (spec.get("suffixes") or {}).items():
                 if value not in codes:
@@ -63,7 +65,7 @@ class BoardCategoryMap:
         if path == "//":
             return None
         boards = [source] if source in self.boards else list(self.boards)
-        best: tuple[int, int, str, tuple[str, ...] | None] | None = None
+        best: tuple[int, int, str, tuple[str, ...] | None, str] | None = None
         for board in boards:
             for key, vals in self.boards[board]:
                 at = path.rfind(key)
@@ -72,18 +74,18 @@ class BoardCategoryMap:
                 # deepest level first (where the match ends), then the longest key
                 rank = (at + len(key), len(key))
                 if best is None or rank > best[:2]:
-                    best = (rank[0], rank[1], key, vals)
+                    best = (rank[0], rank[1], key, vals, board)
             if best is not None and source in self.boards:
                 break
         if best is None:
             for board in boards:
                 for suffix, code in self.suffixes.get(board, []):
                     if path.endswith(suffix):
-                        return BoardDecision((code,), path.strip("/").split("/")[-1])
+                        return BoardDecision((code,), path.strip("/").split("/")[-1], board in self.narrow_only)
             return None
         if best[3] is None:
             return None
-        return BoardDecision(best[3], best[2].strip("/"))
+        return BoardDecision(best[3], best[2].strip("/"), best[4] in self.narrow_only)
 
     def lookup(self, category: str | None, source: str | None = None) -> BoardDecision | None:
         """The decision for a board's category path (levels joined by "/" or " > "), None when unmapped or

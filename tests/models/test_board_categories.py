@@ -37,7 +37,8 @@ def test_every_mapped_code_is_in_the_taxonomy() -> None:
 def test_lookup(category: str, source: str | None, codes: tuple[str, ...]) -> None:
     d = load_board_map().lookup(category, source)
     assert d is not None and d.codes == codes
-    assert d.decides == (len(codes) == 1)
+    # Lagou files by department family: its categories only narrow, even when they name one code
+    assert d.decides == (len(codes) == 1 and source != "lagou")
 
 
 @pytest.mark.parametrize(("category", "source"), [
