@@ -130,3 +130,21 @@ def test_train_rejects_audit_codes_outside_the_taxonomy(fake_settings: Path) -> 
     s = get_settings()
     with pytest.raises(ValueError, match="data_ai"):
         train(s.embedding_model, s.cache_path, audit=[Exemplar("x", None, "data_ai")])
+
+
+def test_audit_role_agreement_per_version(engine: Engine) -> None:
+    from db.labels import LabelRow, audit_role_agreement, write_labels
+    from db.session import session_scope
+
+    ids = _audited(engine)  # audited: ids[0] → other, ids[1] → sales_bd
+
+    def label(version: str, codes: list[str]) -> None:
+        with session_scope(engine) as s:
+            write_labels(s, [LabelRow(pid, version, "1.0", code, 0.9, None, None, "unstated", None, "none", ())
+                             for pid, code in zip(ids, codes, strict=True)])
+
+    label("old", ["healthcare", "sales_bd", "software_dev"])
+    label("new", ["other", "sales_bd", "software_dev"])
+    assert audit_role_agreement(engine, "old") == (1, 2)
+    assert audit_role_agreement(engine, "new") == (2, 2)
+    assert audit_role_agreement(engine, "never") == (0, 0)
