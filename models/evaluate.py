@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
@@ -39,8 +40,8 @@ class FieldReport:
     per_class_f1: dict[str, float]
     confusion: dict[tuple[str, str], int]  # (expected, predicted) → count
     positive_f1: float | None = None  # for binary fields: F1 of the positive class ("true")
-    per_class_precision: dict[str, float] = field(default_factory=dict)
-    per_class_recall: dict[str, float] = field(default_factory=dict)
+    per_class_precision: dict[str, float] = dc_field(default_factory=dict)
+    per_class_recall: dict[str, float] = dc_field(default_factory=dict)
     calibration: Calibration | None = None
 
     @property
