@@ -130,8 +130,11 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
         counts[name] = len(ai_rows)
     # English experience from free text, labelled by reading: a random sample (mostly unstated) and a sample of
     # postings that state a year figure or entry wording somewhere (the figure may be a residency or company age).
+    # lagou_experience_read.csv: 30 random Lagou descriptions (Chinese), experience labelled by reading the text
+    # (not the board's field), labelled blind before being scored.
     for labels, name in (("adzuna_experience_sample.csv", "adzuna_experience_sample.csv"),
-                         ("adzuna_experience_stated.csv", "adzuna_experience_stated.csv")):
+                         ("adzuna_experience_stated.csv", "adzuna_experience_stated.csv"),
+                         ("lagou_experience_read.csv", "lagou_experience_read.csv")):
         exp_rows = []
         for _, h in pd.read_csv(LABELS_DIR / labels, dtype=str).iterrows():
             title, desc, lang = texts[h["id"]]

@@ -31,6 +31,7 @@ FILES = {
     "lagou_dev_text_experience.csv": "Lagou descriptions alone vs the board's workYear (free-text parsing)",
     "adzuna_experience_sample.csv": "45 random Adzuna postings, experience bucket labelled by reading (free text)",
     "adzuna_experience_stated.csv": "30 Adzuna postings that state a year figure or entry wording, labelled by reading",
+    "lagou_experience_read.csv": "30 random Lagou descriptions, experience labelled by reading the text (held out)",
     "ai_sample.csv": "100 Adzuna/Lagou postings, AI level labelled by reading (development set: rules refined on it)",
     "ai_heldout.csv": "50 further postings labelled by reading after the r1 rules were frozen (held out from r1)",
     "ai_heldout2.csv": "80 further postings labelled blind (held out from r1; development for r2)",
