@@ -23,6 +23,8 @@ class PendingPosting:
     description: str | None
     experience_text: str | None
     lang: str | None
+    board_category: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class LabelRow:
     requires_3plus_years: bool | None
     ai_level: str
     ai_terms: tuple[str, ...]
+    role_source: str | None = None  # board | text: which signal decided the role
+    role_category_text: str | None = None  # the text classifier's own answer
 
 
 def _source_filter(sources: Sequence[str] | None) -> Any:
@@ -55,7 +59,9 @@ def pending_postings(session: Session, model_version: str, limit: int, after_id:
     ``sources`` only, if given)."""
     P, L = schema.Posting, schema.PostingLabel
     labelled = exists().where(L.posting_id == P.id, L.model_version == model_version)
-    stmt = (select(P.id, P.title, P.description, P.experience_text, P.lang)
+    S = schema.Source
+    stmt = (select(P.id, P.title, P.description, P.experience_text, P.lang, P.board_category, S.name)
+            .join(S, S.id == P.source_id)
             .where(P.id > after_id, ~labelled, _source_filter(sources)).order_by(P.id).limit(limit))
     return [PendingPosting(*row) for row in session.execute(stmt)]
 
@@ -78,7 +84,8 @@ def write_labels(session: Session, rows: Sequence[LabelRow], labelled_at: dateti
          "role_category": r.role_category, "role_confidence": r.role_confidence,
          "experience_min_years": r.experience_min_years, "experience_max_years": r.experience_max_years,
          "experience_bucket": r.experience_bucket, "requires_3plus_years": r.requires_3plus_years,
-         "ai_level": r.ai_level, "ai_terms": list(r.ai_terms), "labelled_at": now}
+         "ai_level": r.ai_level, "ai_terms": list(r.ai_terms), "role_source": r.role_source,
+         "role_category_text": r.role_category_text, "labelled_at": now}
         for r in rows
     ]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -111,3 +118,56 @@ def record_evaluation(engine: Engine, model_version: str, dataset: str,
             s.add(schema.Evaluation(model_version=model_version, dataset=dataset, field=field, metric=metric,
                                     value=float(value), n=int(n), created_at=now))
     return len(figures)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditedRole:
+    """A posting whose role an analyst audited: what the classifiers read, and the audited code."""
+
+    posting_id: int
+    title: str
+    description: str | None
+    role_category: str
+
+
+def audited_roles(engine: Engine) -> list[AuditedRole]:
+    """The newest role verdict per audited posting, as a training example: the analyst's ``true_value``, or the
+    prediction they marked correct. Verdicts that name no code are skipped."""
+    from db.audit import latest_audit
+    from db.session import session_scope
+
+    verdicts: dict[int, str] = {}
+    for a in latest_audit(engine, field="role_category"):
+        code = a.true_value or (a.predicted if a.correct else None)
+        if code:
+            verdicts[a.posting_id] = code
+    if not verdicts:
+        return []
+    P = schema.Posting
+    out: list[AuditedRole] = []
+    ids = sorted(verdicts)
+    with session_scope(engine) as s:
+        for i in range(0, len(ids), 500):
+            for pid, title, desc in s.execute(select(P.id, P.title, P.description).where(P.id.in_(ids[i : i + 500]))):
+                out.append(AuditedRole(pid, title, desc, verdicts[pid]))
+    return sorted(out, key=lambda r: r.posting_id)
+
+
+def audit_role_agreement(engine: Engine, model_version: str) -> tuple[int, int]:
+    """(correct, n): how many audited postings labelled by ``model_version`` carry the audited role."""
+    from db.session import session_scope
+
+    verdicts = {a.posting_id: a.role_category for a in audited_roles(engine)}
+    if not verdicts:
+        return 0, 0
+    L = schema.PostingLabel
+    ids = sorted(verdicts)
+    ok = n = 0
+    with session_scope(engine) as s:
+        for i in range(0, len(ids), 500):
+            stmt = select(L.posting_id, L.role_category).where(L.model_version == model_version,
+                                                                 L.posting_id.in_(ids[i : i + 500]))
+            for pid, code in s.execute(stmt):
+                n += 1
+                ok += int(code == verdicts[pid])
+    return ok, n

@@ -21,7 +21,8 @@ from evaluation.lagou_map import CLASSIFY_NAME, WORK_YEAR_BUCKET, role_for
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
 
 COLUMNS = ("id", "title", "description", "experience_text", "lang", "expected_role_category",
-           "expected_experience_bucket", "expected_ai_level", "expected_references_ai", "board_category")
+           "expected_experience_bucket", "expected_ai_level", "expected_references_ai", "board_category", "source",
+           "listing_page")
 
 
 def _write(rows: list[dict[str, object]], path: Path) -> None:
@@ -46,7 +47,7 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
         code, status = role_for(r.get("secondType"))
         row = {"id": f"lagou-da-{r['positionId']}", "title": r["positionName"], "experience_text": r.get("workYear"),
                "lang": "zh", "expected_experience_bucket": WORK_YEAR_BUCKET.get(str(r.get("workYear")), ""),
-               "board_category": f"{r.get('firstType')}/{r.get('secondType')}"}
+               "board_category": f"{r.get('firstType')}/{r.get('secondType')}", "source": "lagou"}
         if status == "exact":
             exact.append({**row, "expected_role_category": code})
         else:
@@ -60,7 +61,7 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
         r = by_id[h["id"]]
         adjudicated.append({"id": h["id"], "title": r["positionName"], "experience_text": r.get("workYear"),
                             "lang": "zh", "expected_role_category": h["expected_role_category"],
-                            "board_category": f"{r.get('firstType')}/{r.get('secondType')}"})
+                            "board_category": f"{r.get('firstType')}/{r.get('secondType')}", "source": "lagou"})
     _write(adjudicated, out / "lagou_titles_adjudicated.csv")
     counts["lagou_titles_adjudicated.csv"] = len(adjudicated)
     _write(ambiguous, out / "lagou_titles_ambiguous.csv")
@@ -73,7 +74,8 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
         code = CLASSIFY_NAME.get(str(r.get("classify_name")))
         desc = r.get("description") if isinstance(r.get("description"), str) else None
         row = {"id": f"lagou-dev-{i}", "title": r["job_name"], "description": desc, "lang": "zh",
-               "board_category": r.get("classify_name"), "expected_role_category": code or ""}
+               # the crawl's listing page, not the posting's own category: no board signal
+               "listing_page": r.get("classify_name"), "source": "lagou", "expected_role_category": code or ""}
         dev.append({**row, "experience_text": r.get("workYear"),
                     "expected_experience_bucket": WORK_YEAR_BUCKET.get(str(r.get("workYear")), "")})
         if desc and str(r.get("workYear")) in WORK_YEAR_BUCKET:
@@ -126,6 +128,20 @@ def prepare(real: Path, out: Path) -> dict[str, int]:
                             "expected_references_ai": "false" if h["expected_ai_level"] == "none" else "true"})
         _write(ai_rows, out / name)
         counts[name] = len(ai_rows)
+    # English experience from free text, labelled by reading: a random sample (mostly unstated) and a sample of
+    # postings that state a year figure or entry wording somewhere (the figure may be a residency or company age).
+    # lagou_experience_read.csv: 30 random Lagou descriptions (Chinese), experience labelled by reading the text
+    # (not the board's field), labelled blind before being scored.
+    for labels, name in (("adzuna_experience_sample.csv", "adzuna_experience_sample.csv"),
+                         ("adzuna_experience_stated.csv", "adzuna_experience_stated.csv"),
+                         ("lagou_experience_read.csv", "lagou_experience_read.csv")):
+        exp_rows = []
+        for _, h in pd.read_csv(LABELS_DIR / labels, dtype=str).iterrows():
+            title, desc, lang = texts[h["id"]]
+            exp_rows.append({"id": h["id"], "title": title, "description": desc if isinstance(desc, str) else None,
+                             "lang": lang, "expected_experience_bucket": h["expected_experience_bucket"]})
+        _write(exp_rows, out / name)
+        counts[name] = len(exp_rows)
     _write(text_exp, out / "lagou_dev_text_experience.csv")
     counts["lagou_dev.csv"] = len(dev)
     counts["lagou_dev_text_experience.csv"] = len(text_exp)

@@ -87,6 +87,8 @@ class ReclassifyReport:
     compared: int
     agreement: dict[str, float]
     trend_rows_changed: int
+    # version → (correct, n) on the analysts' audited roles (a version trained on them has seen these labels)
+    audit_agreement: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def label_agreement(old: str, new: str) -> tuple[int, dict[str, float]]:
@@ -129,14 +131,20 @@ def reclassify(model_version: str | None = None) -> ReclassifyReport:
     compared, agreement = (0, {})
     if previous and new_version and previous != new_version:
         compared, agreement = label_agreement(previous, new_version)
+    from db.labels import audit_role_agreement
+
+    audit = {v: audit_role_agreement(get_engine(), v) for v in (previous, new_version) if v}
     report = ReclassifyReport(model_version=new_version, previous_version=previous,
                               labelled=int(getattr(classified, "labelled", 0) or 0), compared=compared,
                               agreement=agreement,
-                              trend_rows_changed=int(getattr(trends, "rows_changed", 0) or 0))
+                              trend_rows_changed=int(getattr(trends, "rows_changed", 0) or 0),
+                              audit_agreement={v: a for v, a in audit.items() if a[1]})
     md = [f"# reclassify with {new_version} (previous {previous or '-'})", "",
           f"- postings labelled: **{report.labelled}**", f"- trend rows changed: **{report.trend_rows_changed}**"]
     if compared:
         md += [f"- compared on {compared} postings labelled by both versions:"]
         md += [f"  - {f}: {share:.1%} agree" for f, share in agreement.items()]
+    for v, (ok, n) in report.audit_agreement.items():
+        md += [f"- {v}: role agrees with {ok} of {n} audited postings ({ok / n:.1%})"]
     create_markdown_artifact("\n".join(md), key="reclassify-summary", description="reclassify: comparison")
     return report

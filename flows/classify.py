@@ -18,9 +18,10 @@ from scrapers.fileimport import Reject, read_records
 
 log = logging.getLogger(__name__)
 
-INPUT_COLUMNS = ("id", "title", "description", "experience_text", "lang")
+INPUT_COLUMNS = ("id", "title", "description", "experience_text", "lang", "board_category", "source")
 OUTPUT_COLUMNS = ("id", "role_category", "role_confidence", "experience_min_years", "experience_max_years",
-                  "experience_bucket", "requires_3plus_years", "ai_level", "ai_terms")
+                  "experience_bucket", "requires_3plus_years", "ai_level", "ai_terms", "role_source",
+                  "role_category_text", "role_confidence_text")
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,13 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
                 batch = pending_postings(s, version, batch_size, after, sources)
                 if not batch:
                     break
-                labels = clf.classify([PostingText(p.id, p.title, p.description, p.experience_text, p.lang)
-                                       for p in batch])
+                labels = clf.classify([PostingText(p.id, p.title, p.description, p.experience_text, p.lang,
+                                                   p.board_category, p.source) for p in batch])
                 write_labels(s, [LabelRow(p.id, version, clf.taxonomy_version, lab.role_category,
                                           lab.role_confidence, lab.experience_min_years, lab.experience_max_years,
                                           lab.experience_bucket, lab.requires_3plus_years, lab.ai_level,
-                                          lab.ai_terms) for p, lab in zip(batch, labels, strict=True)])
+                                          lab.ai_terms, lab.role_source, lab.role_category_text)
+                                 for p, lab in zip(batch, labels, strict=True)])
             after = batch[-1].id
             done += len(batch)
             if bar is not None:
@@ -102,6 +104,29 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
     secs = time.perf_counter() - t0
     log.info("labelled %d postings with %s in %.1fs", done, version, secs)
     return ClassifyReport(done, version, secs)
+
+
+def train_classifier(force: bool = False, include_audit: bool = False, engine: Engine | None = None) -> Any:
+    """Train the configured classifier; with ``include_audit``, the audited role labels of the database are added
+    (a separate version whose config records how many). Returns the ``TrainReport``."""
+    from labourwatch.settings import get_settings
+    from models.train import Exemplar, train
+
+    s = get_settings()
+    s.ensure_dirs()
+    audit = None
+    if include_audit:
+        from db.labels import audited_roles
+        from db.migrate import upgrade
+        from db.session import get_engine
+
+        engine = engine or get_engine()
+        upgrade(engine)
+        audit = [Exemplar(a.title, a.description, a.role_category) for a in audited_roles(engine)]
+        if not audit:
+            raise ValueError("--include-audit: the audit store holds no role labels yet (mark labels in the "
+                             "dashboard or import an audit file first)")
+    return train(s.embedding_model, s.cache_path, force=force, audit=audit)
 
 
 # --- files -------------------------------------------------------------------------------------------
@@ -146,7 +171,8 @@ def rows_to_postings(rows: list[dict[str, Any]], path: Path,
     """
     columns = {k for r in rows for k in r} - {"__line__", "__raw__"}
     if rows and ("id" not in columns or "title" not in columns):
-        raise ValueError(f"{path}: needs columns id and title (optional: description, experience_text, lang); "
+        raise ValueError(f"{path}: needs columns id and title (optional: description, experience_text, lang, "
+                         "board_category, source); "
                          f"found {', '.join(sorted(columns)) or 'none'}")
     out = []
     for i, r in enumerate(rows, 1):
@@ -167,7 +193,7 @@ def rows_to_postings(rows: list[dict[str, Any]], path: Path,
             rejects.append(Reject(line, reason, clean, r.get("__raw__", "")))
             continue
         out.append(PostingText(str(r["id"]), str(r["title"]), r.get("description"), r.get("experience_text"),
-                               r.get("lang")))
+                               r.get("lang"), r.get("board_category"), r.get("source")))
     return out
 
 
@@ -176,7 +202,8 @@ def label_record(posting_id: str | int, lab: Labels) -> dict[str, Any]:
     return {"id": posting_id, "role_category": lab.role_category, "role_confidence": lab.role_confidence,
             "experience_min_years": lab.experience_min_years, "experience_max_years": lab.experience_max_years,
             "experience_bucket": lab.experience_bucket, "requires_3plus_years": lab.requires_3plus_years,
-            "ai_level": lab.ai_level, "ai_terms": list(lab.ai_terms)}
+            "ai_level": lab.ai_level, "ai_terms": list(lab.ai_terms), "role_source": lab.role_source,
+            "role_category_text": lab.role_category_text, "role_confidence_text": lab.role_confidence_text}
 
 
 def _csv_value(v: Any) -> Any:
@@ -272,11 +299,18 @@ def evaluate_file(input_path: Path, predictions_path: Path | None = None,
         clf = classifier or load_classifier()
         version = clf.model_version
         preds = {str(r["id"]): r for r in classify_records(rows_to_postings(rows, input_path), clf)}
+    # With board categories in the file, the text classifier's own answer is scored too (role_category_text).
+    has_board = bool(rows) and "board_category" in rows[0] and "role_category" in fields
+    plan = [(f, f, None) for f in fields]
+    if "role_category" in fields:
+        plan = [(f, f, "role_confidence" if f == "role_category" else None) for f in fields]
+        if has_board:
+            plan.insert(1, ("role_category_text", "role_category", "role_confidence_text"))
     reports = []
-    for field in fields:
-        exp, pred = [], []
+    for field, expected_field, conf_field in plan:
+        exp, pred, conf = [], [], []
         for r in rows:
-            e = _norm_expected(field, r.get(f"expected_{field}"))
+            e = _norm_expected(expected_field, r.get(f"expected_{expected_field}"))
             if e is None:
                 continue
             p = preds.get(str(r["id"]))
@@ -288,8 +322,12 @@ def evaluate_file(input_path: Path, predictions_path: Path | None = None,
                 pv = _norm_expected(field, _csv_value(p.get(field))) or "unstated"
             exp.append(e)
             pred.append(pv)
+            if conf_field is not None:
+                c = p.get(conf_field)
+                conf.append(float(c) if c not in (None, "") else float("nan"))
         if exp:
-            reports.append(evaluate_field(field, exp, pred))
+            usable = conf_field is not None and conf and not any(c != c for c in conf)
+            reports.append(evaluate_field(field, exp, pred, conf if usable else None))
     return version, reports
 
 

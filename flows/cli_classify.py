@@ -12,8 +12,8 @@ console = Console()
 
 
 def _print_reports(version: str, reports: list, confusion_csv: Path | None = None) -> None:  # type: ignore[type-arg]
-    """Per field: headline figures, then one row per expected class with its confusions (the full matrix
-    has up to 25 columns, too wide for a terminal; --confusion-csv writes it whole)."""
+    """Per field: headline figures (accuracy with its 95% interval, macro-F1, calibration of the confidence),
+    per-class precision and recall (scikit-learn), then the top confusions; --confusion-csv writes every cell."""
     rows_out = []
     for r in reports:
         lo, hi = r.accuracy_interval
@@ -22,8 +22,13 @@ def _print_reports(version: str, reports: list, confusion_csv: Path | None = Non
         if r.positive_f1 is not None:
             line += f"  F1(true)={r.positive_f1:.3f}"
         console.print(line)
+        if r.calibration is not None:
+            c = r.calibration
+            acc = f"{c.accuracy_confident:.3f}" if c.accuracy_confident is not None else "-"
+            console.print(f"  confidence: ECE={c.ece:.3f} ({c.bins} bins)  accuracy at confidence ≥0.8 = {acc} "
+                          f"on {c.n_confident} rows (coverage {c.coverage_confident:.1%})")
         table = Table(title=f"{r.field} — {version}")
-        for col in ("expected", "n", "correct", "recall", "F1", "predicted instead (count)"):
+        for col in ("expected", "n", "correct", "precision", "recall", "F1", "predicted instead (count)"):
             table.add_column(col, justify="left" if col in ("expected", "predicted instead (count)") else "right")
         expected = sorted({e for e, _ in r.confusion})
         for e in expected:
@@ -31,9 +36,14 @@ def _print_reports(version: str, reports: list, confusion_csv: Path | None = Non
             n = sum(row.values())
             ok = row.get(e, 0)
             wrong = sorted(((c, p) for p, c in row.items() if p != e), reverse=True)
-            table.add_row(e, str(n), str(ok), f"{ok / n:.2f}", f"{r.per_class_f1.get(e, 0.0):.2f}",
-                          ", ".join(f"{p} ({c})" for c, p in wrong[:6]))
+            table.add_row(e, str(n), str(ok), f"{r.per_class_precision.get(e, 0.0):.2f}",
+                          f"{r.per_class_recall.get(e, ok / n):.2f}", f"{r.per_class_f1.get(e, 0.0):.2f}",
+                          ", ".join(f"{p} ({c})" for c, p in wrong[:3]))
         console.print(table)
+        top = r.top_confusions(10)
+        if top:
+            console.print("  top confusions (expected → predicted): "
+                          + "; ".join(f"{e} → {p} ({c})" for e, p, c in top))
         rows_out += [(r.field, e, p, c) for (e, p), c in sorted(r.confusion.items())]
     if confusion_csv is not None:
         import csv
@@ -49,17 +59,21 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
     @app.command("train")
     def train_cmd(
         force: bool = typer.Option(False, "--force", help="Retrain even if this version already exists."),
+        include_audit: bool = typer.Option(False, "--include-audit", help="Add the analysts' audited role labels "
+                                           "(audit store of the configured database) to the training data; writes "
+                                           "a separate version that records how many it saw."),
     ) -> None:
-        """Train the role classifier (shipped exemplars) and the AI context head (shipped clauses) into
-        <cache>/classifiers/<version>/."""
-        from labourwatch.settings import get_settings
-        from models.train import train
+        """Train the role classifier (shipped exemplars and occupation bank) and the AI context head (shipped
+        clauses) into <cache>/classifiers/<version>/."""
+        from flows.classify import train_classifier
 
-        s = get_settings()
-        s.ensure_dirs()
-        r = train(s.embedding_model, s.cache_path, force=force)
-        console.print(f"classifier {r.version}: {r.examples} role examples in {r.categories} categories, "
+        r = train_classifier(force=force, include_audit=include_audit)
+        audit = f", {r.audit_labels} audit labels" if include_audit else ""
+        console.print(f"classifier {r.version}: {r.examples} role examples in {r.categories} categories{audit}, "
                       f"{r.context_clauses} AI context clauses, {r.seconds:.1f}s → {r.path}")
+        if include_audit:
+            console.print(f"use it with LABOURWATCH_CLASSIFIER_VERSION={r.version} or "
+                          f"`labourwatch reclassify --model-version {r.version}` (compares it with the current one)")
 
     @app.command("classify")
     def classify_cmd(

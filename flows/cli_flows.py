@@ -83,6 +83,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                       f"(previous {r.previous_version or '-'}); trend rows changed: {r.trend_rows_changed}")
         for f, share in r.agreement.items():
             console.print(f"  {f}: {share:.1%} of {r.compared} postings agree with {r.previous_version}")
+        for v, (ok, n) in r.audit_agreement.items():
+            console.print(f"  {v}: role agrees with {ok} of {n} audited postings ({ok / n:.1%})")
 
     @app.command("monthly-brief")
     def monthly_brief_cmd(

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from models.sections import split_sections
+from models.text import clean_text
 
 
 @dataclass(frozen=True)
@@ -40,21 +41,26 @@ _EN_MIN = re.compile(rf"\b({_EN_NUM})\s*(?:\+|plus)?\s*(?:years?|yrs?)\b", re.I)
 _EN_BELOW = re.compile(r"\b(?:less than|under|below|up to)\s+(?:a|one|1)\s+years?\b", re.I)
 
 _ZH_CONTEXT = re.compile(r"以下|以内|年限|经验|经历|工作|从业|年限|工龄|开发|相关|行业|领域|背景|以上|实践|资历")
-_EN_CONTEXT = re.compile(r"experience|exp\b|working|work|industry|background|track record|in (?:a|the) "
+_EN_CONTEXT = re.compile(r"experience|exp\b|years?'?\s+(?:in|as)\s|working|work|industry|background|track record|in (?:a|the) "
                          r"|commercial|professional|post-qualification|pqe", re.I)
 # Numbers that are not requirements: company age, contracts, pay, warranties, history.
 _NOT_REQUIREMENT = re.compile(r"成立|创立|创办|历史|深耕|专注|合同|协议|保修|年终|年薪|薪|奖金|年假|休假|工龄工资|"
                               r"founded|established|history|since|contract|warranty|salary|bonus|holiday|"
-                              r"leave|anniversary|ago|old|age\b|aged|years? of age|fixed[- ]term|\bwe have|\bwe've|\bour (?:team|company|firm)|"
+                              r"leave|anniversary|ago|old|age\b|aged|years? of age|fixed[- ]term|residen|lived in|assignment|duration|"
+                              r"strategy|period|(?:last|past) (?:\d+|two|three|four|five|six|ten) years|gaps? in|in the market|in business|heritage|\bwe have|\bwe've|\bour (?:team|company|firm)|"
                               r"我们拥有|公司拥有|团队拥有", re.I)
+# "21、22年毕业生", "22年应届": a graduation year, not a length of experience.
+_GRADUATION = re.compile(r"\s*(?:应届|往届)?(?:毕业|届|级|入学)")
+_GRADUATION_BEFORE = re.compile(r"\d{2}\s*[、,/和及与]\s*$")
 # "5 years, or 3 with a master's": the second alternative often drops the word "years".
 _EN_OR_BARE = re.compile(rf"\bor\s+({_EN_NUM})\s+(?:with|if|for|given)\b", re.I)
 _ALTERNATIVE = re.compile(r"或者?|\bor\b|alternatively", re.I)
-_ENTRY = re.compile(r"经验不限|不限经验|经验无要求|无经验要求|无工作经验要求|无经验|无需经验|不需要经验|零基础|应届|在校|实习|校招|校园招聘|管培生|管理培训生|毕业生|"
+_ENTRY = re.compile(r"(?:20)?\d{2}\s*届|(?:20)?\d{2}\s*年(?:应届)?毕业|经验不限|不限经验|经验无要求|无经验要求|无工作经验要求|无经验|无需经验|不需要经验|零基础|应届|在校|实习|校招|校园招聘|管培生|管理培训生|毕业生|"
                     r"届毕业|no (?:prior |previous )?experience (?:is )?(?:required|needed|necessary)|"
-                    r"entry[- ]level|graduate (?:scheme|programme|program|role|position)|\bgraduates?\b|"
+                    r"entry[- ]level|\bgraduate (?:scheme|programme|program|role|position)|"
+                    r"\bgraduates?\b(?!\s+(?:degree|diploma|certificate|qualification|level|studies))|"
                     r"internship|\bintern\b|apprentice(?:ship)?|no experience", re.I)
-_FIELD_ENTRY = re.compile(r"^\s*(?:经验)?\s*(?:不限|无经验|无要求|应届毕业生|应届生?|在校生?|在校/应届|学生|实习生?|"
+_FIELD_ENTRY = re.compile(r"^\s*(?:经验)?\s*(?:(?:20)?\d{2}\s*届(?:毕业生|应届生)?|不限|无经验|无要求|应届毕业生|应届生?|在校生?|在校/应届|学生|实习生?|"
                           r"none|no experience|entry[- ]level|graduate|intern(?:ship)?|not required|any)\s*$", re.I)
 # Sentences end at 。；! ? and newlines; numbered list items ("1、", "2.", "3)") start new ones, also when
 # glued to the previous text ("任职要求：1、3年以上…", "学历；2.2年以上…" is item 2, "2年以上").
@@ -119,8 +125,11 @@ def _figures(clause: str, need_context: bool, need_keyword: bool | None = None) 
         for m in rx.finditer(clause):
             if not free(m):
                 continue
+            if _GRADUATION.match(clause, m.end()) or _GRADUATION_BEFORE.search(clause[max(0, m.start() - 4) : m.start()]):
+                taken.append((m.start(), m.end()))
+                continue
             # Non-requirements sit right next to the number: "成立20年", "签订2年合同", "over 20 years ago".
-            if need_context and _NOT_REQUIREMENT.search(clause[max(0, m.start() - 16) : m.end() + 8]):
+            if need_context and _NOT_REQUIREMENT.search(clause[max(0, m.start() - 16) : m.end() + 14]):
                 taken.append((m.start(), m.end()))
                 continue
             if need_context if need_keyword is None else need_keyword:
@@ -153,7 +162,7 @@ def parse_field(text: str | None) -> Experience | None:
     """A board's structured experience field ("3-5年", "不限", "1年以下", "5+ years"); None if unreadable."""
     if text is None or not str(text).strip():
         return None
-    t = str(text).strip()
+    t = clean_text(str(text)).strip()
     if _FIELD_ENTRY.match(t):
         return Experience(0.0, None, "none", False, "field", t)
     figs = _figures(t, need_context=False)
@@ -171,6 +180,7 @@ def parse_text(text: str | None) -> Experience:
     Several figures for different skills → the strictest; alternatives ("或", "or") → the smallest;
     preferred years still count; entry-level wording without years → 0; nothing found → unstated.
     """
+    text = clean_text(text)
     if not text:
         return UNSTATED
     best: tuple[float, float | None, str] | None = None

@@ -53,7 +53,7 @@ class RoleFeatureConfig:
     embedding_weight: float = 1.0
     title_word_weight: float = 1.0
     title_char_weight: float = 1.0
-    description_weight: float = 0.35
+    description_weight: float = 1.2  # boards' skill tags and highlight lines carry the role when the title does not
     qualifier_weight: float = 0.3  # words of an English title's qualifier segments ("– Data, Azure")
     C: float = 16.0
     other_threshold: float = 0.15  # below this top probability the posting is `other`

@@ -16,6 +16,7 @@ import joblib
 import yaml
 
 from models.ai_context import CONTEXT_HEAD, CONTEXTS_FILE, AIContextModel, load_contexts
+from models.board_categories import BOARD_CATEGORIES_FILE
 from models.embed import load_embedder
 from models.roles import FEATURES_VERSION, RoleClassifier, RoleFeatureConfig
 from models.segment import DEFAULT_USERDICT, RESOURCES, Segmenter
@@ -24,14 +25,18 @@ from models.taxonomy import TAXONOMY_VERSION, load_taxonomy
 log = logging.getLogger(__name__)
 
 EXEMPLARS_FILE = RESOURCES / "exemplars.yaml"
+OCCUPATIONS_FILE = RESOURCES / "occupations.yaml"
 ARTIFACT_FORMAT = 2  # 2: the AI-context head (ai_context.joblib) travels with the role head
 # Bump when the experience or AI rules change: the version names the whole labeller, not only the head.
 RULES_VERSION = "r2"
 
-_ZH_PREFIX = ("", "", "高级", "资深", "初级", "中级", "")
+_ZH_PREFIX = ("", "", "高级", "资深", "初级", "中级", "", "急招", "诚聘", "招聘")
 _ZH_SUFFIX = ("", "", "（北京）", "-上海", "【急招】", "（双休）", "（深圳）", "实习生", "（五险一金）", "(杭州)", "（校招）",
               "（金融方向）", "-电商事业部", "（游戏）", "（互联网）",
-              "-总部", "（J10086）", "（医疗方向）", "-技术中心")
+              "-总部", "（J10086）", "（医疗方向）", "-技术中心", "+包吃住", "（长白班）", "（2025届）", "8K-12K",
+              "（直招）", "（周末双休）")
+# Boards put a highlight line before the skill tags ("五险一金，双休；tag|tag|tag").
+_ZH_HIGHLIGHTS = ("", "", "", "五险一金，周末双休；", "包吃包住；", "上市公司，晋升空间大；", "带薪培训；", "Competitive salary; ")
 # Boards put department names in front too: "集团总部-大数据中心-视觉设计师".
 _ZH_DEPT = ("", "", "", "", "", "", "总部-", "金融事业部-", "【创新实验室】", "技术中心-")
 _EN_PREFIX = ("", "", "Senior ", "Junior ", "Lead ", "Graduate ", "Principal ", "Trainee ", "Sr ", "Interim ")
@@ -61,6 +66,7 @@ class TrainReport:
     categories: int
     seconds: float
     context_clauses: int = 0
+    audit_labels: int = 0
 
 
 def load_exemplars(path: Path = EXEMPLARS_FILE) -> dict[str, dict[str, list[str]]]:
@@ -75,6 +81,61 @@ def load_exemplars(path: Path = EXEMPLARS_FILE) -> dict[str, dict[str, list[str]
         raise ValueError(f"{path}: no exemplars for {sorted(missing)}")
     return {code: {k: [str(x) for x in (v.get(k) or [])] for k in ("zh", "en", "snippets")}
             for code, v in data.items()}
+
+
+@dataclass(frozen=True)
+class OccupationBank:
+    """The occupation bank: per code, its groups' titles and tags; titles that carry no role word."""
+
+    titles: dict[str, dict[str, list[str]]]  # code → {"zh": [...], "en": [...]}
+    tags: dict[str, list[list[str]]]  # code → one tag list per occupation group
+    no_role_titles: list[str]
+
+
+def load_occupations(path: Path = OCCUPATIONS_FILE) -> OccupationBank:
+    """The occupation bank file (titles and skill tags per code, organised by occupation group)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    codes = set(load_taxonomy().codes)
+    unknown = set(data.get("codes", {})) - codes
+    if unknown:
+        raise ValueError(f"{path}: categories not in the taxonomy: {sorted(unknown)}")
+    titles: dict[str, dict[str, list[str]]] = {}
+    tags: dict[str, list[list[str]]] = {}
+    for code, groups in data["codes"].items():
+        t = titles.setdefault(code, {"zh": [], "en": []})
+        for g in groups:
+            t["zh"] += [str(x) for x in g.get("zh") or []]
+            t["en"] += [str(x) for x in g.get("en") or []]
+            if g.get("tags"):
+                tags.setdefault(code, []).append([str(x) for x in g["tags"]])
+    return OccupationBank(titles, tags, [str(x) for x in data.get("no_role_titles") or []])
+
+
+def merge_occupations(data: dict[str, dict[str, list[str]]], bank: OccupationBank) -> dict[str, dict[str, list[str]]]:
+    """Exemplars with the bank's titles added (duplicates dropped, order kept)."""
+    out = {code: {k: list(v) for k, v in d.items()} for code, d in data.items()}
+    for code, t in bank.titles.items():
+        for lang in ("zh", "en"):
+            seen = set(out[code][lang])
+            out[code][lang] += [x for x in t[lang] if not (x in seen or seen.add(x))]  # type: ignore[func-returns-value]
+    return out
+
+
+def tag_exemplars(data: dict[str, dict[str, list[str]]], bank: OccupationBank, per_group: int = 32,
+                  seed: int = 13) -> list[Exemplar]:
+    """Title + skill-tag examples (boards' list pages carry "highlight；tag|tag|tag"), and titles with no role
+    word whose tags alone decide."""
+    out: list[Exemplar] = []
+    for code in sorted(bank.tags):
+        titles = data[code]["zh"] + data[code]["en"]
+        for gi, tags in enumerate(bank.tags[code]):
+            rng = random.Random(_digest(str(seed).encode(), code.encode(), str(gi).encode(), *(t.encode() for t in tags)))
+            for i in range(per_group):
+                k = rng.randint(1, min(5, len(tags)))
+                desc = rng.choice(_ZH_HIGHLIGHTS) + "|".join(rng.sample(tags, k))
+                title = rng.choice(bank.no_role_titles) if (bank.no_role_titles and i % 3 == 0) else rng.choice(titles)
+                out.append(Exemplar(title, desc, code))
+    return out
 
 
 def expand_exemplars(data: dict[str, dict[str, list[str]]], variants: int = 3, seed: int = 13,
@@ -126,19 +187,28 @@ def _slug(name: str) -> str:
 
 
 def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars: Path = EXEMPLARS_FILE,
-                     userdict: Path = DEFAULT_USERDICT, contexts: Path = CONTEXTS_FILE) -> str:
-    """A deterministic version: same exemplars, AI contexts, dictionaries, rules, features and embedder → same
-    version."""
-    digest = _digest(exemplars.read_bytes(), contexts.read_bytes(), json.dumps(CONTEXT_HEAD).encode(),
+                     userdict: Path = DEFAULT_USERDICT, contexts: Path = CONTEXTS_FILE,
+                     occupations: Path = OCCUPATIONS_FILE, board_map: Path = BOARD_CATEGORIES_FILE) -> str:
+    """A deterministic version: same exemplars, occupation bank, board-category table, AI contexts, dictionaries,
+    rules, features and embedder → same version."""
+    digest = _digest(exemplars.read_bytes(), occupations.read_bytes(), board_map.read_bytes(), contexts.read_bytes(), json.dumps(CONTEXT_HEAD).encode(),
                      userdict.read_bytes(), RULES_VERSION.encode(),
                      json.dumps(asdict(config), sort_keys=True).encode(), embedding_model.encode(),
                      str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode())
     return f"roles-t{TAXONOMY_VERSION}-{RULES_VERSION}-{_slug(embedding_model)}-{digest[:10]}"
 
 
+AUDIT_REPEAT = 3  # an audited posting counts as much as a project title with its decorated copies
+
+
 def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | None = None,
-          exemplars: Path = EXEMPLARS_FILE, force: bool = False) -> TrainReport:
+          exemplars: Path = EXEMPLARS_FILE, force: bool = False,
+          audit: list[Exemplar] | None = None) -> TrainReport:
     """Train the role classifier on the exemplars and write ``<cache>/classifiers/<version>/``.
+
+    ``audit``: analysts' audited postings added to the training data (each counted ``AUDIT_REPEAT`` times). Such a
+    classifier gets its own version (the audit's size and digest in the name, ``training.audit_labels`` in its
+    config) and is never the default: select it with LABOURWATCH_CLASSIFIER_VERSION or ``reclassify``.
 
     The folder holds ``config.json`` (versions, embedding model reference, feature weights, training
     stats), the jieba user dictionary it was trained with, ``head.joblib`` (the role head) and
@@ -146,15 +216,24 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     """
     config = config or RoleFeatureConfig()
     version = artifact_version(embedding_model, config, exemplars)
+    audit = list(audit or [])
+    if audit:
+        bad = sorted({e.code for e in audit} - set(load_taxonomy().codes))
+        if bad:
+            raise ValueError(f"audit labels name codes not in the taxonomy: {bad}")
+        audit_digest = _digest(*(f"{e.title}\t{e.description or ''}\t{e.code}".encode() for e in audit))
+        version = f"{version}-audit{len(audit)}-{audit_digest[:8]}"
     dest = cache_path / "classifiers" / version
     if (dest / "config.json").exists() and not force:
         log.info("classifier %s already trained at %s", version, dest)
         meta = json.loads((dest / "config.json").read_text())
         t = meta["training"]
-        return TrainReport(version, dest, t["examples"], t["categories"], 0.0, int(t.get("ai_context_clauses", 0)))
+        return TrainReport(version, dest, t["examples"], t["categories"], 0.0, int(t.get("ai_context_clauses", 0)),
+                           int(t.get("audit_labels", 0)))
     t0 = time.perf_counter()
-    data = load_exemplars(exemplars)
-    examples = expand_exemplars(data)
+    bank = load_occupations()
+    data = merge_occupations(load_exemplars(exemplars), bank)
+    examples = expand_exemplars(data) + tag_exemplars(data, bank) + audit * AUDIT_REPEAT
     segmenter = Segmenter((DEFAULT_USERDICT,))
     embedder = load_embedder(embedding_model, cache_path)
     clf = RoleClassifier(embedder, segmenter, config)
@@ -185,6 +264,8 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
         "sklearn_version": sklearn.__version__,
         "training": {"examples": len(examples), "categories": len(data),
                      "exemplars_sha256": _digest(exemplars.read_bytes()),
+                     "occupations_sha256": _digest(OCCUPATIONS_FILE.read_bytes()),
+                     "audit_labels": len(audit),
                      "ai_context_clauses": len(clauses), "ai_contexts_sha256": _digest(CONTEXTS_FILE.read_bytes())},
     }
     (tmp / "config.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
@@ -193,7 +274,7 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     tmp.rename(dest)
     secs = time.perf_counter() - t0
     log.info("trained %s in %.1fs → %s", version, secs, dest)
-    return TrainReport(version, dest, len(examples), len(data), secs, len(clauses))
+    return TrainReport(version, dest, len(examples), len(data), secs, len(clauses), len(audit))
 
 
 @dataclass(frozen=True)
