@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 # The embedding model is built once per checkout and shared by the test lanes.
 export LABOURWATCH_TEST_CACHE_DIR ?= $(CURDIR)/var/test-cache
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
-PYTEST_ARGS ?=
+# Two workers (pytest-xdist): the suite is isolated per test (own home, own PostgreSQL database).
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup system-deps demo test test-fast lint clean
 
