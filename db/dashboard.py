@@ -15,22 +15,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, column, create_engine, func, inspect, or_, select, table
+from sqlalchemy import Engine, and_, create_engine, func, inspect, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
 from db import schema
 from db.audit import AUDIT_FIELDS, AuditIn, latest_audit, record_audit
+from db.findings import market_sizes
 from db.stats import ShiftShare, wilson_interval
 from db.trends import METRICS, shift_share_change
 
 PERIOD_TYPES = ("month", "week")
-# Seasonally adjusted monthly demand, when the database has it: table trend_seasonal (period, dim, dim_value,
-# category, status, index_value = series mean 100, holiday_shift). Read by name, so the dashboard works
-# with and without it.
-SEASONAL = table("trend_seasonal", column("period"), column("dim"), column("dim_value"), column("category"),
-                 column("status"), column("index_value"), column("holiday_shift"))
+# Seasonally adjusted monthly demand (migration 0005, written by ``db.seasonal.update_seasonal``): index_value
+# is the adjusted series with mean 100, null where the series has under three years (status yoy_only).
+SEASONAL = schema.TrendSeasonal.__table__
 # Counters of rows a run refused: imports write "rejected" (an int), crawls "dropped" ({reason: count}).
 REJECT_KEYS = ("rejected", "dropped", "rejects", "item_dropped_count")
 REQUIRED_TABLES = ("postings", "posting_labels", "trend_demand", "trend_shares", "audit_labels", "briefs")
@@ -315,10 +314,11 @@ class KeyFigures:
 
 
 def key_figures(engine: Engine, month: str, ai_group: str = "new_economy") -> list[KeyFigures]:
-    """Per country (``dim = 'country'`` rows when present, else pooled): postings and their change, the AI
-    share of ``ai_group`` against a year earlier, and the 3+ years share."""
-    filters = trend_filters(engine)
-    countries = [("country", v) for v in filters.dims.get("country", ())] or [("all", "")]
+    """Per country, largest first (``dim = 'country'`` rows of known countries; all postings pooled only when
+    no posting has a known country): postings and their change, the AI share of ``ai_group`` against a year
+    earlier, and the 3+ years share. Postings of an unknown country are a filter value, not a market."""
+    known = [m.country for m in market_sizes(engine) if m.country != UNKNOWN]
+    countries = [("country", v) for v in known] or [("all", "")]
     prev = f"{int(month[:4]) - 1:04d}{month[4:]}"
     out = []
     for dim, value in countries:

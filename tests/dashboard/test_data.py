@@ -24,8 +24,9 @@ def ro(engine: Engine) -> Engine:
 def test_demand_points_equal_trend_rows_and_filters_follow_dims(demo_engine: Engine) -> None:
     r = ro(demo_engine)
     f = data.trend_filters(r)
-    assert set(f.dims) == {"city", "source", "lang"}
+    assert set(f.dims) == {"city", "source", "lang", "country"}
     assert "北京" in f.dims["city"] and "demo-en" in f.dims["source"]
+    assert f.dims["country"] == ("unknown",)  # the synthetic postings name no country: a filter value only
     assert f.periods["month"][0] == "2024-01" and f.periods["month"][-1] == "2026-03"
     assert f.periods["week"][0].startswith("2024-W") or f.periods["week"][0].startswith("2023-W")
     assert {"all", "new_economy", "software_dev"} <= set(f.categories)
@@ -61,9 +62,9 @@ def test_country_rows_appear_as_a_filter_and_in_key_figures(demo_engine: Engine)
                 metric="references_ai", n=n // 2, k=n // 4, share=0.5, ci_low=0.4, ci_high=0.6,
                 suppressed=n < 100, model_version=MODEL_VERSION, taxonomy_version="1.0", computed_at=now))
     r = ro(demo_engine)
-    assert data.trend_filters(r).dims["country"] == ("CN", "GB")
+    assert data.trend_filters(r).dims["country"] == ("CN", "GB", "unknown")
     figs = data.key_figures(r, "2026-03")
-    assert [k.country for k in figs] == ["CN", "GB"]
+    assert [k.country for k in figs] == ["CN", "GB"]  # known countries, largest first; unknown is no market
     gb = figs[1]
     assert gb.postings is not None and gb.postings.n == 40 and gb.postings.suppressed
     assert gb.ai_share is not None and (gb.ai_share.n, gb.ai_share.k) == (20, 10)
@@ -178,22 +179,19 @@ def test_check_database_names_the_problem(db_url: str, lw_home) -> None:  # type
 
 
 def _add_seasonal(engine: Engine, rows: list[dict]) -> None:
-    """trend_seasonal rows (the table is created here when the schema does not have it yet)."""
-    from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table, inspect
+    """Replace the ``trend_seasonal`` rows of ``rows``' keys (``labourwatch trends`` wrote yoy_only rows:
+    the demo data has under three years) with ``rows``."""
+    from sqlalchemy import and_, delete
 
-    md = MetaData()
-    t = Table("trend_seasonal", md, Column("id", Integer, primary_key=True), Column("period", String(8)),
-              Column("dim", String(10)), Column("dim_value", String(200)), Column("category", String(40)),
-              Column("n", Integer), Column("status", String(10)), Column("adjusted", Float),
-              Column("index_value", Float), Column("holiday_factor", Float), Column("holiday_shift", String(20)),
-              Column("method", String(20)), Column("history_months", Integer), Column("model_version", String(100)),
-              Column("computed_at", DateTime(timezone=True)))
-    if "trend_seasonal" not in inspect(engine).get_table_names():
-        md.create_all(engine)
+    T = schema.TrendSeasonal
     now = datetime(2026, 4, 1, tzinfo=UTC)
     with engine.begin() as c:
-        c.execute(insert(t), [{"n": 1, "adjusted": None, "holiday_factor": None, "method": "stl", "history_months": 27,
-                               "model_version": MODEL_VERSION, "computed_at": now, **r} for r in rows])
+        for r in rows:
+            c.execute(delete(T).where(and_(T.period == r["period"], T.dim == r["dim"],
+                                           T.dim_value == r["dim_value"], T.category == r["category"])))
+        c.execute(insert(T), [{"n": 1, "adjusted": None, "holiday_factor": None, "method": "stl",
+                               "history_months": 27, "model_version": MODEL_VERSION, "computed_at": now, **r}
+                              for r in rows])
 
 
 def test_seasonally_adjusted_index_is_shown_only_when_present(demo_engine: Engine) -> None:
