@@ -201,7 +201,7 @@ class Pages:
         out: list[Any] = [html.H3(t(lang, "key_figures")), *[self._cards(k, lang) for k in figures],
                           block("overview", lang, rows, cols)]
         # The month's findings as the brief words them: per country when the findings take one.
-        for country in ([k.country or None for k in figures] if _findings_take_country() else [None]):
+        for country in [k.country or None for k in figures]:
             findings = self._findings(month, lang, country)
             if findings:
                 head = t(lang, "findings") + (f" — {country}" if country else "")
@@ -249,14 +249,10 @@ class Pages:
 
     def _findings(self, month: str, lang: str, country: str | None = None) -> list[dict[str, Any]]:
         """The brief's findings (text, value, interval, n, withheld) — for ``country`` when they take one."""
+        from brief.data import load_findings
+
         try:
-            from brief.data import load_findings
-        except ImportError:  # pragma: no cover - the brief package ships with the project
-            return []
-        takes_country = _findings_take_country()
-        try:
-            found = (load_findings(self.ro, month, lang, country=country) if takes_country
-                     else load_findings(self.ro, month, lang))
+            found = load_findings(self.ro, month, lang, country=country)
         except ValueError as exc:
             return [{"text": str(exc), "suppressed": True}]
         return [{"key": f.key, "text": f.text, "value": f.value, "ci_low": f.ci_low, "ci_high": f.ci_high,
@@ -606,16 +602,6 @@ class Pages:
 def _safe_url(url: str | None) -> bool:
     """Only web links become clickable (a scraped ``javascript:`` URL stays text)."""
     return bool(url) and urlparse(url or "").scheme in ("http", "https")
-
-
-def _findings_take_country() -> bool:
-    import inspect
-
-    try:
-        from brief.data import load_findings
-    except ImportError:  # pragma: no cover
-        return False
-    return "country" in inspect.signature(load_findings).parameters
 
 
 def _mark(s: data.PostingSample, field: str, lang: str) -> list[Any]:

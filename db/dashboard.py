@@ -22,8 +22,9 @@ from sqlalchemy.pool import QueuePool
 
 from db import schema
 from db.audit import AUDIT_FIELDS, AuditIn, latest_audit, record_audit
+from db.audit import audit_report as measured_accuracy
 from db.findings import market_sizes
-from db.stats import ShiftShare, wilson_interval
+from db.stats import ShiftShare
 from db.trends import METRICS, shift_share_change
 
 PERIOD_TYPES = ("month", "week")
@@ -605,12 +606,12 @@ class AuditReport:
 def audit_report(engine: Engine, limit: int = 200) -> AuditReport:
     """The newest verdict per posting and field (``limit`` newest shown) and accuracy per field."""
     latest = latest_audit(engine)
+    report = measured_accuracy(engine)  # the same accuracy the brief's method page and the adjusted figures read
     acc = []
     for field in AUDIT_FIELDS:
-        judged = [a for a in latest if a.field == field and a.correct is not None]
-        n, k = len(judged), sum(1 for a in judged if a.correct)
-        lo, hi = wilson_interval(k, n) if n else (None, None)
-        acc.append(Accuracy(field, n, k, k / n if n else None, lo, hi))
+        fa = report.field(field)
+        acc.append(Accuracy(field, fa.n, round(fa.accuracy * fa.n), fa.accuracy, fa.ci_low, fa.ci_high) if fa
+                   else Accuracy(field, 0, 0, None, None, None))
     shown = sorted(latest, key=lambda a: a.created_at, reverse=True)[:limit]
     titles: dict[int, str] = {}
     if shown:

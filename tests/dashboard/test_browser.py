@@ -109,7 +109,7 @@ def test_dashboard_in_a_real_browser(served: tuple[str, Engine], tmp_path: Path)
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page = context.new_page()
         page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname != "127.0.0.1" else None)
-        page.set_default_timeout(20_000)
+        page.set_default_timeout(60_000)  # a loaded CI machine, not a budget
 
         # Overview: the month's key figures and the recorded brief, served as a PDF
         page.goto(base)
