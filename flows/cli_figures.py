@@ -185,9 +185,9 @@ def _adjusted_shares(month: str | None, country: str | None, fmt: str) -> None:
         t.add_row(r.code, f"{r.n:,}", _pct(r.observed), "—" if r.adjusted is None else
                   f"{_pct(r.adjusted)} ({_pct(r.ci_low)}–{_pct(r.ci_high)})", f"{r.audited:,}")
     console.print(t)
-    if any(r.audited == 0 and r.n for r in adj.rows):
-        console.print("audited 0: no audited posting had this predicted category; its postings are kept as labelled",
-                      markup=False, highlight=False)
+    console.print("audited: audited postings the classifier put in the category"
+                  + ("; 0 = none, so its postings are kept as labelled" if any(r.audited == 0 for r in adj.rows)
+                     else ""), markup=False, highlight=False)
 
 
 def _pct(v: float | None) -> str:
