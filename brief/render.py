@@ -296,10 +296,12 @@ def _adjusted_rows(data: BriefData, s: Mapping[str, Any]) -> tuple[list[dict[str
     rows = [{"name": data.name(r.code), "n": fmt_int(r.n), "observed": fmt_pct(r.observed),
              "adjusted": fmt_pct(r.adjusted), "ci": fmt_ci(r.ci_low, r.ci_high, signed=False),
              "audited": fmt_int(r.audited)} for r in shown]
-    rest = sum(1 for r in adj.rows if r.n) - len(shown)
+    count = sum(1 for r in adj.rows if r.n)
     cmd = f"labourwatch audit report --month {adj.month} --country {adj.country or 'all'}"
+    full = (s["adjusted_more"] if count > len(shown) else s["adjusted_all"]).format(shown=len(shown), count=count,
+                                                                                    cmd=cmd)
     text = s["adjusted_text"].format(n=fmt_int(adj.n_audit), market=market, month=adj.month,
-                                     total=fmt_int(adj.total), shown=len(shown), rest=rest, cmd=cmd)
+                                     total=fmt_int(adj.total), full=full)
     return rows, text
 
 
