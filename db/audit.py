@@ -312,16 +312,19 @@ def _weighted_rows(engine: Engine, field: str, model_version: str | None,  # typ
         return [], None
     with engine.connect() as conn:
         mv = _label_version(conn, model_version or next((r.model_version for r in rows if r.model_version), None))
-        strata = _strata(conn, mv)
-        stratum_of = {pid: key for key, ids in strata.items() for pid in ids}
-        ids = [r.posting_id for r in rows]
-        missing = [i for i in ids if i not in stratum_of]
-        if missing:  # duplicates or postings labelled by another version: their own label decides the stratum
-            for pid, role, cc in conn.execute(text(
-                    "SELECT p.id, l.role_category, COALESCE(NULLIF(p.country, ''), 'unknown') FROM postings p "
-                    "JOIN posting_labels l ON l.posting_id = p.id AND l.model_version = :mv WHERE p.id IN :ids"
-                    ).bindparams(bindparam("ids", expanding=True)), {"mv": mv, "ids": missing}):
-                stratum_of[int(pid)] = (role, cc)
+        # Stratum sizes are counted in SQL: the design weights need how many canonical postings each stratum
+        # holds, not their ids (a million-posting database would otherwise be read into memory per figure).
+        sizes = {(role, cc): int(n) for role, cc, n in conn.execute(text(
+            "SELECT l.role_category, COALESCE(NULLIF(p.country, ''), 'unknown'), COUNT(*) FROM postings p "
+            "JOIN posting_labels l ON l.posting_id = p.id AND l.model_version = :mv WHERE p.canonical_id IS NULL "
+            "GROUP BY l.role_category, COALESCE(NULLIF(p.country, ''), 'unknown')"), {"mv": mv})}
+        # The audited postings' own labels decide their strata (duplicates included).
+        stratum_of: dict[int, tuple[str, str]] = {}
+        for pid, role, cc in conn.execute(text(
+                "SELECT p.id, l.role_category, COALESCE(NULLIF(p.country, ''), 'unknown') FROM postings p "
+                "JOIN posting_labels l ON l.posting_id = p.id AND l.model_version = :mv WHERE p.id IN :ids"
+                ).bindparams(bindparam("ids", expanding=True)), {"mv": mv, "ids": sorted({r.posting_id for r in rows})}):
+            stratum_of[int(pid)] = (role, cc)
     if country is not None:
         rows = [r for r in rows if stratum_of.get(r.posting_id, ("?", "?"))[1] == country]
         if not rows:
@@ -333,7 +336,7 @@ def _weighted_rows(engine: Engine, field: str, model_version: str | None,  # typ
     weighted = []
     for r in rows:
         key = stratum_of.get(r.posting_id, ("?", "?"))
-        size = len(strata.get(key, ())) or audited[key]
+        size = sizes.get(key, 0) or audited[key]
         weighted.append((r, size / audited[key]))
     return weighted, mv
 
@@ -391,9 +394,15 @@ def adjusted_category_shares(engine: Engine, counts: dict[str, int], *, model_ve
     never saw keeps its postings as they are (P(true j | predicted j) = 1). ``country`` uses only the verdicts
     on that market's postings (the classifier's errors differ between languages); None uses every verdict.
     """
-    import numpy as np
 
     weighted, _ = _weighted_rows(engine, "role_category", model_version, country)
+    return _category_shares(weighted, counts, n_boot, seed)
+
+
+def _category_shares(weighted, counts: dict[str, int], n_boot: int, seed: int) -> list[AdjustedShare]:  # type: ignore[no-untyped-def]
+    """``adjusted_category_shares`` on audit rows already read and weighted."""
+    import numpy as np
+
     total = sum(counts.values())
     if not weighted or total <= 0:
         return []
@@ -511,9 +520,8 @@ def category_adjustment(engine: Engine, month: str | None = None, country: str |
         audited[str(r.predicted)] = audited.get(str(r.predicted), 0) + 1
     n_audit = len(weighted)
     adjusted = {}
-    if n_audit >= min_audit:
-        adjusted = {a.key: a for a in adjusted_category_shares(engine, counts, model_version=mv, n_boot=n_boot,
-                                                               seed=seed, country=market.country)}
+    if n_audit >= min_audit:  # the same computation as adjusted_category_shares, on the rows read above
+        adjusted = {a.key: a for a in _category_shares(weighted, counts, n_boot, seed)}
     codes = sorted(set(counts) | set(adjusted), key=lambda c: (-counts.get(c, 0), -(adjusted[c].value
                                                                                   if c in adjusted else 0), c))
     out = []
