@@ -27,7 +27,7 @@ LANGS = ("zh", "en")
 MIN_PAGES, MAX_PAGES = 4, 8
 MAX_SOURCE_ROWS = 12
 MAX_EVALUATION_ROWS = 12
-MAX_ADJUSTED_ROWS = 8  # largest role categories on the measured-error page; the CLI prints them all
+MAX_ADJUSTED_ROWS = 6  # largest role categories on the measured-error page; the CLI prints them all
 FONT_FAMILY = "LW Brief"  # the name brief.css uses; bound to the subset font files at render time
 MINUS = "\u2212"
 # Characters that may appear in numbers, dates and punctuation whatever the data: always in the subset.

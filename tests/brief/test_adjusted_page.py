@@ -38,7 +38,8 @@ def test_measured_error_page_prints_adjusted_shares_per_country(engine: Engine, 
         assert squash(line) in page, line
     at = [page.index(squash(names[c])) for c in ("software_dev", "marketing", "design_basic")]
     assert at == sorted(at)
-    assert squash(f"{fmt_int(sum(CN.values()))} postings, corrected with 90 audited postings of this market") in page
+    assert squash(f"{fmt_int(sum(CN.values()))} postings, corrected with the confusion matrix of 90 audited "
+                  "postings of this market") in page
     assert squash("The same table: labourwatch audit report --month 2026-03 --country CN") in page
 
     # GB's audit is too small: the page says so, with the count and the minimum.
