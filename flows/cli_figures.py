@@ -112,6 +112,9 @@ def audit_report_cmd(
     from db.audit import audit_report
 
     if month is not None or country is not None:
+        if model_version is not None:
+            raise _fail("--model-version selects the verdicts of the accuracy report; the adjusted shares use "
+                        "the classifier version of the month's trend rows: drop --model-version or --month/--country")
         _adjusted_shares(month, country, fmt)
         return
     if fmt not in ("table", "json"):

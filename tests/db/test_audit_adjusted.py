@@ -162,7 +162,8 @@ def test_month_and_format_errors_are_plain(audited: Engine) -> None:
     for args, words in ((("--month", "2026-13"), "YYYY-MM"), (("--month", "2019-01", "--country", "CN"),
                                                                 "no trend rows for 2019-01 in CN"),
                         (("--country", "ZZ"), "ZZ"), (("--month", MONTH, "--format", "xml"), "table, csv or json"),
-                        (("--format", "csv"), "csv needs --month or --country")):
+                        (("--format", "csv"), "csv needs --month or --country"),
+                        (("--month", MONTH, "--model-version", MV), "drop --model-version")):
         res = run(*args)
         assert res.exit_code == 2 and words in squash(res.output), (args, res.output)
         assert "Traceback" not in res.output
