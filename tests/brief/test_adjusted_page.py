@@ -24,7 +24,7 @@ def test_measured_error_page_prints_adjusted_shares_per_country(engine: Engine, 
     _audit(engine, _load(engine))
     cn = render_brief(engine, MONTH, "en", tmp_path / "cn.pdf", country="CN")
     gb = render_brief(engine, MONTH, "en", tmp_path / "gb.pdf", country="GB")
-    assert cn.pages == gb.pages == 7
+    assert cn.pages == gb.pages == 8  # page 8: methods and the base of each finding
 
     adj = category_adjustment(engine, MONTH, "CN", exclude=load_taxonomy().groups)
     assert adj.adjusted and adj.n_audit == 90
