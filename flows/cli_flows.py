@@ -25,6 +25,27 @@ def _prefect() -> None:
 
 
 def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:
+    @bench_app.command("classify-dask")
+    def bench_classify_dask(
+        n: int = typer.Option(5000, "--n", help="Synthetic postings per draw."),
+        workers: int = typer.Option(2, "--workers", help="Dask worker processes of the LocalCluster."),
+    ) -> None:
+        """Postings/s classifying in one process vs partitions on a Dask LocalCluster, side by side."""
+        _prefect()
+        from rich.table import Table
+
+        from flows.partitioned import bench_partitioned
+
+        table = Table(title=f"classify {n} postings: 1 process vs {workers} Dask workers")
+        for col in ("title cache", "mode", "postings", "seconds", "postings/s"):
+            table.add_column(col, justify="right")
+        rows, compared, differ = bench_partitioned(n, workers)
+        for r in rows:
+            table.add_row(r.draw, r.mode, str(r.postings), f"{r.seconds:.1f}", f"{r.per_second:.0f}")
+        console.print(table)
+        console.print(f"labels compared field by field: {compared}; differing: {differ}")
+        console.print("database writes included; model loads and cluster start excluded (SQLite)")
+
     @app.command("nightly")
     def nightly_cmd(
         source: list[str] = typer.Option(None, "--source", "-s", help="Crawl only these sources (repeatable)."),

@@ -251,3 +251,88 @@ def classify_step(model_version: str | None = None) -> Any:
 
         return pipeline.classify_pending(model_version=model_version)
     return classify_partitions.with_options(task_runner=runner)(model_version=model_version)
+
+
+# --- benchmark -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    draw: str  # cold | warm title-embedding cache
+    mode: str  # 1 process | N Dask workers
+    postings: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.postings / self.seconds if self.seconds > 0 else 0.0
+
+
+LABEL_COLUMNS = ("posting_id", "model_version", "taxonomy_version", "role_category", "role_confidence",
+                 "experience_min_years", "experience_max_years", "experience_bucket", "requires_3plus_years",
+                 "ai_level", "ai_terms", "role_source", "role_category_text")
+
+
+def label_table(engine: Engine) -> list[tuple[Any, ...]]:
+    """Every stored label's fields (not its row id or write time), by posting id."""
+    from sqlalchemy import text
+
+    with engine.connect() as c:
+        rows = c.execute(text(f"SELECT {', '.join(LABEL_COLUMNS)} FROM posting_labels ORDER BY posting_id"))
+        return [tuple(str(v) if k == "ai_terms" else v for k, v in zip(LABEL_COLUMNS, r, strict=True))
+                for r in rows]
+
+
+def bench_partitioned(n: int = 5000, workers: int = 2) -> tuple[list[BenchRow], int, int]:
+    """Postings/s of the single-process ``classify_pending`` and of ``classify-partitions`` on a LocalCluster
+    of ``workers`` processes, side by side on the same synthetic postings (two draws: the first with empty
+    title-embedding caches, the second with what the first left), database writes included.
+
+    Each side has its own scratch SQLite database. The classifier is loaded before timing on both sides (every
+    worker loads it once, as on a long-lived cluster reached through ``LABOURWATCH_DASK_ADDRESS``, which is
+    how the flow runs here: the cluster outlives the runs); the Dask figure includes the flow's planning,
+    Prefect task runs and scheduling. The on-disk title-embedding cache is off for both.
+
+    Returns the rows, the number of labels compared and how many differ in any field between the two sides.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from distributed import Client, LocalCluster
+    from prefect_dask import DaskTaskRunner
+
+    from db.migrate import upgrade
+    from db.repo import store_postings
+    from flows.classify import classify_pending, synthetic_postings
+    from models import load_classifier
+
+    rows: list[BenchRow] = []
+    with tempfile.TemporaryDirectory(prefix="lw-bench-dask-") as tmp:
+        os.environ["LABOURWATCH_EMBEDDING_DISK_CACHE"] = "false"
+        os.environ["LABOURWATCH_DB_URL"] = f"sqlite:///{Path(tmp) / 'dask.db'}"  # the flow's and the workers'
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        settings = get_settings()
+        single, multi = get_engine(f"sqlite:///{Path(tmp) / 'single.db'}"), get_engine()
+        upgrade(single)
+        upgrade(multi)
+        clf = load_classifier(settings)
+        local = dask_task_runner(settings.model_copy(update={"dask_workers": workers, "dask_address": None}))
+        assert local is not None
+        with LocalCluster(**local.cluster_kwargs) as cluster, Client(cluster) as client:
+            client.run(resolve_version)  # every worker loads the classifier now, untimed
+            runner = DaskTaskRunner(address=cluster.scheduler_address)
+            for draw, seed in (("cold", 7), ("warm", 8)):
+                postings = synthetic_postings(n, seed=seed, prefix=f"s{seed}-")
+                store_postings(single, postings)
+                store_postings(multi, postings)
+                one = classify_pending(single, classifier=clf)
+                rows.append(BenchRow(draw, "1 process", one.labelled, one.seconds))
+                t0 = time.perf_counter()
+                many = classify_partitions.with_options(task_runner=runner)(model_version=clf.model_version)
+                rows.append(BenchRow(draw, f"{workers} Dask workers", many.labelled, time.perf_counter() - t0))
+        a, b = label_table(single), label_table(multi)
+        differ = sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
+        single.dispose()
+        multi.dispose()
+    return rows, len(a), differ
