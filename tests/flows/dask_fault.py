@@ -1,6 +1,6 @@
 """Dask worker preload for the killed-worker test: the first worker process to write a second label batch dies.
 
-Loaded in every worker through ``DASK_DISTRIBUTED__WORKER__PRELOAD`` (the test sets it, with
+Loaded in every worker through the ``distributed.worker.preload`` configuration (the test sets it, and
 ``LW_TEST_DIE_MARKER``); the marker file, created atomically, makes it happen once across all workers and their
 restarts. ``os._exit`` skips every cleanup: the process is gone as if killed, mid-partition, after its first
 batch was committed and before the second is written.

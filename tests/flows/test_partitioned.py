@@ -162,14 +162,17 @@ def test_two_workers_each_load_the_classifier_once(prefect_api: None, fake_class
 def test_a_killed_worker_partition_is_retried_without_duplicates(prefect_api: None, fake_classifier: None,
                                                                  engine: Engine, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import dask
+
     from flows.backfill import backfill
 
     store(engine)
     marker = tmp_path / "a-worker-died"
     monkeypatch.setenv("LW_TEST_DIE_MARKER", str(marker))
-    monkeypatch.setenv("DASK_DISTRIBUTED__WORKER__PRELOAD", '["tests.flows.dask_fault"]')
     use_dask(monkeypatch, 2)
-    report = backfill(start="2025-01", end="2025-06", crawl=False)
+    # The nannies hand this configuration to the worker processes they start (and restart).
+    with dask.config.set({"distributed.worker.preload": ["tests.flows.dask_fault"]}):
+        report = backfill(start="2025-01", end="2025-06", crawl=False)
 
     assert marker.exists(), "no worker died: the fault was not injected"
     pid, died_at = (int(x) for x in marker.read_text().split())
