@@ -283,7 +283,8 @@ def label_table(engine: Engine) -> list[tuple[Any, ...]]:
                 for r in rows]
 
 
-def bench_partitioned(n: int = 5000, workers: int = 2) -> tuple[list[BenchRow], int, int]:
+def bench_partitioned(n: int = 5000, workers: int = 2,
+                      partition: int | None = None) -> tuple[list[BenchRow], int, int]:
     """Postings/s of the single-process ``classify_pending`` and of ``classify-partitions`` on a LocalCluster
     of ``workers`` processes, side by side on the same synthetic postings (two draws: the first with empty
     title-embedding caches, the second with what the first left), database writes included.
@@ -292,6 +293,8 @@ def bench_partitioned(n: int = 5000, workers: int = 2) -> tuple[list[BenchRow], 
     worker loads it once, as on a long-lived cluster reached through ``LABOURWATCH_DASK_ADDRESS``, which is
     how the flow runs here: the cluster outlives the runs); the Dask figure includes the flow's planning,
     Prefect task runs and scheduling. The on-disk title-embedding cache is off for both.
+
+    ``partition``: postings per partition (default about 4 partitions per worker, rounded up to whole batches).
 
     Returns the rows, the number of labels compared and how many differ in any field between the two sides.
     """
@@ -309,6 +312,8 @@ def bench_partitioned(n: int = 5000, workers: int = 2) -> tuple[list[BenchRow], 
     rows: list[BenchRow] = []
     with tempfile.TemporaryDirectory(prefix="lw-bench-dask-") as tmp:
         os.environ["LABOURWATCH_EMBEDDING_DISK_CACHE"] = "false"
+        # default: about 4 partitions per worker, so that both workers get work and the last ones balance
+        os.environ["LABOURWATCH_CLASSIFY_PARTITION_SIZE"] = str(partition or max(1, n // (4 * workers)))
         os.environ["LABOURWATCH_DB_URL"] = f"sqlite:///{Path(tmp) / 'dask.db'}"  # the flow's and the workers'
         get_settings.cache_clear()
         get_engine.cache_clear()
