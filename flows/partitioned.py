@@ -289,7 +289,8 @@ def bench_partitioned(n: int = 5000, workers: int = 2,
     of ``workers`` processes, side by side on the same synthetic postings (two draws: the first with empty
     title-embedding caches, the second with what the first left), database writes included.
 
-    Each side has its own scratch SQLite database. The classifier is loaded before timing on both sides (every
+    A third side runs the single process with one torch thread (what each Dask worker has): threads vs
+    processes. Each side has its own scratch SQLite database. The classifier is loaded before timing on both sides (every
     worker loads it once, as on a long-lived cluster reached through ``LABOURWATCH_DASK_ADDRESS``, which is
     how the flow runs here: the cluster outlives the runs); the Dask figure includes the flow's planning,
     Prefect task runs and scheduling. The on-disk title-embedding cache is off for both.
@@ -301,6 +302,7 @@ def bench_partitioned(n: int = 5000, workers: int = 2,
     import tempfile
     from pathlib import Path
 
+    import torch
     from distributed import Client, LocalCluster
     from prefect_dask import DaskTaskRunner
 
@@ -319,25 +321,37 @@ def bench_partitioned(n: int = 5000, workers: int = 2,
         get_engine.cache_clear()
         settings = get_settings()
         single, multi = get_engine(f"sqlite:///{Path(tmp) / 'single.db'}"), get_engine()
-        upgrade(single)
-        upgrade(multi)
+        thin = get_engine(f"sqlite:///{Path(tmp) / 'single-1-thread.db'}")
+        for eng in (single, multi, thin):
+            upgrade(eng)
         clf = load_classifier(settings)
+        clf_thin = load_classifier(settings)  # its own title cache: both single-process sides start cold
         local = dask_task_runner(settings.model_copy(update={"dask_workers": workers, "dask_address": None}))
         assert local is not None
         with LocalCluster(**local.cluster_kwargs) as cluster, Client(cluster) as client:
             client.run(resolve_version)  # every worker loads the classifier now, untimed
             runner = DaskTaskRunner(address=cluster.scheduler_address)
+            # untimed: starts Prefect's temporary API (when no server is set) on an empty database
+            classify_partitions.with_options(task_runner=runner)(model_version=clf.model_version)
             for draw, seed in (("cold", 7), ("warm", 8)):
                 postings = synthetic_postings(n, seed=seed, prefix=f"s{seed}-")
-                store_postings(single, postings)
-                store_postings(multi, postings)
+                for eng in (single, multi, thin):
+                    store_postings(eng, postings)
                 one = classify_pending(single, classifier=clf)
                 rows.append(BenchRow(draw, "1 process", one.labelled, one.seconds))
+                # the same process with one torch thread: what each Dask worker gets (threads vs processes)
+                threads = torch.get_num_threads()
+                torch.set_num_threads(1)
+                try:
+                    one = classify_pending(thin, classifier=clf_thin)
+                finally:
+                    torch.set_num_threads(threads)
+                rows.append(BenchRow(draw, "1 process, 1 thread", one.labelled, one.seconds))
                 t0 = time.perf_counter()
                 many = classify_partitions.with_options(task_runner=runner)(model_version=clf.model_version)
                 rows.append(BenchRow(draw, f"{workers} Dask workers", many.labelled, time.perf_counter() - t0))
         a, b = label_table(single), label_table(multi)
         differ = sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
-        single.dispose()
-        multi.dispose()
+        for eng in (single, multi, thin):
+            eng.dispose()
     return rows, len(a), differ
