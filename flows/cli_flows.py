@@ -49,8 +49,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         console.print(f"labels compared field by field: {compared}; differing: {differ}")
         import torch
 
-        console.print(f"database writes included; model loads and cluster start excluded (SQLite); torch threads: "
-                      f"{torch.get_num_threads()} in the single process, "
+        console.print("database writes included; model loads and cluster start excluded (SQLite)")
+        console.print(f"torch threads: {torch.get_num_threads()} in the single process, "
                       f"{max(1, (os.cpu_count() or 1) // workers)} per worker")
 
     @app.command("nightly")
