@@ -143,19 +143,35 @@ def test_two_dask_workers_label_like_one_process(prefect_api: None, fake_classif
 
 
 @pytest.mark.slow
-def test_two_workers_each_load_the_classifier_once(prefect_api: None, fake_classifier: None, engine: Engine,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows.partitioned import classify_partitions, dask_task_runner
+def test_a_scheduler_address_and_each_worker_loading_the_classifier_once(
+        prefect_api: None, fake_classifier: None, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LABOURWATCH_DASK_ADDRESS: a long-lived cluster serves two runs; its workers load the classifier once."""
+    from distributed import LocalCluster
+
+    from flows.partitioned import classify_step, dask_task_runner
 
     store(engine)
     use_dask(monkeypatch, 2)
-    report = classify_partitions.with_options(task_runner=dask_task_runner())()
-    assert report.labelled == N_POSTINGS and report.pending_after == 0
-    assert len(report.partitions) == 5 and len(report.workers) == 2
-    assert sum(p.labelled for p in report.partitions) == N_POSTINGS
-    # 5 partitions and a version look-up on 2 processes, yet no process loaded the classifier twice
-    assert all(p.loads == 1 for p in report.partitions), report.partitions
-    assert sum(p.load_seconds > 0 for p in report.partitions) <= 2
+    with LocalCluster(**dask_task_runner().cluster_kwargs) as cluster:
+        monkeypatch.setenv("LABOURWATCH_DASK_ADDRESS", cluster.scheduler_address)
+        get_settings.cache_clear()
+        first = classify_step()
+        assert first.labelled == N_POSTINGS and first.pending_after == 0
+        assert len(first.partitions) == 5 and len(first.workers) == 2
+        assert sum(p.labelled for p in first.partitions) == N_POSTINGS
+        # 5 partitions and a version look-up on 2 processes, yet no process loaded the classifier twice
+        assert all(p.loads == 1 for p in first.partitions), first.partitions
+        assert sum(p.load_seconds > 0 for p in first.partitions) <= 2
+
+        from db.repo import store_postings
+        from flows.classify import synthetic_postings
+
+        store_postings(engine, synthetic_postings(300, seed=4, prefix="night2-"))
+        second = classify_step()
+        assert second.labelled == 300 and second.model_version == first.model_version
+        assert {p.worker for p in second.partitions} <= set(first.workers)  # the same worker processes...
+        assert all(p.loads == 1 and p.load_seconds == 0 for p in second.partitions)  # ...kept the model
+    assert labels(engine) and len(labels(engine)) == N_POSTINGS + 300
 
 
 @pytest.mark.slow
