@@ -125,7 +125,9 @@ def reclassify(model_version: str | None = None) -> ReclassifyReport:
     """
     pipeline.migrate_db()
     previous = current_trend_version()
-    classified = pipeline.classify_pending(model_version=model_version)
+    from flows.partitioned import classify_step
+
+    classified = classify_step(model_version=model_version)  # on Dask when LABOURWATCH_DASK_* ask for it
     new_version = getattr(classified, "model_version", None) or model_version
     trends = pipeline.update_trends(full=True, model_version=new_version)
     compared, agreement = (0, {})

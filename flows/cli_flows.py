@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import typer
@@ -25,6 +26,33 @@ def _prefect() -> None:
 
 
 def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:
+    @bench_app.command("classify-dask")
+    def bench_classify_dask(
+        n: int = typer.Option(5000, "--n", help="Synthetic postings per draw."),
+        workers: int = typer.Option(2, "--workers", help="Dask worker processes of the LocalCluster."),
+        partition: int | None = typer.Option(None, "--partition-size", help="Postings per partition; default "
+                                             "about 4 partitions per worker."),
+    ) -> None:
+        """Postings/s classifying in one process vs partitions on a Dask LocalCluster, side by side."""
+        _prefect()
+        from rich.table import Table
+
+        from flows.partitioned import bench_partitioned
+
+        table = Table(title=f"classify {n} postings: 1 process vs {workers} Dask workers")
+        for col in ("title cache", "mode", "postings", "seconds", "postings/s"):
+            table.add_column(col, justify="right")
+        rows, compared, differ = bench_partitioned(n, workers, partition)
+        for r in rows:
+            table.add_row(r.draw, r.mode, str(r.postings), f"{r.seconds:.1f}", f"{r.per_second:.0f}")
+        console.print(table)
+        console.print(f"labels compared field by field: {compared}; differing: {differ}")
+        import torch
+
+        console.print("database writes included; model loads and cluster start excluded (SQLite)")
+        console.print(f"torch threads: {torch.get_num_threads()} in the single process, "
+                      f"{max(1, (os.cpu_count() or 1) // workers)} per worker")
+
     @app.command("nightly")
     def nightly_cmd(
         source: list[str] = typer.Option(None, "--source", "-s", help="Crawl only these sources (repeatable)."),

@@ -138,7 +138,13 @@ def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: i
 def classify_and_trend(report: PipelineReport, *, dedupe_since: str | None = None,
                        trends_since: str | None = None, full: bool = False) -> None:
     """Classify pending postings, link duplicates, recompute the trend months that changed (in place)."""
-    classified = pipeline.classify_pending()
+    from flows.partitioned import classify_step
+
+    classified = classify_step()  # the single-process task, or partitions on Dask (LABOURWATCH_DASK_*)
+    parts = getattr(classified, "partitions", None)
+    if parts is not None:
+        report.notes.append(f"classified on Dask: {len(parts)} partitions on "
+                            f"{len({p.worker for p in parts})} worker processes")
     report.labelled = _stat(classified, "labelled")
     report.model_version = getattr(classified, "model_version", None)
     report.classify_seconds = float(getattr(classified, "seconds", 0.0) or 0.0)

@@ -109,6 +109,19 @@ class Settings(BaseSettings):
     )
 
     # --- orchestration -------------------------------------------------------------------
+    dask_workers: int = Field(
+        0, description="Classify in the nightly/backfill/reclassify flows on a temporary Dask LocalCluster of "
+        "this many worker processes, one partition of postings per Prefect task; 0 (default): in the flow's "
+        "own process, as one task."
+    )
+    dask_address: str | None = Field(
+        None, description="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) to classify on "
+        "instead; its workers need the same LABOURWATCH_* settings (database URL, trained classifier)."
+    )
+    classify_partition_size: int = Field(
+        5000, description="With Dask: pending postings per partition task (rounded up to whole batches of "
+        "LABOURWATCH_CLASSIFY_BATCH_SIZE)."
+    )
     timezone: str = Field("Asia/Shanghai", description="Timezone of schedules and 'today'.")
     log_level: str = Field("INFO", description="Logging level.")
 

@@ -1,0 +1,357 @@
+"""Classification scaled out: pending postings split into id ranges, each a Prefect task on a Dask cluster.
+
+Off by default (``LABOURWATCH_DASK_WORKERS=0`` and no ``LABOURWATCH_DASK_ADDRESS``): the flows then run the
+single-process ``classify-pending`` task as before. With Dask, ``classify_step`` runs the ``classify-partitions``
+subflow with Prefect's ``DaskTaskRunner``: a temporary ``LocalCluster`` of ``LABOURWATCH_DASK_WORKERS``
+processes, or the scheduler at ``LABOURWATCH_DASK_ADDRESS``.
+
+Partitions are ranges of posting ids holding ``LABOURWATCH_CLASSIFY_PARTITION_SIZE`` pending postings each
+(whole batches): equal work per task whatever the sources' sizes or the months' spread, and a range is cheap to
+re-scan. A partition labels only postings of its range that still lack a label of the run's classifier version,
+in committed batches written with the label upsert, so a retried or rescheduled partition (a worker killed
+mid-way) resumes where the last committed batch ended and never duplicates a label.
+
+Each worker process loads the classifier once (a per-process cache) and keeps it for later partitions and runs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import Engine, exists, func, select
+
+from db import schema
+from db.session import get_engine
+from labourwatch.settings import Settings, get_settings
+
+# --- the classifier, once per worker process -----------------------------------------------------------
+
+_lock = threading.Lock()
+_classifiers: dict[str, Any] = {}  # model version → PostingClassifier (only the newest one is kept)
+_default: list[str] = []  # the version the configured (unnamed) classifier resolved to in this process
+LOADS = {"count": 0}  # classifier loads in this process (reported per partition: once per worker)
+
+
+def worker_classifier(model_version: str | None = None) -> tuple[Any, float]:
+    """This process's classifier of ``model_version`` (default: the configured one), loaded on first use;
+    returns it and the seconds spent loading it now (0.0 when it was cached)."""
+    from models import load_classifier
+
+    with _lock:
+        wanted = model_version or (_default[0] if _default else None)
+        if wanted is not None and wanted in _classifiers:
+            return _classifiers[wanted], 0.0
+        t0 = time.perf_counter()
+        settings = get_settings()
+        if model_version is not None:
+            settings = settings.model_copy(update={"classifier_version": model_version})
+        clf = load_classifier(settings)
+        if model_version is None:
+            _default[:] = [clf.model_version]
+        if clf.model_version in _classifiers:  # the default version asked for by name later
+            return _classifiers[clf.model_version], 0.0
+        _classifiers.clear()  # a reclassify with a new version: do not keep the old model in memory
+        _classifiers[clf.model_version] = clf
+        LOADS["count"] += 1
+        return clf, time.perf_counter() - t0
+
+
+# --- planning ------------------------------------------------------------------------------------------
+
+
+def _pending(version: str) -> Any:
+    P, L = schema.Posting, schema.PostingLabel
+    return ~exists().where(L.posting_id == P.id, L.model_version == version)
+
+
+def count_pending_ids(engine: Engine, version: str) -> int:
+    with engine.connect() as c:
+        return int(c.execute(select(func.count()).select_from(schema.Posting)
+                             .where(_pending(version))).scalar_one())
+
+
+def plan_partitions(engine: Engine, version: str, size: int) -> list[tuple[int, int]]:
+    """Inclusive id ranges, in id order, each holding ``size`` postings without a label of ``version`` (the last
+    one fewer). Keyset steps over the id index: no id list is held in memory."""
+    if size < 1:
+        raise ValueError(f"partition size must be >= 1, got {size}")
+    P = schema.Posting
+    out: list[tuple[int, int]] = []
+    after = 0
+    with engine.connect() as c:
+        while True:
+            base = select(P.id).where(P.id > after, _pending(version)).order_by(P.id)
+            first = c.execute(base.limit(1)).scalar()
+            if first is None:
+                return out
+            last = c.execute(base.offset(size - 1).limit(1)).scalar()
+            if last is None:
+                last = c.execute(select(func.max(P.id)).where(P.id > after, _pending(version))).scalar_one()
+            out.append((int(first), int(last)))
+            after = int(last)
+
+
+def partition_size(settings: Settings) -> int:
+    """The partition size rounded up to whole classification batches (batches then match a single-process run)."""
+    batch = settings.classify_batch_size
+    size = max(settings.classify_partition_size, 1)
+    return -(-size // batch) * batch
+
+
+# --- tasks ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartitionReport:
+    """What one partition task did, and where."""
+
+    first_id: int
+    last_id: int
+    labelled: int
+    seconds: float  # in the task, model load included
+    load_seconds: float  # of which loading the classifier (0 when the worker had it)
+    worker: str  # host:pid
+    loads: int  # classifier loads in that worker process so far
+
+
+# The task bodies only call module functions: cloudpickle ships a Prefect task's function by value (the module
+# attribute is the Task, not the function), copying any module global it names, while functions it calls are
+# shipped by reference and so share this module's state (the classifier cache) inside a worker process.
+
+
+@task(name="classifier-version", retries=1, retry_delay_seconds=[5], cache_policy=NO_CACHE)
+def classifier_version() -> str:
+    """Load the configured classifier on a worker (training it on a fresh install) and return its version."""
+    return resolve_version()
+
+
+@task(name="classify-partition", task_run_name="classify-{first_id}-{last_id}", retries=2,
+      retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+def classify_partition(first_id: int, last_id: int, model_version: str) -> PartitionReport:
+    """Label the postings with ids ``first_id``..``last_id`` that lack a label of ``model_version``."""
+    return run_partition(first_id, last_id, model_version)
+
+
+def resolve_version() -> str:
+    clf, _ = worker_classifier(None)
+    return str(clf.model_version)
+
+
+def run_partition(first_id: int, last_id: int, model_version: str) -> PartitionReport:
+    """One partition in committed batches: postings labelled earlier (by this version) are skipped, so a re-run
+    resumes after the last committed batch; ``write_labels`` upserts, so no label is ever written twice."""
+    from db.labels import pending_postings, write_labels  # looked up per call (tests wrap write_labels)
+    from db.session import session_scope
+
+    t0 = time.perf_counter()
+    clf, load_s = worker_classifier(model_version)
+    engine = get_engine()
+    batch_size = get_settings().classify_batch_size
+    after, done = first_id - 1, 0
+    while True:
+        with session_scope(engine) as s:
+            batch = [p for p in pending_postings(s, model_version, batch_size, after) if p.id <= last_id]
+            if not batch:
+                break
+            write_labels(s, label_rows(clf, batch))
+        after = batch[-1].id
+        done += len(batch)
+    return PartitionReport(first_id, last_id, done, time.perf_counter() - t0, load_s,
+                           f"{socket.gethostname()}:{os.getpid()}", LOADS["count"])
+
+
+def label_rows(clf: Any, batch: list[Any]) -> list[Any]:
+    """The label rows of a batch of pending postings, exactly as ``flows.classify.classify_pending`` builds
+    them (tests compare the two paths field by field)."""
+    from db.labels import LabelRow
+    from models import PostingText
+
+    labels = clf.classify([PostingText(p.id, p.title, p.description, p.experience_text, p.lang,
+                                       p.board_category, p.source) for p in batch])
+    version = clf.model_version
+    return [LabelRow(p.id, version, clf.taxonomy_version, lab.role_category, lab.role_confidence,
+                     lab.experience_min_years, lab.experience_max_years, lab.experience_bucket,
+                     lab.requires_3plus_years, lab.ai_level, lab.ai_terms, lab.role_source,
+                     lab.role_category_text)
+            for p, lab in zip(batch, labels, strict=True)]
+
+
+# --- the flow ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartitionedReport:
+    """A partitioned classification: the fields the flows read from a ``ClassifyReport``, plus the partitions."""
+
+    labelled: int  # postings of the planned ranges labelled by this run (pending before − pending after)
+    model_version: str
+    seconds: float
+    pending_after: int = 0
+    partitions: list[PartitionReport] = field(default_factory=list)
+
+    @property
+    def per_second(self) -> float:
+        return self.labelled / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def workers(self) -> list[str]:
+        return sorted({p.worker for p in self.partitions})
+
+
+@flow(name="classify-partitions", timeout_seconds=6 * 3600)
+def classify_partitions(model_version: str | None = None) -> PartitionedReport:
+    """Label every pending posting with classifier ``model_version`` (default: the configured one, resolved on a
+    worker), one ``classify-partition`` task per id range, on this flow's task runner (Dask)."""
+    logger = get_run_logger()
+    t0 = time.perf_counter()
+    settings = get_settings()
+    engine = get_engine()
+    version = model_version or classifier_version.submit().result()
+    ranges = plan_partitions(engine, version, partition_size(settings))
+    before = count_pending_ids(engine, version)
+    logger.info("classifying %d pending postings with %s in %d partitions", before, version, len(ranges))
+    futures = [classify_partition.submit(a, b, version) for a, b in ranges]
+    reports = [f.result() for f in futures]  # a partition that failed after its retries fails the flow
+    after = count_pending_ids(engine, version)
+    report = PartitionedReport(before - after, version, time.perf_counter() - t0, after, reports)
+    logger.info("labelled %d postings in %d partitions on %d workers in %.1fs", report.labelled, len(reports),
+                len(report.workers), report.seconds)
+    return report
+
+
+def dask_task_runner(settings: Settings | None = None) -> Any | None:
+    """The Dask task runner the settings ask for, or None (classify in the flow's own process)."""
+    s = settings or get_settings()
+    if not s.dask_address and s.dask_workers <= 0:
+        return None
+    from prefect_dask import DaskTaskRunner
+
+    if s.dask_address:
+        return DaskTaskRunner(address=s.dask_address)
+    # One thread per worker process, and the cores shared out between the processes' torch/BLAS thread pools.
+    threads = str(max(1, (os.cpu_count() or 1) // s.dask_workers))
+    return DaskTaskRunner(cluster_kwargs={
+        "n_workers": s.dask_workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None,
+        "memory_limit": 0, "env": {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads},
+    })
+
+
+def classify_step(model_version: str | None = None) -> Any:
+    """The classify step of the flows: on Dask when configured, else the single-process task as before."""
+    runner = dask_task_runner()
+    if runner is None:
+        from flows.tasks import pipeline
+
+        return pipeline.classify_pending(model_version=model_version)
+    return classify_partitions.with_options(task_runner=runner)(model_version=model_version)
+
+
+# --- benchmark -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    draw: str  # cold | warm title-embedding cache
+    mode: str  # 1 process | N Dask workers
+    postings: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.postings / self.seconds if self.seconds > 0 else 0.0
+
+
+LABEL_COLUMNS = ("posting_id", "model_version", "taxonomy_version", "role_category", "role_confidence",
+                 "experience_min_years", "experience_max_years", "experience_bucket", "requires_3plus_years",
+                 "ai_level", "ai_terms", "role_source", "role_category_text")
+
+
+def label_table(engine: Engine) -> list[tuple[Any, ...]]:
+    """Every stored label's fields (not its row id or write time), by posting id."""
+    from sqlalchemy import text
+
+    with engine.connect() as c:
+        rows = c.execute(text(f"SELECT {', '.join(LABEL_COLUMNS)} FROM posting_labels ORDER BY posting_id"))
+        return [tuple(str(v) if k == "ai_terms" else v for k, v in zip(LABEL_COLUMNS, r, strict=True))
+                for r in rows]
+
+
+def bench_partitioned(n: int = 5000, workers: int = 2,
+                      partition: int | None = None) -> tuple[list[BenchRow], int, int]:
+    """Postings/s of the single-process ``classify_pending`` and of ``classify-partitions`` on a LocalCluster
+    of ``workers`` processes, side by side on the same synthetic postings (two draws: the first with empty
+    title-embedding caches, the second with what the first left), database writes included.
+
+    A third side runs the single process with one torch thread (what each Dask worker has): threads vs
+    processes. Each side has its own scratch SQLite database. The classifier is loaded before timing on both sides (every
+    worker loads it once, as on a long-lived cluster reached through ``LABOURWATCH_DASK_ADDRESS``, which is
+    how the flow runs here: the cluster outlives the runs); the Dask figure includes the flow's planning,
+    Prefect task runs and scheduling. The on-disk title-embedding cache is off for both.
+
+    ``partition``: postings per partition (default about 4 partitions per worker, rounded up to whole batches).
+
+    Returns the rows, the number of labels compared and how many differ in any field between the two sides.
+    """
+    import tempfile
+    from pathlib import Path
+
+    import torch
+    from distributed import Client, LocalCluster
+    from prefect_dask import DaskTaskRunner
+
+    from db.migrate import upgrade
+    from db.repo import store_postings
+    from flows.classify import classify_pending, synthetic_postings
+    from models import load_classifier
+
+    rows: list[BenchRow] = []
+    with tempfile.TemporaryDirectory(prefix="lw-bench-dask-") as tmp:
+        os.environ["LABOURWATCH_EMBEDDING_DISK_CACHE"] = "false"
+        # default: about 4 partitions per worker, so that both workers get work and the last ones balance
+        os.environ["LABOURWATCH_CLASSIFY_PARTITION_SIZE"] = str(partition or max(1, n // (4 * workers)))
+        os.environ["LABOURWATCH_DB_URL"] = f"sqlite:///{Path(tmp) / 'dask.db'}"  # the flow's and the workers'
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        settings = get_settings()
+        single, multi = get_engine(f"sqlite:///{Path(tmp) / 'single.db'}"), get_engine()
+        thin = get_engine(f"sqlite:///{Path(tmp) / 'single-1-thread.db'}")
+        for eng in (single, multi, thin):
+            upgrade(eng)
+        clf = load_classifier(settings)
+        clf_thin = load_classifier(settings)  # its own title cache: both single-process sides start cold
+        local = dask_task_runner(settings.model_copy(update={"dask_workers": workers, "dask_address": None}))
+        assert local is not None
+        with LocalCluster(**local.cluster_kwargs) as cluster, Client(cluster) as client:
+            client.run(resolve_version)  # every worker loads the classifier now, untimed
+            runner = DaskTaskRunner(address=cluster.scheduler_address)
+            # untimed: starts Prefect's temporary API (when no server is set) on an empty database
+            classify_partitions.with_options(task_runner=runner)(model_version=clf.model_version)
+            for draw, seed in (("cold", 7), ("warm", 8)):
+                postings = synthetic_postings(n, seed=seed, prefix=f"s{seed}-")
+                for eng in (single, multi, thin):
+                    store_postings(eng, postings)
+                one = classify_pending(single, classifier=clf)
+                rows.append(BenchRow(draw, "1 process", one.labelled, one.seconds))
+                # the same process with one torch thread: what each Dask worker gets (threads vs processes)
+                threads = torch.get_num_threads()
+                torch.set_num_threads(1)
+                try:
+                    one = classify_pending(thin, classifier=clf_thin)
+                finally:
+                    torch.set_num_threads(threads)
+                rows.append(BenchRow(draw, "1 process, 1 thread", one.labelled, one.seconds))
+                t0 = time.perf_counter()
+                many = classify_partitions.with_options(task_runner=runner)(model_version=clf.model_version)
+                rows.append(BenchRow(draw, f"{workers} Dask workers", many.labelled, time.perf_counter() - t0))
+        a, b = label_table(single), label_table(multi)
+        differ = sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
+        for eng in (single, multi, thin):
+            eng.dispose()
+    return rows, len(a), differ
