@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -77,6 +78,11 @@ class Posting(Base):
         Index("ix_postings_posted_month", "posted_month"),
         Index("ix_postings_dedupe_key", "company", "title_norm", "city"),
         Index("ix_postings_posted_week", "posted_week"),  # 0002: incremental weekly trends
+        # 0007: the trend scans (fingerprints, full recompute) read canonical postings from this index alone.
+        Index("ix_postings_trends", "id",
+              postgresql_include=["posted_month", "posted_week", "source_id", "city", "lang", "country"],
+              postgresql_where=text("canonical_id IS NULL AND posted_month IS NOT NULL"),
+              sqlite_where=text("canonical_id IS NULL AND posted_month IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -118,7 +124,13 @@ class PostingLabel(Base):
     """Labels of one posting by one classifier version (see taxonomy.md for the codes)."""
 
     __tablename__ = "posting_labels"
-    __table_args__ = (UniqueConstraint("posting_id", "model_version"),)
+    __table_args__ = (
+        UniqueConstraint("posting_id", "model_version"),
+        # 0007: one version's labels in posting order, with what the trend scans read (index-only on PostgreSQL).
+        Index("ix_posting_labels_trends", "model_version", "posting_id",
+              postgresql_include=["id", "labelled_at", "taxonomy_version", "role_category", "ai_level",
+                                  "requires_3plus_years"]),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     posting_id: Mapped[int] = mapped_column(ForeignKey("postings.id", ondelete="CASCADE"), index=True)
