@@ -83,6 +83,8 @@ class Posting(Base):
               postgresql_include=["posted_month", "posted_week", "source_id", "city", "lang", "country"],
               postgresql_where=text("canonical_id IS NULL AND posted_month IS NOT NULL"),
               sqlite_where=text("canonical_id IS NULL AND posted_month IS NOT NULL")),
+        # 0007: postings and duplicates per source from the index alone (v_duplicates_by_source, quality page).
+        Index("ix_postings_source_canonical", "source_id", "canonical_id", postgresql_include=["id"]),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -130,6 +132,8 @@ class PostingLabel(Base):
         Index("ix_posting_labels_trends", "model_version", "posting_id",
               postgresql_include=["id", "labelled_at", "taxonomy_version", "role_category", "ai_level",
                                   "requires_3plus_years"]),
+        # 0007: the newest label version without grouping every label.
+        Index("ix_posting_labels_labelled_at", "labelled_at", "model_version"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -266,6 +270,21 @@ class TrendPeriod(Base):
     fingerprint: Mapped[str] = mapped_column(String(200))  # count, id sums, newest label time
     config_hash: Mapped[str] = mapped_column(String(64))  # groups, min cell size, baseline year
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TrendDirty(Base):
+    """A period whose postings or labels changed since the last trend update (0007).
+
+    Triggers on ``postings`` and ``posting_labels`` append these marks; ``update_trends`` claims them and
+    fingerprints only those periods. Duplicates are expected (one mark per writing statement on PostgreSQL).
+    """
+
+    __tablename__ = "trend_dirty"
+    __table_args__ = (Index("ix_trend_dirty_period_type", "period_type", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_type: Mapped[str] = mapped_column(String(5))  # month | week
+    period: Mapped[str] = mapped_column(String(8))
 
 
 class Evaluation(Base):
