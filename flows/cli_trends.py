@@ -178,7 +178,8 @@ def generate_labelled_sql(engine: Engine, n: int, seed: int = 2026, start: date 
                           chunk: int = 1_000_000, on_chunk=None) -> int:  # type: ignore[no-untyped-def]
     """PostgreSQL: ``n`` labelled postings like ``synthetic_postings`` (same role drift, AI and experience
     mix, sources, cities), generated inside the database with ``generate_series`` (no Python rows); returns
-    the first new posting id. Pseudo-random draws are ``hashint8extended(i, seed)``, so a seed is
+    the first new posting id. Unlike ``synthetic_postings`` the dates follow the ids (spread evenly over
+    ``start``..``end``, up to 3 days late), as postings arrive from a nightly crawl. Pseudo-random draws are ``hashint8extended(i, seed)``, so a seed is
     deterministic. Single writer only (ids follow the current maximum; sequences are moved past them).
     """
     if engine.dialect.name != "postgresql":
@@ -226,12 +227,15 @@ def generate_labelled_sql(engine: Engine, n: int, seed: int = 2026, start: date 
                 "SELECT x.i, x.d, p.role, x.city, x.u_ai, x.u_req, "
                 "LEAST(0.9, 0.12 + 0.08 * (EXTRACT(YEAR FROM x.d) - :y0 + (EXTRACT(MONTH FROM x.d) - 1) / 12.0) "
                 "+ CASE WHEN p.role = 'ai_ml' THEN 0.5 ELSE 0 END) AS p_ai FROM ("
-                f"  SELECT g.i, CAST(:start AS DATE) + CAST(floor({u(1)} * :days) AS INTEGER) AS d, "
+                # Posted in id order, as a crawl inserts them (a day's postings up to 3 days late): a month's
+                # postings sit together in the table, as they do in production.
+                f"  SELECT g.i, CAST(:start AS DATE) + CAST(LEAST(:days - 1, floor(g.i * CAST(:days AS FLOAT8) / :n "
+                f"  + {u(1)} * 3)) AS INTEGER) AS d, "
                 f"  CAST(floor({u(2)} * 1024) AS INTEGER) AS b, ({cities})[CAST(floor({u(3)} * 8) AS INTEGER) + 1]"
                 f"  AS city, {u(4)} AS u_ai, {u(5)} AS u_req FROM generate_series(CAST(:lo AS BIGINT), "
                 "  CAST(:hi AS BIGINT)) g(i)) x "
                 "JOIN tmp_gen_pick p ON p.ym = to_char(x.d, 'YYYY-MM') AND p.b = x.b"),
-                {"y0": start.year, "start": start, "days": days, "lo": lo, "hi": hi})
+                {"y0": start.year, "start": start, "days": days, "lo": lo, "hi": hi, "n": n})
             conn.execute(text(
                 "INSERT INTO postings (" + _POST_COLS + ") SELECT :pid0 + g.i, "
                 "(CAST(:srcs AS INTEGER[]))[g.i % 3 + 1], :prefix || '-' || g.i, g.role || ' ' || (g.i % 97), "
