@@ -199,6 +199,10 @@ def update_trends(engine: Engine, groups: Mapping[str, list[str]], model_version
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('labourwatch.update_trends'))")
             # JIT compiling each aggregation cost 2.5-3 s of CPU per statement at 10M postings and gained less.
             conn.exec_driver_sql("SET LOCAL jit = off")
+            # The indexes are hot and on SSD: with the default random_page_cost (4, spinning disks) the planner
+            # scans all 10M labels to join the 0.4M postings of one month instead of probing the covering
+            # index (EXPLAIN ANALYZE at 10M: 10.7 s vs 3.4 s).
+            conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
         else:
             # Take SQLite's write lock before reading, so a concurrent run waits (busy timeout) instead of
             # failing to upgrade a stale read snapshot.
