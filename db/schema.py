@@ -287,6 +287,22 @@ class TrendDirty(Base):
     period: Mapped[str] = mapped_column(String(8))
 
 
+class SourceCount(Base):
+    """Postings and duplicates per source, as additive rows kept by triggers on ``postings`` (0007).
+
+    ``v_duplicates_by_source`` sums them instead of counting every posting. PostgreSQL appends one row per
+    source and writing statement (no lock shared between writers); ``update_trends`` folds them together.
+    """
+
+    __tablename__ = "source_counts"
+    __table_args__ = (Index("ix_source_counts_source_id", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer)
+    postings: Mapped[int] = mapped_column(BigInteger)
+    duplicates: Mapped[int] = mapped_column(BigInteger)
+
+
 class Evaluation(Base):
     """A measured quality figure of a classifier version on a named evaluation set."""
 

@@ -265,6 +265,13 @@ def update_trends(engine: Engine, groups: Mapping[str, list[str]], model_version
                 for t in ("trend_demand", "trend_shares"))
         finally:
             _drop_temp(conn)
+    if engine.dialect.name == "postgresql":
+        # Fold the per-source counter rows the triggers appended (one per source and writing statement).
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "WITH d AS (DELETE FROM source_counts RETURNING source_id, postings, duplicates) "
+                "INSERT INTO source_counts (source_id, postings, duplicates) "
+                "SELECT source_id, SUM(postings), SUM(duplicates) FROM d GROUP BY source_id")
     from db.seasonal import update_seasonal
 
     log.info(update_seasonal(engine).summary())

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, bindparam, create_engine, text
 
 from db.repo import iso_week
 from db.trends import update_trends
@@ -175,3 +175,38 @@ def test_sql_generator_makes_the_promised_postings(lw_home, pg_url: str) -> None
                                                                             == "software_dev")
     assert share(2025, lambda r: r.ai_level != "none") > share(2024, lambda r: r.ai_level != "none")
     assert 0.15 < sum(1 for r in old if r.requires_3plus_years is None) / len(old) < 0.25
+
+
+def test_duplicate_rates_follow_every_kind_of_write(engine: Engine) -> None:
+    from db.queries import duplicate_rates
+
+    def counted() -> dict[str, tuple[int, int]]:
+        with engine.connect() as c:
+            return {name: (int(n), int(d)) for name, n, d in c.execute(text(
+                "SELECT s.name, COUNT(p.id), COUNT(p.canonical_id) FROM sources s "
+                "LEFT JOIN postings p ON p.source_id = s.id GROUP BY s.name"))}
+
+    def from_view() -> dict[str, tuple[int, int]]:
+        return {r.source: (r.postings, r.duplicates) for r in duplicate_rates(engine)}
+
+    bulk_insert_labelled(engine, batch("2025-03", "software_dev", 60, sources=("a", "b", "c")), model_version="m1")
+    with engine.begin() as c:
+        c.execute(text("UPDATE postings SET canonical_id = (SELECT MIN(id) FROM postings) "
+                       "WHERE id IN (SELECT id FROM postings ORDER BY id DESC LIMIT 7)"))
+        c.execute(text("UPDATE postings SET last_seen = first_seen"))  # changes no count
+    update_trends(engine, GROUPS)  # folds PostgreSQL's counter rows together
+    with engine.begin() as c:
+        c.execute(text("UPDATE postings SET canonical_id = NULL WHERE id = (SELECT MAX(id) FROM postings)"))
+        c.execute(text("UPDATE postings SET source_id = (SELECT id FROM sources WHERE name = 'a') "
+                       "WHERE id IN (SELECT id FROM postings ORDER BY id LIMIT 5)"))
+        gone = [r[0] for r in c.execute(text("SELECT id FROM postings ORDER BY id DESC LIMIT 3 OFFSET 1"))]
+        c.execute(text("DELETE FROM posting_labels WHERE posting_id IN :ids").bindparams(
+            bindparam("ids", expanding=True)), {"ids": gone})
+        c.execute(text("DELETE FROM postings WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)), {"ids": gone})
+    want = counted()
+    assert sum(d for _, d in want.values()) == 3 and sum(n for n, _ in want.values()) == 57
+    assert from_view() == want
+    with engine.connect() as c:
+        rate = c.execute(text("SELECT duplicate_rate FROM v_duplicates_by_source WHERE source = 'a'")).scalar()
+    assert rate == pytest.approx(want["a"][1] / want["a"][0])

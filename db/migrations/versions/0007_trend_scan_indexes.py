@@ -48,10 +48,20 @@ BEGIN
   IF TG_OP IN ('INSERT', 'DELETE') THEN
     IF TG_OP = 'INSERT' THEN
       {_PG_MARK.format(rows="SELECT posted_month AS m, posted_week AS w FROM lw_new")};
+      INSERT INTO source_counts (source_id, postings, duplicates)
+      SELECT source_id, COUNT(*), COUNT(canonical_id) FROM lw_new GROUP BY source_id;
     ELSE
       {_PG_MARK.format(rows="SELECT posted_month AS m, posted_week AS w FROM lw_old")};
+      INSERT INTO source_counts (source_id, postings, duplicates)
+      SELECT source_id, -COUNT(*), -COUNT(canonical_id) FROM lw_old GROUP BY source_id;
     END IF;
   ELSE
+    INSERT INTO source_counts (source_id, postings, duplicates)
+    SELECT x.source_id, SUM(x.n), SUM(x.d) FROM lw_old o JOIN lw_new n ON n.id = o.id
+    CROSS JOIN LATERAL (VALUES (o.source_id, -1, CASE WHEN o.canonical_id IS NULL THEN 0 ELSE -1 END),
+                               (n.source_id, 1, CASE WHEN n.canonical_id IS NULL THEN 0 ELSE 1 END)) x(source_id, n, d)
+    WHERE o.source_id IS DISTINCT FROM n.source_id OR (o.canonical_id IS NULL) <> (n.canonical_id IS NULL)
+    GROUP BY x.source_id HAVING SUM(x.n) <> 0 OR SUM(x.d) <> 0;
     {_PG_MARK.format(rows="SELECT x.m, x.w FROM lw_old o JOIN lw_new n ON n.id = o.id CROSS JOIN LATERAL "
                           "(VALUES (o.posted_month, o.posted_week), (n.posted_month, n.posted_week)) x(m, w) "
                           "WHERE (" + ", ".join(f"o.{c}" for c in TRIGGER_COLS) + ") IS DISTINCT FROM ("
@@ -101,13 +111,25 @@ def _sqlite_mark_posting(ref: str) -> str:
         for pt, col in (("month", "posted_month"), ("week", "posted_week")))
 
 
+def _sqlite_count(row: str, sign: int) -> str:
+    """SQLite (one writer at a time): one counter row per source, updated in place."""
+    dup = f"(CASE WHEN {row}.canonical_id IS NULL THEN 0 ELSE {sign} END)"
+    return (f"UPDATE source_counts SET postings = postings + {sign}, duplicates = duplicates + {dup} "
+            f"WHERE source_id = {row}.source_id; INSERT INTO source_counts (source_id, postings, duplicates) "
+            f"SELECT {row}.source_id, {sign}, {dup} WHERE NOT EXISTS (SELECT 1 FROM source_counts "
+            f"WHERE source_id = {row}.source_id); ")
+
+
 _SQLITE_TRIGGERS = {
-    "lw_postings_ins": "AFTER INSERT ON postings BEGIN " + _sqlite_mark("NEW.posted_month", "NEW.posted_week"),
-    "lw_postings_del": "AFTER DELETE ON postings BEGIN " + _sqlite_mark("OLD.posted_month", "OLD.posted_week"),
+    "lw_postings_ins": "AFTER INSERT ON postings BEGIN " + _sqlite_mark("NEW.posted_month", "NEW.posted_week")
+                       + _sqlite_count("NEW", 1),
+    "lw_postings_del": "AFTER DELETE ON postings BEGIN " + _sqlite_mark("OLD.posted_month", "OLD.posted_week")
+                       + _sqlite_count("OLD", -1),
     "lw_postings_upd": f"AFTER UPDATE OF {', '.join(TRIGGER_COLS)} ON postings WHEN "
                        + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in TRIGGER_COLS) + " BEGIN "
                        + _sqlite_mark("OLD.posted_month", "OLD.posted_week")
-                       + _sqlite_mark("NEW.posted_month", "NEW.posted_week"),
+                       + _sqlite_mark("NEW.posted_month", "NEW.posted_week")
+                       + _sqlite_count("OLD", -1) + _sqlite_count("NEW", 1),
     "lw_posting_labels_ins": "AFTER INSERT ON posting_labels BEGIN " + _sqlite_mark_posting("NEW.posting_id"),
     "lw_posting_labels_del": "AFTER DELETE ON posting_labels BEGIN " + _sqlite_mark_posting("OLD.posting_id"),
     "lw_posting_labels_upd": f"AFTER UPDATE ON posting_labels WHEN "
@@ -116,7 +138,50 @@ _SQLITE_TRIGGERS = {
 }
 
 
+# v_duplicates_by_source from the per-source counters instead of counting every posting (5-10 s at 10M).
+DUPLICATES_VIEW = """
+SELECT s.name AS source, CAST(COALESCE(c.postings, 0) AS BIGINT) AS postings,
+       CAST(COALESCE(c.duplicates, 0) AS BIGINT) AS duplicates,
+       CASE WHEN COALESCE(c.postings, 0) > 0 THEN CAST(c.duplicates AS DOUBLE PRECISION) / c.postings END
+       AS duplicate_rate
+FROM sources s LEFT JOIN (SELECT source_id, SUM(postings) AS postings, SUM(duplicates) AS duplicates
+                          FROM source_counts GROUP BY source_id) c ON c.source_id = s.id"""
+DUPLICATES_VIEW_0002 = """
+SELECT s.name AS source, COUNT(p.id) AS postings,
+       SUM(CASE WHEN p.canonical_id IS NOT NULL THEN 1 ELSE 0 END) AS duplicates,
+       CASE WHEN COUNT(p.id) > 0 THEN
+            CAST(SUM(CASE WHEN p.canonical_id IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE PRECISION) / COUNT(p.id)
+       END AS duplicate_rate
+FROM sources s LEFT JOIN postings p ON p.source_id = s.id
+GROUP BY s.name"""
+DUPLICATES_COMMENTS = {
+    "postings": "postings collected from the source",
+    "duplicates": "postings linked to a canonical posting elsewhere (canonical_id set)",
+    "duplicate_rate": "duplicates / postings",
+}
+
+
+def _duplicates_view(sql: str) -> None:
+    op.execute("DROP VIEW IF EXISTS v_duplicates_by_source")
+    op.execute(f"CREATE VIEW v_duplicates_by_source AS {sql}")
+    if op.get_bind().dialect.name == "postgresql":
+        for col, text in DUPLICATES_COMMENTS.items():
+            op.execute(sa.text(f"COMMENT ON COLUMN v_duplicates_by_source.{col} IS '{text}'"))
+
+
 def upgrade() -> None:
+    op.create_table(
+        "source_counts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("postings", sa.BigInteger(), nullable=False),
+        sa.Column("duplicates", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_source_counts")),
+    )
+    op.create_index("ix_source_counts_source_id", "source_counts", ["source_id"])
+    op.execute("INSERT INTO source_counts (source_id, postings, duplicates) SELECT source_id, COUNT(*), "
+               "COUNT(canonical_id) FROM postings GROUP BY source_id")
+    _duplicates_view(DUPLICATES_VIEW)
     op.create_table(
         "trend_dirty",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -163,6 +228,9 @@ def downgrade() -> None:
         for name in _SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_index("ix_posting_labels_labelled_at", table_name="posting_labels")
+    _duplicates_view(DUPLICATES_VIEW_0002)
+    op.drop_index("ix_source_counts_source_id", table_name="source_counts")
+    op.drop_table("source_counts")
     op.drop_index("ix_postings_source_canonical", table_name="postings")
     op.drop_index("ix_postings_trends", table_name="postings")
     op.drop_index("ix_posting_labels_trends", table_name="posting_labels")
