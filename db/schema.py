@@ -85,6 +85,11 @@ class Posting(Base):
               sqlite_where=text("canonical_id IS NULL AND posted_month IS NOT NULL")),
         # 0007: postings and duplicates per source from the index alone (v_duplicates_by_source, quality page).
         Index("ix_postings_source_canonical", "source_id", "canonical_id", postgresql_include=["id"]),
+        # 0007: a period's canonical postings in id order (the dashboard's postings behind a figure).
+        *(Index(f"ix_postings_{col}_id", col, "id",
+                postgresql_where=text("canonical_id IS NULL AND posted_month IS NOT NULL"),
+                sqlite_where=text("canonical_id IS NULL AND posted_month IS NOT NULL"))
+          for col in ("posted_month", "posted_week")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -134,6 +139,8 @@ class PostingLabel(Base):
                                   "requires_3plus_years"]),
         # 0007: the newest label version without grouping every label.
         Index("ix_posting_labels_labelled_at", "labelled_at", "model_version"),
+        # 0007: one role's labels in posting order (the dashboard's postings behind a role's figure).
+        Index("ix_posting_labels_role", "model_version", "role_category", "posting_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

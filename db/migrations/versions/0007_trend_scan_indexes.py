@@ -12,8 +12,9 @@ seeded with every period, so the first update after this migration checks them a
 The full recompute aggregates every canonical labelled posting: ix_posting_labels_trends and ix_postings_trends let PostgreSQL answer both
 from the indexes alone (index-only scans joined in posting-id order) instead of reading both tables.
 ix_posting_labels_labelled_at finds the newest label version without grouping every label.
-ix_postings_source_canonical does the same for the per-source counts (v_duplicates_by_source, the dashboard's
-quality page). The extended statistics tell PostgreSQL how few (month, week, city, source, language,
+ix_postings_source_canonical does the same for the dashboard's quality page; ix_postings_posted_month_id and
+ix_postings_posted_week_id list a period's postings in id order (the dashboard's postings behind a figure).
+source_counts: the same triggers keep postings and duplicates per source, which v_duplicates_by_source sums. The extended statistics tell PostgreSQL how few (month, week, city, source, language,
 country) combinations there are, so it aggregates postings in a hash table instead of sorting them all.
 SQLite gets the same index names on the key columns (it has no INCLUDE) and no statistics object.
 See docs/scaling.md.
@@ -211,6 +212,13 @@ def upgrade() -> None:
                     postgresql_where=sa.text(CANONICAL), sqlite_where=sa.text(CANONICAL))
     op.create_index("ix_postings_source_canonical", "postings", ["source_id", "canonical_id"],
                     postgresql_include=["id"])
+    # A period's canonical postings in id order: the dashboard's "postings behind a figure" (ORDER BY id
+    # LIMIT 25) reads the first few of the period instead of walking the primary key through every older one.
+    for period in ("posted_month", "posted_week"):
+        op.create_index(f"ix_postings_{period}_id", "postings", [period, "id"],
+                        postgresql_where=sa.text(CANONICAL), sqlite_where=sa.text(CANONICAL))
+    # ... and, for a role's cell, that role's labels in posting order (13.8 s -> 0.08 s at 10M postings).
+    op.create_index("ix_posting_labels_role", "posting_labels", ["model_version", "role_category", "posting_id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE STATISTICS {STATS} (ndistinct) ON posted_month, posted_week, city, source_id, lang, "
                    "country FROM postings")
@@ -231,6 +239,9 @@ def downgrade() -> None:
     _duplicates_view(DUPLICATES_VIEW_0002)
     op.drop_index("ix_source_counts_source_id", table_name="source_counts")
     op.drop_table("source_counts")
+    op.drop_index("ix_posting_labels_role", table_name="posting_labels")
+    for period in ("posted_month", "posted_week"):
+        op.drop_index(f"ix_postings_{period}_id", table_name="postings")
     op.drop_index("ix_postings_source_canonical", table_name="postings")
     op.drop_index("ix_postings_trends", table_name="postings")
     op.drop_index("ix_posting_labels_trends", table_name="posting_labels")
