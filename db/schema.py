@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -77,6 +78,18 @@ class Posting(Base):
         Index("ix_postings_posted_month", "posted_month"),
         Index("ix_postings_dedupe_key", "company", "title_norm", "city"),
         Index("ix_postings_posted_week", "posted_week"),  # 0002: incremental weekly trends
+        # 0007: the trend scans (fingerprints, full recompute) read canonical postings from this index alone.
+        Index("ix_postings_trends", "id",
+              postgresql_include=["posted_month", "posted_week", "source_id", "city", "lang", "country"],
+              postgresql_where=text("canonical_id IS NULL AND posted_month IS NOT NULL"),
+              sqlite_where=text("canonical_id IS NULL AND posted_month IS NOT NULL")),
+        # 0007: postings and duplicates per source from the index alone (v_duplicates_by_source, quality page).
+        Index("ix_postings_source_canonical", "source_id", "canonical_id", postgresql_include=["id"]),
+        # 0007: a period's canonical postings in id order (the dashboard's postings behind a figure).
+        *(Index(f"ix_postings_{col}_id", col, "id",
+                postgresql_where=text("canonical_id IS NULL AND posted_month IS NOT NULL"),
+                sqlite_where=text("canonical_id IS NULL AND posted_month IS NOT NULL"))
+          for col in ("posted_month", "posted_week")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -118,7 +131,17 @@ class PostingLabel(Base):
     """Labels of one posting by one classifier version (see taxonomy.md for the codes)."""
 
     __tablename__ = "posting_labels"
-    __table_args__ = (UniqueConstraint("posting_id", "model_version"),)
+    __table_args__ = (
+        UniqueConstraint("posting_id", "model_version"),
+        # 0007: one version's labels in posting order, with what the trend scans read (index-only on PostgreSQL).
+        Index("ix_posting_labels_trends", "model_version", "posting_id",
+              postgresql_include=["id", "labelled_at", "taxonomy_version", "role_category", "ai_level",
+                                  "requires_3plus_years"]),
+        # 0007: the newest label version without grouping every label.
+        Index("ix_posting_labels_labelled_at", "labelled_at", "model_version"),
+        # 0007: one role's labels in posting order (the dashboard's postings behind a role's figure).
+        Index("ix_posting_labels_role", "model_version", "role_category", "posting_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     posting_id: Mapped[int] = mapped_column(ForeignKey("postings.id", ondelete="CASCADE"), index=True)
@@ -254,6 +277,37 @@ class TrendPeriod(Base):
     fingerprint: Mapped[str] = mapped_column(String(200))  # count, id sums, newest label time
     config_hash: Mapped[str] = mapped_column(String(64))  # groups, min cell size, baseline year
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TrendDirty(Base):
+    """A period whose postings or labels changed since the last trend update (0007).
+
+    Triggers on ``postings`` and ``posting_labels`` append these marks; ``update_trends`` claims them and
+    fingerprints only those periods. Duplicates are expected (one mark per writing statement on PostgreSQL).
+    """
+
+    __tablename__ = "trend_dirty"
+    __table_args__ = (Index("ix_trend_dirty_period_type", "period_type", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_type: Mapped[str] = mapped_column(String(5))  # month | week
+    period: Mapped[str] = mapped_column(String(8))
+
+
+class SourceCount(Base):
+    """Postings and duplicates per source, as additive rows kept by triggers on ``postings`` (0007).
+
+    ``v_duplicates_by_source`` sums them instead of counting every posting. PostgreSQL appends one row per
+    source and writing statement (no lock shared between writers); ``update_trends`` folds them together.
+    """
+
+    __tablename__ = "source_counts"
+    __table_args__ = (Index("ix_source_counts_source_id", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer)
+    postings: Mapped[int] = mapped_column(BigInteger)
+    duplicates: Mapped[int] = mapped_column(BigInteger)
 
 
 class Evaluation(Base):

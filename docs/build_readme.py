@@ -11,7 +11,7 @@ from labourwatch.settings import Settings
 from scrapers.fileimport import COLUMN_ALIASES
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ["demoboard", "scrapers", "classifiers", "trends", "brief", "dashboard", "flows"]
+SECTIONS = ["demoboard", "scrapers", "classifiers", "trends", "brief", "dashboard", "flows", "scaling"]
 
 
 def _commands(group, prefix: str = "") -> list[str]:

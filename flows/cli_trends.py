@@ -7,6 +7,7 @@ import random
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -168,6 +169,99 @@ def synthetic_postings(n: int, seed: int = 2026, start: date = date(2024, 1, 1),
                               role_category=role, ai_level=ai, requires_3plus_years=req,
                               company=f"公司{i % 5000}", city=CITIES[rng.randrange(len(CITIES))],
                               lang="en" if src == "demo-en" else "zh")
+
+
+
+def generate_labelled_sql(engine: Engine, n: int, seed: int = 2026, start: date = date(2024, 1, 1),
+                          end: date = date(2026, 3, 31), prefix: str = "syn", model_version: str = "synthetic-1",
+                          taxonomy_version: str = "1.0", labelled_at: datetime | None = None,
+                          chunk: int = 1_000_000, on_chunk=None) -> int:  # type: ignore[no-untyped-def]
+    """PostgreSQL: ``n`` labelled postings like ``synthetic_postings`` (same role drift, AI and experience
+    mix, sources, cities), generated inside the database with ``generate_series`` (no Python rows); returns
+    the first new posting id. Unlike ``synthetic_postings`` the dates follow the ids (spread evenly over
+    ``start``..``end``, up to 3 days late), as postings arrive from a nightly crawl. Pseudo-random draws are ``hashint8extended(i, seed)``, so a seed is
+    deterministic. Single writer only (ids follow the current maximum; sequences are moved past them).
+    """
+    if engine.dialect.name != "postgresql":
+        raise ValueError("generate_labelled_sql needs PostgreSQL (use bulk_insert_labelled elsewhere)")
+    labelled_at = labelled_at or datetime.now(UTC)
+    days = (end - start).days + 1
+    with session_scope(engine) as s:
+        src_ids = [get_or_create_source(s, name).id for name in SOURCES]
+    # Role drawn per month from a 1,024-bucket table of the month's cumulative weights (the drift of
+    # synthetic_postings: YEARLY_FACTOR ** years since the start year).
+    picks = []
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        t = y - start.year + (m - 1) / 12
+        w = [YEARLY_FACTOR.get(r, 1.0) ** t for r in ROLES]
+        total, acc, j = sum(w), 0.0, 0
+        cum = []
+        for x in w:
+            acc += x / total
+            cum.append(acc)
+        for b in range(1024):
+            u = (b + 0.5) / 1024
+            while j < len(ROLES) - 1 and u >= cum[j]:
+                j += 1
+            picks.append({"ym": f"{y:04d}-{m:02d}", "b": b, "r": ROLES[j]})
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+
+    def u(k: int) -> str:  # a uniform draw in [0, 1) per posting and stream k
+        return f"((hashint8extended(g.i, {seed * 16 + k}) & 4294967295)::float8 / 4294967296.0)"
+
+    cities = "ARRAY[" + ", ".join(f"'{c}'" for c in CITIES) + "]"
+    with engine.begin() as conn:
+        first_pid = int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM postings")).scalar_one()) + 1
+        first_lid = int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM posting_labels")).scalar_one()) + 1
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk) - 1
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE tmp_gen_pick (ym VARCHAR(7), b INTEGER, role VARCHAR(40)) "
+                                 "ON COMMIT DROP")
+            conn.execute(text("INSERT INTO tmp_gen_pick VALUES (:ym, :b, :r)"), picks)
+            conn.exec_driver_sql("CREATE INDEX ON tmp_gen_pick (ym, b)")
+            conn.exec_driver_sql("ANALYZE tmp_gen_pick")
+            conn.execute(text(
+                "CREATE TEMPORARY TABLE tmp_gen ON COMMIT DROP AS "
+                "SELECT x.i, x.d, p.role, x.city, x.u_ai, x.u_req, "
+                "LEAST(0.9, 0.12 + 0.08 * (EXTRACT(YEAR FROM x.d) - :y0 + (EXTRACT(MONTH FROM x.d) - 1) / 12.0) "
+                "+ CASE WHEN p.role = 'ai_ml' THEN 0.5 ELSE 0 END) AS p_ai FROM ("
+                # Posted in id order, as a crawl inserts them (a day's postings up to 3 days late): a month's
+                # postings sit together in the table, as they do in production.
+                f"  SELECT g.i, CAST(:start AS DATE) + CAST(LEAST(:days - 1, floor(g.i * CAST(:days AS FLOAT8) / :n "
+                f"  + {u(1)} * 3)) AS INTEGER) AS d, "
+                f"  CAST(floor({u(2)} * 1024) AS INTEGER) AS b, ({cities})[CAST(floor({u(3)} * 8) AS INTEGER) + 1]"
+                f"  AS city, {u(4)} AS u_ai, {u(5)} AS u_req FROM generate_series(CAST(:lo AS BIGINT), "
+                "  CAST(:hi AS BIGINT)) g(i)) x "
+                "JOIN tmp_gen_pick p ON p.ym = to_char(x.d, 'YYYY-MM') AND p.b = x.b"),
+                {"y0": start.year, "start": start, "days": days, "lo": lo, "hi": hi, "n": n})
+            conn.execute(text(
+                "INSERT INTO postings (" + _POST_COLS + ") SELECT :pid0 + g.i, "
+                "(CAST(:srcs AS INTEGER[]))[g.i % 3 + 1], :prefix || '-' || g.i, g.role || ' ' || (g.i % 97), "
+                "g.role || ' ' || (g.i % 97), '公司' || (g.i % 5000), g.city, "
+                "CASE WHEN g.i % 3 = 1 THEN 'en' ELSE 'zh' END, NULL, g.d, to_char(g.d, 'YYYY-MM'), "
+                "to_char(g.d, 'IYYY-\"W\"IW'), (g.d + TIME '09:00') AT TIME ZONE 'UTC', "
+                "(g.d + TIME '09:00') AT TIME ZONE 'UTC', encode(sha256(convert_to((CAST(:names AS TEXT[]))"
+                "[g.i % 3 + 1] || chr(31) || :prefix || '-' || g.i || chr(31) || g.role || ' ' || (g.i % 97), "
+                "'UTF8')), 'hex'), NULL FROM tmp_gen g"),
+                {"pid0": first_pid, "srcs": src_ids, "prefix": prefix, "names": list(SOURCES)})
+            conn.execute(text(
+                "INSERT INTO posting_labels (" + _LABEL_COLS + ") SELECT :lid0 + g.i, :pid0 + g.i, :mv, :tv, "
+                "g.role, 0.9, CASE WHEN g.u_req < 0.2 THEN NULL WHEN g.u_req < 0.76 THEN 3.0 ELSE 1.0 END, "
+                "CASE WHEN g.u_req < 0.2 THEN 'unstated' WHEN g.u_req < 0.76 THEN '3_5' ELSE '1_3' END, "
+                "CASE WHEN g.u_req < 0.2 THEN NULL ELSE g.u_req < 0.76 END, "
+                "CASE WHEN g.u_ai >= g.p_ai THEN 'none' WHEN g.u_ai < g.p_ai * 0.4 THEN 'ai_skills' "
+                "WHEN g.u_ai < g.p_ai * 0.8 THEN 'ai_tools' ELSE 'incidental' END, '[]', :at FROM tmp_gen g"),
+                {"lid0": first_lid, "pid0": first_pid, "mv": model_version, "tv": taxonomy_version,
+                 "at": labelled_at})
+        if on_chunk is not None:
+            on_chunk(hi + 1)
+    with engine.begin() as conn:
+        for table in ("postings", "posting_labels"):
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                              f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+    return first_pid
 
 
 
@@ -407,7 +501,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
     @bench_app.command("trends")
     def bench_trends(
         postings: int = typer.Option(1_000_000, "--postings", help="Synthetic postings to load."),
-        night: int = typer.Option(30_000, "--night", help="Postings one night adds (incremental update)."),
+        night: int | None = typer.Option(None, "--night", help="Postings one night adds (incremental update; "
+                                         "default postings / 900, at least 1,000)."),
         db_url: str | None = typer.Option(None, "--db-url", help="Database (default: a fresh SQLite file)."),
         reuse: bool = typer.Option(False, "--reuse", help="Keep postings already there (skip the load)."),
     ) -> None:
@@ -433,15 +528,18 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             raise typer.Exit(2)
         # Each step runs in a fresh process, so its peak RSS is the step's own (flat in the postings
         # when the work stays in the database).
+        night = max(1_000, postings // 900) if night is None else night
+        how = ("SQL generate_series" if engine.dialect.name == "postgresql"
+               else "executemany, synthetic generator in Python")
         rows = []
         if not have:
-            rows.append(_in_child("load (COPY / executemany, synthetic generator in Python)", _step_load, db_url,
-                                  postings, 0, 0))
+            rows.append(_in_child(f"load ({how})", _step_load, db_url, postings, 0, 0))
         rows.append(_in_child("full recompute", _step_update, db_url, groups, True))
         rows.append(_in_child("repeat run (nothing changed)", _step_update, db_url, groups, False))
         rows.append(_in_child(f"one night: load +{night:,} labelled postings", _step_load, db_url, night, 7,
                               have + postings))
         rows.append(_in_child("incremental update after the night", _step_update, db_url, groups, False))
+        queries = _in_child("named queries", _step_queries, db_url)[3]
         with engine.connect() as c:
             total = int(c.execute(text("SELECT COUNT(*) FROM postings")).scalar_one())
             cells = int(c.execute(text("SELECT COUNT(*) FROM trend_demand")).scalar_one())
@@ -453,6 +551,12 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         for step, secs, mem, what in rows:
             table.add_row(step, f"{secs:.2f}", f"{mem:.0f}", what)
         console.print(table)
+        qtable = Table(title="named queries (`labourwatch query NAME`), analyst connection: seconds per call")
+        for col in ("query", "rows", "1st", "2nd", "3rd"):
+            qtable.add_column(col)
+        for name, nrows, times in queries:
+            qtable.add_row(name, f"{nrows:,}", *[f"{x:.3f}" for x in times])
+        console.print(qtable)
 
 
 def _in_child(label: str, fn, *args) -> tuple[str, float, float, str]:  # type: ignore[no-untyped-def]
@@ -472,13 +576,19 @@ def _step_load(db_url: str, n: int, seed: int, offset: int) -> tuple[float, floa
     base = _peak_rss_mb()
     t = time.perf_counter()
     if offset == 0:
-        rows = synthetic_postings(n, seed=seed, end=date(2026, 3, 27))
+        span = {"start": date(2024, 1, 1), "end": date(2026, 3, 27), "prefix": "syn"}
         when = datetime(2026, 3, 28, tzinfo=UTC)
     else:  # one night: postings of a single new day
-        rows = synthetic_postings(n, seed=seed, start=date(2026, 3, 28), end=date(2026, 3, 28),
-                                  prefix=f"night-{offset}")
+        span = {"start": date(2026, 3, 28), "end": date(2026, 3, 28), "prefix": f"night-{offset}"}
         when = datetime(2026, 3, 29, tzinfo=UTC)
-    bulk_insert_labelled(engine, rows, labelled_at=when)
+    if engine.dialect.name == "postgresql":
+        # Straight into the database; a first load builds the secondary indexes once at the end.
+        from contextlib import nullcontext
+
+        with _secondary_indexes_dropped(engine) if offset == 0 else nullcontext():
+            generate_labelled_sql(engine, n, seed=seed, labelled_at=when, **span)  # type: ignore[arg-type]
+    else:
+        bulk_insert_labelled(engine, synthetic_postings(n, seed=seed, **span), labelled_at=when)  # type: ignore[arg-type]
     _vacuum_analyze(engine)
     return time.perf_counter() - t, _peak_rss_mb(), f"{n:,} postings + labels; peak +{_peak_rss_mb() - base:.0f} MB"
 
@@ -497,6 +607,50 @@ def _step_update(db_url: str, groups: dict[str, list[str]], full: bool) -> tuple
     return (time.perf_counter() - t, _peak_rss_mb(),
             f"{len(r.months)} months, {len(r.weeks)} weeks recomputed; {r.rows_changed:,} rows changed; "
             f"peak +{_peak_rss_mb() - base:.0f} MB over the RSS before the step")
+
+
+def _step_queries(db_url: str) -> tuple[float, float, list[tuple[str, int, list[float]]]]:
+    """Each named query three times on the analyst connection (as `labourwatch query` runs it)."""
+    from db.queries import NAMED_QUERIES, grant_analyst, named_query
+    from db.session import get_engine
+
+    engine = get_engine(db_url)
+    grant_analyst(engine)
+    with engine.connect() as c:
+        months = [r[0] for r in c.execute(text(
+            "SELECT DISTINCT period FROM trend_demand WHERE period_type = 'month' ORDER BY period"))]
+    params = {"change": {"from": months[-13], "to": months[-1]} if len(months) > 12 else {}}
+    out = []
+    for name in NAMED_QUERIES:
+        if name == "change" and not params["change"]:
+            continue
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            res = named_query(engine, name, params.get(name))
+            times.append(time.perf_counter() - t)
+        out.append((name, len(res.rows), times))
+    return 0.0, _peak_rss_mb(), out
+
+
+@contextmanager
+def _secondary_indexes_dropped(engine: Engine) -> Iterator[None]:
+    """PostgreSQL bulk load: drop the indexes of postings and posting_labels that back no constraint,
+    and build them again afterwards (one sort each instead of millions of random inserts)."""
+    with engine.begin() as c:
+        defs = [(name, sql) for name, sql in c.execute(text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+            "AND i.tablename IN ('postings', 'posting_labels') AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
+            "WHERE k.conname = i.indexname)"))]
+        for name, _ in defs:
+            c.exec_driver_sql(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("SET maintenance_work_mem = '512MB'")
+            for _, sql in defs:
+                c.exec_driver_sql(sql)
 
 
 def _vacuum_analyze(engine: Engine) -> None:
