@@ -237,9 +237,10 @@ def run_crawl(source: SourceConfig, *, run_id: int | None = None, max_requests: 
     stats: dict[str, Any] = {}
     try:
         process = AsyncCrawlerProcess(settings)
-        # Scrapy leaves the root logger at NOTSET and filters in its handler, so every response and item
-        # built a DEBUG record only to drop it; filter at the logger instead.
-        logging.root.setLevel(settings.get("LOG_LEVEL") or "DEBUG")
+        # Scrapy leaves its loggers at NOTSET and filters in its root handler, so every response and item
+        # built a DEBUG record only to drop it; filter at the "scrapy" logger instead (Scrapy resets the
+        # root logger's level when the crawl starts, not this one).
+        logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL") or "DEBUG")
         crawler = process.create_crawler(spider_class(source.spider))
         process.crawl(crawler, source=source)
         from flows.tasks.runstate import Heartbeat
