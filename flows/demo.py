@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -47,34 +48,102 @@ def dataset_months(dataset: Any) -> tuple[str, str]:
     return (min(months), max(months)) if months else (DEMO_FIRST_MONTH, DEMO_LAST_MONTH)
 
 
-@contextmanager
-def demo_board(dataset: Any, port: int, faults: Any = None) -> Iterator[Any]:
-    """Serve ``dataset`` on 127.0.0.1 (``port``, or any free port if it is taken) and point the sources at it.
+@dataclass(frozen=True, slots=True)
+class BoardProcess:
+    """A demo board served by a child process (``url``; ``pid`` of the server process)."""
 
-    The crawl subprocesses read ``LABOURWATCH_DEMO_BOARD_URL`` from the environment, so it is set for the
-    duration and restored afterwards.
-    """
+    url: str
+    pid: int
+
+
+def _serve_board(dataset: Any, port: int, kwargs: dict[str, Any], conn: Any) -> None:
+    """Child process: serve ``dataset`` until terminated; the URL (or the bind error) goes back on ``conn``."""
     from demoboard.server import DemoBoard
 
-    kwargs = {"faults": faults} if faults is not None else {}
+    try:
+        try:
+            board = DemoBoard(dataset, host="127.0.0.1", port=port, **kwargs)
+            board._bind()
+        except OSError:
+            board = DemoBoard(dataset, host="127.0.0.1", port=0, **kwargs)
+            board._bind()
+    except Exception as exc:  # reported to the parent, which raises it
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("url", board.url))
+    conn.close()
+    board.serve_forever()
+
+
+@contextmanager
+def _board_in_process(dataset: Any, port: int, kwargs: dict[str, Any]) -> Iterator[BoardProcess]:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_serve_board, args=(dataset, port, kwargs, child), name="demo-board", daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(60):
+            raise RuntimeError("the demo board process did not start within 60 s")
+        kind, value = parent.recv()
+        if kind != "url":
+            raise RuntimeError(f"the demo board could not start: {value}")
+        yield BoardProcess(url=value, pid=proc.pid or 0)
+    finally:
+        parent.close()
+        proc.terminate()
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
+
+
+@contextmanager
+def _board_in_thread(dataset: Any, port: int, kwargs: dict[str, Any]) -> Iterator[Any]:
+    from demoboard.server import DemoBoard
+
     try:
         board = DemoBoard(dataset, host="127.0.0.1", port=port, **kwargs)
         cm = board.__enter__()
     except OSError:
         board = DemoBoard(dataset, host="127.0.0.1", port=0, **kwargs)
         cm = board.__enter__()
-    saved = os.environ.get("LABOURWATCH_DEMO_BOARD_URL")
-    os.environ["LABOURWATCH_DEMO_BOARD_URL"] = cm.url
-    get_settings.cache_clear()
     try:
         yield cm
     finally:
         board.__exit__(None, None, None)
-        if saved is None:
-            os.environ.pop("LABOURWATCH_DEMO_BOARD_URL", None)
-        else:
-            os.environ["LABOURWATCH_DEMO_BOARD_URL"] = saved
+
+
+@contextmanager
+def demo_board(dataset: Any, port: int, faults: Any = None, *, in_process: bool | None = None) -> Iterator[Any]:
+    """Serve ``dataset`` on 127.0.0.1 (``port``, or any free port if it is taken) and point the sources at it.
+
+    By default (where ``fork`` exists) the board runs in a child process: its request handling and page
+    rendering then use their own interpreter and core instead of taking the GIL from the flows (and the
+    training) in this process, and its rendered pages are freed when it stops. ``in_process=False`` keeps it
+    in a thread of this process. The crawl subprocesses read ``LABOURWATCH_DEMO_BOARD_URL`` from the
+    environment, so it is set for the duration and restored afterwards.
+    """
+    import multiprocessing
+
+    kwargs = {"faults": faults} if faults is not None else {}
+    if in_process is None:
+        in_process = "fork" in multiprocessing.get_all_start_methods()
+    serving = _board_in_process(dataset, port, kwargs) if in_process else _board_in_thread(dataset, port, kwargs)
+    saved = os.environ.get("LABOURWATCH_DEMO_BOARD_URL")
+    with serving as cm:
+        os.environ["LABOURWATCH_DEMO_BOARD_URL"] = cm.url
         get_settings.cache_clear()
+        try:
+            yield cm
+        finally:
+            if saved is None:
+                os.environ.pop("LABOURWATCH_DEMO_BOARD_URL", None)
+            else:
+                os.environ["LABOURWATCH_DEMO_BOARD_URL"] = saved
+            get_settings.cache_clear()
 
 
 def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "zh",
@@ -126,16 +195,21 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
     from flows.nightly import nightly
 
     with demo_board(dataset, settings.demo_board_port) as board:
+        # The board process has its own copy of the postings: this process needs them no more.
+        del dataset
+        gc.collect()
         board_url = board.url
         say(f"demo board serving on {board_url}")
         say(f"backfill {first}..{last}: crawl both board styles, classify, dedupe, trends")
         done = stage("backfill")
         back = backfill(start=first, end=last)
         done()
+        gc.collect()  # the training's and the classification's frames, before the next stage
         say("nightly run (incremental: the history is already in)")
         done = stage("nightly")
         night = nightly()
         done()
+    gc.collect()
     say(f"brief for {last}")
     done = stage("brief")
     summary = monthly_brief(month=last, lang=lang)

@@ -43,10 +43,13 @@ ITEM_PIPELINES = {
 
 # Resumable crawls keep their queue on disk (JOBDIR is set per source by scrapers.run); FIFO order keeps
 # list/sitemap pages ahead of details without a huge pending set.
-SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_DISK_QUEUE = "scrapers.queues.FastPickleFifoDiskQueue"  # scrapy's format, cheaper callback lookup
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 LOG_LEVEL = "INFO"
+# Scrapy parses the source of every generator callback to warn about `return value` in it; the bound
+# methods it caches by die at once, so that costs an ast.parse per response. Our spiders are tested instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 LOGSTATS_INTERVAL = 30.0
 
 # labourwatch settings (LW_*), overridable per source (`settings:` in sources.yaml) or per run.
@@ -56,7 +59,7 @@ LW_DROP_RATE_MIN_ITEMS = 20
 LW_PARSE_RETRIES = 2  # refetches of a page that did not parse (truncated, wrong encoding) before dropping
 LW_RETRY_BACKOFF_BASE = 0.5
 LW_RETRY_MAX_DELAY = 60.0
-LW_STORE_BATCH = 200
+LW_STORE_BATCH = 1000  # postings per store transaction (and at least every LW_STORE_INTERVAL s)
 LW_STORE_INTERVAL = 5.0
 LW_INCREMENTAL = True  # skip detail pages stored and unchanged since (lastmod / updateTime)
 LOG_FORMATTER = "scrapers.logformatter.QuietDropLogFormatter"

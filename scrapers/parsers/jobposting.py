@@ -51,11 +51,43 @@ def load_jsonld(text: str) -> Any:
         return json.loads(_TRAILING_COMMA.sub(r"\1", body), strict=False)
 
 
-def jsonld_jobpostings(sel: Selector) -> tuple[list[dict[str, Any]], int]:
-    """The JobPosting nodes of every JSON-LD block of a page, and how many blocks were not valid JSON."""
+# Raw-text and comment spans of an HTML page in document order: a fast scan for JSON-LD blocks that sees
+# <script> elements where an HTML parser would (not inside comments, <style>, <textarea> or <title>).
+_RAW_OPEN = re.compile(r"<(?:!--|(script|style|textarea|title|xmp)\b([^>]*)>)", re.I)
+_RAW_CLOSE = {tag: re.compile(rf"</{tag}\s*>", re.I) for tag in ("script", "style", "textarea", "title", "xmp")}
+_LDJSON_TYPE = re.compile(r"""(?:^|\s)type\s*=\s*(?:"[^"]*ld\+json[^"]*"|'[^']*ld\+json[^']*'|[^\s"'>]*ld\+json)""",
+                          re.I)
+
+
+def jsonld_blocks_fast(body: str) -> list[str] | None:
+    """The text of every ``<script type="application/ld+json">`` of a page, found without building a
+    document tree: like an HTML parser it skips comments and the raw text of <script>, <style>, <textarea>,
+    <title> and <xmp>. None when an unclosed comment or element leaves that to a real parser."""
+    if "ld+json" not in body and "ld+json" not in body.lower():
+        return []
+    blocks = []
+    pos = 0
+    while (m := _RAW_OPEN.search(body, pos)) is not None:
+        tag = m.group(1)
+        if tag is None:  # a comment
+            end = body.find("-->", m.end())
+            if end < 0:
+                return None
+            pos = end + 3
+            continue
+        close = _RAW_CLOSE[tag.lower()].search(body, m.end())
+        if close is None:
+            return None
+        if tag.lower() == "script" and _LDJSON_TYPE.search(m.group(2)):
+            blocks.append(body[m.end():close.start()])
+        pos = close.end()
+    return blocks
+
+
+def _jobpostings_of(scripts: list[str]) -> tuple[list[dict[str, Any]], int]:
     nodes: list[dict[str, Any]] = []
     broken = 0
-    for script in sel.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]/text()').getall():
+    for script in scripts:
         if not script.strip():
             continue
         try:
@@ -65,6 +97,14 @@ def jsonld_jobpostings(sel: Selector) -> tuple[list[dict[str, Any]], int]:
             continue
         nodes.extend(_walk(data))
     return nodes, broken
+
+
+def jsonld_jobpostings(sel: Selector) -> tuple[list[dict[str, Any]], int]:
+    """The JobPosting nodes of every JSON-LD block of a page, and how many blocks were not valid JSON."""
+    return _jobpostings_of(sel.xpath(_LDJSON_XPATH).getall())
+
+
+_LDJSON_XPATH = '//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]/text()'
 
 
 # --- microdata -----------------------------------------------------------------------------------
@@ -299,10 +339,15 @@ def parse_page(body: str, url: str, source: str, lang: str | None = None) -> tup
     Raises ParseError ``invalid_jsonld`` when the page's only JSON-LD is broken, ``no_jobposting`` when it
     has no posting at all.
     """
-    sel = Selector(text=body)
-    nodes, broken = jsonld_jobpostings(sel)
+    # Most pages carry their posting as JSON-LD: read it without parsing the whole page; the full parse
+    # (microdata, and the count of broken blocks) only when that finds no posting.
+    scripts = jsonld_blocks_fast(body)
+    nodes, broken = _jobpostings_of(scripts) if scripts else ([], 0)
     if not nodes:
-        nodes = microdata_jobpostings(sel)
+        sel = Selector(text=body)
+        nodes, broken = jsonld_jobpostings(sel)
+        if not nodes:
+            nodes = microdata_jobpostings(sel)
     if not nodes:
         if broken:
             raise ParseError("invalid_jsonld", f"{broken} JSON-LD block(s) are not valid JSON at {url}")

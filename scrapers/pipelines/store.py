@@ -78,7 +78,7 @@ class StorePipeline:
         self.stats = crawler.stats
         settings = crawler.settings
         self.run_id: int | None = settings.getint("LW_RUN_ID") or None
-        self.batch_size = settings.getint("LW_STORE_BATCH", 200)
+        self.batch_size = settings.getint("LW_STORE_BATCH", 1000)
         self.interval = settings.getfloat("LW_STORE_INTERVAL", 5.0)
         self.incremental = settings.getbool("LW_INCREMENTAL", True)
         self.engine = get_engine(settings.get("LW_DB_URL") or None)

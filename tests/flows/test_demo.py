@@ -64,3 +64,28 @@ def test_demo_command_runs_with_no_server_and_writes_nothing_to_home_dir(fake_cl
     assert "labourwatch dashboard" in out.rstrip().splitlines()[-1]  # the closing line opens the dashboard
     assert (lw_home / "briefs" / "brief-2026-06-en.pdf").is_file()
     assert (lw_home / "prefect").is_dir() and not (user_home / ".prefect").exists()
+
+
+def test_demo_board_runs_in_its_own_process_and_stops_with_the_block() -> None:
+    # The demo serves its board from a child process (its own GIL and core); leaving the block stops it,
+    # frees the port for the next run and restores LABOURWATCH_DEMO_BOARD_URL.
+    import os
+    import urllib.request
+
+    import psutil
+
+    from demoboard.generator import generate
+    from flows.demo import demo_board
+
+    dataset = generate(60, 3)
+    before = os.environ.get("LABOURWATCH_DEMO_BOARD_URL")
+    with demo_board(dataset, 0) as board:
+        assert board.pid != os.getpid() and psutil.pid_exists(board.pid)
+        assert os.environ["LABOURWATCH_DEMO_BOARD_URL"] == board.url
+        sitemap = urllib.request.urlopen(f"{board.url}/sitemap.xml", timeout=30).read().decode()
+        assert f"{board.url}/sitemaps/jobs-1.xml" in sitemap
+        api = urllib.request.urlopen(f"{board.url}/api/positions?pageNo=1&pageSize=100", timeout=30).read()
+        assert b'"totalCount":' + str(sum(p.style == "api" for p in dataset.postings)).encode() in api
+        pid = board.pid
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert os.environ.get("LABOURWATCH_DEMO_BOARD_URL") == before

@@ -159,3 +159,14 @@ def test_faults_lose_nothing_served_correctly(board, dataset, style: str) -> Non
     assert set(stored(source)) == expected(dataset, style)
     assert report.stats["retries"] > 0
     assert sum(report.stats["dropped"].values()) == malformed(dataset, style)
+
+
+@pytest.mark.parametrize(("style", "batch"), [("html", 7), ("api", 1)])
+def test_store_batch_boundaries_lose_nothing(db_url: str, board, dataset, style: str, batch: int) -> None:  # noqa: ANN001
+    # Batches that end anywhere (7 does not divide the postings; 1 commits each posting alone) and a flush
+    # on every item by the clock store every posting exactly once, as one big final batch does.
+    source = f"demo_{style}"
+    report = crawl(source, extra_settings={"LW_STORE_BATCH": batch, "LW_STORE_INTERVAL": 0.0})
+    assert report.status == "succeeded", report.error
+    assert set(stored(source)) == expected(dataset, style)
+    assert report.stats["inserted"] == report.stats["items_stored"] == len(expected(dataset, style))

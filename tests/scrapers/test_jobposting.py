@@ -90,3 +90,40 @@ def test_listing_links_absolute_deduplicated_with_next() -> None:
     assert links == ["https://board.example/jobs/a1.html", "https://board.example/jobs/a2.html",
                      "https://board.example/jobs/a3.html"]
     assert nxt == ["https://board.example/jobs?page=2"]
+
+
+_LD = '{"@type": "JobPosting", "title": "%s", "identifier": "%s"}'
+
+
+@pytest.mark.parametrize(("page", "titles"), [
+    # a block inside a comment, <textarea>, <title> or <style> is text, not a script: a parser ignores it
+    (f'<!-- <script type="application/ld+json">{_LD % ("hidden", "0")}</script> -->'
+     f'<script type="application/ld+json">{_LD % ("shown", "1")}</script>', ["shown"]),
+    (f'<textarea><script type="application/ld+json">{_LD % ("hidden", "0")}</script></textarea>'
+     f"<SCRIPT TYPE=application/LD+JSON>{_LD % ('upper', '1')}</SCRIPT>", ["upper"]),
+    (f"<title>x <script type='application/ld+json'>{_LD % ('hidden', '0')}</script></title>"
+     f"<script data-type=\"application/ld+json\">{_LD % ('not-ld', '2')}</script>"
+     f"<script type='application/ld+json'>{_LD % ('single', '1')}</script>", ["single"]),
+    # a JSON-LD block wrapped in a comment inside the script is the script's text
+    (f'<script type="application/ld+json"><!-- {_LD % ("wrapped", "1")} --></script>', ["wrapped"]),
+    # two postings on one page, in page order
+    (f'<script type="application/ld+json">{_LD % ("a", "1")}</script><p>x</p>'
+     f'<script type="application/ld+json">{_LD % ("b", "2")}</script>', ["a", "b"]),
+])
+def test_fast_jsonld_scan_sees_what_an_html_parser_sees(page: str, titles: list[str]) -> None:
+    from parsel import Selector
+
+    from scrapers.parsers.jobposting import _LDJSON_XPATH, jsonld_blocks_fast
+
+    body = f"<html><head></head><body>{page}</body></html>"
+    assert jsonld_blocks_fast(body) == Selector(text=body).xpath(_LDJSON_XPATH).getall()
+    assert [p.title for p in parse_page(body, "https://x/jobs/9.html", "s")] == titles
+
+
+def test_fast_jsonld_scan_leaves_unclosed_markup_to_the_parser() -> None:
+    from scrapers.parsers.jobposting import jsonld_blocks_fast
+
+    unclosed = f'<script type="application/ld+json">{_LD % ("t", "1")}</script><!-- never closed'
+    assert jsonld_blocks_fast(unclosed) is None
+    assert [p.title for p in parse_page(unclosed, "https://x/jobs/9.html", "s")] == ["t"]
+    assert jsonld_blocks_fast("<p>no structured data</p>") == []

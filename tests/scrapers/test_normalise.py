@@ -97,3 +97,20 @@ def test_country_of_place_and_code() -> None:
     assert country_of_place("USA, Canada") is None  # several countries: none
     assert country_of_place("Remote - UK") == "GB"
     assert country_of_place("Melbourne VIC") is None
+
+
+@pytest.mark.parametrize("fragment", [
+    "<p>a<div>b</div>c</p>", "lead text <b>x</b> <i>y</i><ul><li>one<li>two</ul>tail",
+    "<title>t</title><meta charset=utf-8><p>x</p>", "<!-- c --><p>x</p> after", "<table><tr><td>a<td>b</table>",
+    "a &amp; b<br>c &nbsp; d", "<script>var x;</script><style>p{}</style><p>kept</p>", "<h3>岗位职责</h3><p>负责</p>",
+    "  <p> spaced </p>  trailing ", "<html><body><p>a whole document</p></body></html>",
+])
+def test_html_to_text_plain_parser_matches_lxml_html(fragment: str) -> None:
+    # html_to_text parses with lxml's plain HTML parser; the text must be what lxml.html's fragment gives.
+    import lxml.html
+
+    from scrapers.normalise import _tidy, _walk
+
+    parts: list[str] = []
+    _walk(lxml.html.fragment_fromstring(fragment, create_parent="div"), parts)
+    assert html_to_text(fragment) == (_tidy("".join(parts)) or None)
