@@ -88,3 +88,18 @@ def test_title_token_cache_keeps_bigrams_apart() -> None:
     assert plain == Segmenter().cut(norm)
     assert with_pairs[: len(plain)] == plain and len(with_pairs) > len(plain)
     assert clf._title_tokens(norm) == with_pairs
+
+
+def test_warm_caches_give_the_labels_of_cold_ones(fake_settings) -> None:  # type: ignore[no-untyped-def]
+    """A classifier whose title, token, block, section and clause caches are warm labels exactly as a fresh one."""
+    from flows.classify import synthetic_postings
+    from models import PostingText, load_classifier
+
+    posts = [PostingText(p.external_id, p.title, p.description, p.experience_text, p.lang)
+             for p in synthetic_postings(300, seed=11)]
+    warm = load_classifier()
+    first = warm.classify(posts)
+    assert warm.artifact.roles.segmenter.block_hits > 0  # boilerplate clauses were looked up, not cut again
+    again = warm.classify(posts[::-1])[::-1]
+    cold = load_classifier().classify(posts)
+    assert first == again == cold
