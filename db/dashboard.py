@@ -533,19 +533,18 @@ def _items(stats: Mapping[str, Any] | None) -> int | None:
 def quality_report(engine: Engine, runs_limit: int = 50) -> QualityReport:
     """Recent crawl runs, postings/canonical/rejects per source, classifier versions and suppression.
 
-    Postings and canonical postings per source are one grouped count over ``postings`` (no label join;
-    ≈0.3 s at a million postings on PostgreSQL, so the dashboard caches this report for a minute).
+    Postings and duplicates per source come from ``source_counts``, the counters the database's triggers keep
+    on ``postings`` (migration 0007): milliseconds at 10M postings instead of a count over all of them.
     """
-    P, S, R, TP, E, D = (schema.Posting, schema.Source, schema.CrawlRun, schema.TrendPeriod, schema.Evaluation,
+    C, S, R, TP, E, D = (schema.SourceCount, schema.Source, schema.CrawlRun, schema.TrendPeriod, schema.Evaluation,
                          schema.TrendDemand)
     with engine.connect() as c:
         names = {sid: (name, kind or "") for sid, name, kind in c.execute(select(S.id, S.name, S.kind))}
         postings: dict[int, int] = {}
         canonical: dict[int, int] = {}
-        for sid, n, n_canon in c.execute(select(P.source_id, func.count(),
-                                                func.count().filter(P.canonical_id.is_(None)))
-                                         .group_by(P.source_id)):
-            postings[sid], canonical[sid] = int(n), int(n_canon)
+        for sid, n, n_dup in c.execute(select(C.source_id, func.sum(C.postings), func.sum(C.duplicates))
+                                       .group_by(C.source_id)):
+            postings[sid], canonical[sid] = int(n or 0), int(n or 0) - int(n_dup or 0)
         rejects: dict[int, int] = defaultdict(int)
         nruns: dict[int, int] = defaultdict(int)
         for sid, stats in c.execute(select(R.source_id, R.stats)):
