@@ -46,6 +46,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: setup lint
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -47,7 +47,7 @@ PAGES = ("overview", "demand", "ai", "experience", "postings", "quality", "audit
 DEFAULT_CATEGORIES = ("all", "new_economy", "software_dev", "design_basic", "supply_chain_repetitive", "ai_ml")
 COUNT_COLUMNS = {"n", "k", "n_prev_year", "n_postings", "ai_n", "n_stated", "postings", "canonical", "duplicates",
                  "rejects", "items", "right"}
-GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+GRAPH_CONFIG: Any = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
 # --- small helpers -----------------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def block(name: str, lang: str, rows: Sequence[Mapping[str, Any]], columns: Sequ
         html.Button(t(lang, "xlsx"), id={"type": "xlsx", "block": name}, className="dl"),
         dcc.Download(id={"type": "download", "block": name}),
     ], className="downloads"))
-    children.append(dash_table.DataTable(
+    children.append(dash_table.DataTable(  # type: ignore[attr-defined]  # exported at import time
         id={"type": "table", "block": name}, data=[dict(r) for r in rows],
         columns=[_column(c, lang) for c in columns], page_size=page_size, sort_action="native",
         style_table={"overflowX": "auto", **({} if show_table else {"display": "none"})}, style_cell={"fontSize": 13, "textAlign": "left", "maxWidth": 360,
@@ -152,7 +152,7 @@ class Pages:
     def _dim_controls(self, prefix: str, lang: str, f: data.TrendFilters,
                       saved: Mapping[str, Any]) -> list[Any]:
         dims = ["all", *sorted(f.dims)]
-        dim = saved.get(f"{prefix}-dim") if saved.get(f"{prefix}-dim") in dims else "all"
+        dim = str(saved.get(f"{prefix}-dim")) if saved.get(f"{prefix}-dim") in dims else "all"
         values = list(f.dims.get(dim, ())) if dim != "all" else []
         value = saved.get(f"{prefix}-value") if saved.get(f"{prefix}-value") in values else (
             values[0] if values else "")
@@ -261,7 +261,7 @@ class Pages:
     # Demand --------------------------------------------------------------------------------------------------
     def demand(self, lang: str, saved: Mapping[str, Any]) -> html.Div:
         f = self.filters()
-        pt = saved.get("dm-pt") if saved.get("dm-pt") in PERIOD_TYPES else "month"
+        pt = str(saved.get("dm-pt")) if saved.get("dm-pt") in PERIOD_TYPES else "month"
         periods = list(f.periods.get(pt, ()))
         start = saved.get("dm-start") if saved.get("dm-start") in periods else (periods[0] if periods else None)
         end = saved.get("dm-end") if saved.get("dm-end") in periods else (periods[-1] if periods else None)
@@ -696,7 +696,7 @@ def create_app(ro: Any, rw: Any, *, user: str | None = None, password: str | Non
     With ``user`` and ``password`` every request needs HTTP basic authentication.
     """
     app = Dash(__name__, title="labourwatch", serve_locally=True, suppress_callback_exceptions=True,
-               update_title=None, url_base_pathname=url_prefix, eager_loading=True)
+               update_title="", url_base_pathname=url_prefix, eager_loading=True)
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + CSS + "</style>")
     pages = Pages(ro, rw, url_prefix)
     server = app.server
