@@ -159,6 +159,9 @@ class BriefData:
     holidays: Mapping[str, str] = field(default_factory=dict)  # month -> moved holiday distorting its YoY
     seasonal: Any = None  # db.seasonal.SeasonalSeries of all postings in the market, or None
     audit: Any = None  # db.audit.AuditReport when an audit is recorded
+    # db.audit.CategoryAdjustment: the month's role-category shares in the market, observed and (when the
+    # market's audit is large enough) corrected for labelling error; None when it cannot be read
+    category_adjustment: Any = None
 
     def name(self, code: str) -> str:
         if code in self.group_names:
@@ -276,7 +279,7 @@ def load_brief_data(engine: Engine, month: str, lang: str = "zh", *, group_names
     Raises ``BriefDataError`` when the month has no monthly trend rows (run ``labourwatch trends`` first)
     or the country has none.
     """
-    from db.audit import audit_report
+    from db.audit import audit_report, category_adjustment
     from db.findings import market_sizes, resolve_market
     from db.seasonal import holiday_flags, seasonal_series
 
@@ -330,6 +333,13 @@ def load_brief_data(engine: Engine, month: str, lang: str = "zh", *, group_names
     findings = load_findings(engine, month, lang, country=country)
     quality = load_quality(engine, month, min_cell_size=min_cell_size, baseline_year=baseline_year)
     report = audit_report(engine)
+    adjustment = None
+    if report.fields:
+        try:
+            adjustment = category_adjustment(engine, month, country, exclude={*GROUPS, *group_names,
+                                                                             *findings_arguments().get("groups", {})})
+        except ValueError as exc:  # e.g. the trend rows' label version is no longer in posting_labels
+            log.warning("no error-adjusted category shares in the brief: %s", exc)
     return BriefData(
         month=month, lang=lang, periods=periods, categories=categories, group_names=dict(group_names),
         demand={k: tuple(v) for k, v in demand.items()}, demand_month=demand_month,
@@ -337,6 +347,7 @@ def load_brief_data(engine: Engine, month: str, lang: str = "zh", *, group_names
         findings=findings, quality=quality, market=market, markets=tuple(market_sizes(engine)),
         holidays={m: h for m, h in holiday_flags(engine, market.country).items() if first <= m <= month},
         seasonal=seasonal_series(engine, "all", market.country), audit=report if report.fields else None,
+        category_adjustment=adjustment,
     )
 
 

@@ -27,6 +27,7 @@ LANGS = ("zh", "en")
 MIN_PAGES, MAX_PAGES = 4, 8
 MAX_SOURCE_ROWS = 12
 MAX_EVALUATION_ROWS = 12
+MAX_ADJUSTED_ROWS = 6  # largest role categories on the measured-error page; the CLI prints them all
 FONT_FAMILY = "LW Brief"  # the name brief.css uses; bound to the subset font files at render time
 MINUS = "\u2212"
 # Characters that may appear in numbers, dates and punctuation whatever the data: always in the subset.
@@ -253,6 +254,7 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
                                "accuracy": fmt_pct(fa.accuracy), "ci": f"{fmt_pct(fa.ci_low)}–{fmt_pct(fa.ci_high)}",
                                "date": f"{fa.last_at:%Y-%m-%d}",
                                "origin": ", ".join(s["audit_origins"].get(o, o) for o in fa.origins)})
+    adjusted_rows, adjusted_text = _adjusted_rows(data, s)
     countries = ", ".join(f"{country_name(ms.country, data.lang)} ({fmt_int(ms.postings)})" for ms in data.markets)
     caveats = [c.format(sources=", ".join(r.name for r in q.sources) or "—", countries=countries or market_text)
                for c in s["caveats"]]
@@ -275,7 +277,32 @@ def build_context(data: BriefData, s: Mapping[str, Any], generated: datetime) ->
         "methods": methods,
         "market_text": market_text, "other_markets": other_markets, "seasonal_text": seasonal_text,
         "holiday_text": holiday_text, "audit_rows": audit_rows, "caveats": caveats,
+        "adjusted_rows": adjusted_rows, "adjusted_text": adjusted_text,
     }
+
+
+def _adjusted_rows(data: BriefData, s: Mapping[str, Any]) -> tuple[list[dict[str, str]], str]:
+    """The largest role categories of the month, observed share vs share corrected for the audit's measured
+    labelling error (``db.audit.category_adjustment``), and the sentence naming the audit behind it."""
+    from brief.findings import country_name
+
+    adj = data.category_adjustment
+    if adj is None:
+        return [], ""
+    market = country_name(adj.country, data.lang)
+    if not adj.adjusted:
+        return [], s["adjusted_short"].format(n=fmt_int(adj.n_audit), min=fmt_int(adj.min_audit), market=market)
+    shown = [r for r in adj.rows if r.n][:MAX_ADJUSTED_ROWS]
+    rows = [{"name": data.name(r.code), "n": fmt_int(r.n), "observed": fmt_pct(r.observed),
+             "adjusted": fmt_pct(r.adjusted), "ci": fmt_ci(r.ci_low, r.ci_high, signed=False),
+             "audited": fmt_int(r.audited)} for r in shown]
+    count = sum(1 for r in adj.rows if r.n)
+    cmd = f"labourwatch audit report --month {adj.month} --country {adj.country or 'all'}"
+    full = (s["adjusted_more"] if count > len(shown) else s["adjusted_all"]).format(shown=len(shown), count=count,
+                                                                                    cmd=cmd)
+    text = s["adjusted_text"].format(n=fmt_int(adj.n_audit), market=market, month=adj.month,
+                                     total=fmt_int(adj.total), full=full)
+    return rows, text
 
 
 def _evaluation_rows(evaluations: Sequence[EvaluationRow], s: Mapping[str, Any]) -> tuple[list[dict[str, str]], int]:
@@ -407,7 +434,8 @@ def render_brief(engine: Engine, month: str, lang: str = "zh", output: Path | No
     tmp_out.replace(output)
     digest = hashlib.sha256(pdf).hexdigest()
     if record:
-        record_brief(engine, month, lang, output, digest, pages, data.quality.model_version)
+        market = data.market.country if data.market is not None and data.market.country else "all"
+        record_brief(engine, month, lang, output, digest, pages, data.quality.model_version, country=market)
     seconds = time.perf_counter() - t0
     # CPU seconds beside wall seconds: on a shared machine the wall time mostly measures the neighbours.
     log.info("brief %s %s: %d pages in %.1f s, %.1f s CPU (data+font %.1f s, charts %.1f s, pdf %.1f s) -> %s",
@@ -440,16 +468,17 @@ def _write_pdf(markup: str, regular: Path, bold: Path) -> tuple[int, bytes]:
 
 
 def record_brief(engine: Engine, month: str, lang: str, path: Path, sha256: str, pages: int,
-                 model_version: str | None) -> None:
-    """Insert or update the ``briefs`` row of (month, lang)."""
+                 model_version: str | None, country: str = "all") -> None:
+    """Insert or update the ``briefs`` row of (month, lang, country); ``country`` is the brief's market (ISO
+    code, or ``all`` for every country pooled), so briefs of two countries are both kept."""
     from db import schema
     from db.session import session_scope
 
     with session_scope(engine) as session:
-        row = session.scalars(select(schema.Brief).where(schema.Brief.month == month,
-                                                         schema.Brief.lang == lang)).first()
+        row = session.scalars(select(schema.Brief).where(schema.Brief.month == month, schema.Brief.lang == lang,
+                                                         schema.Brief.country == country)).first()
         if row is None:
-            row = schema.Brief(month=month, lang=lang)
+            row = schema.Brief(month=month, lang=lang, country=country)
             session.add(row)
         row.path = str(path.resolve())
         row.sha256 = sha256

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, quote, urlencode, urlparse
 
 import plotly.graph_objects as go
 from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
@@ -214,12 +214,14 @@ class Pages:
                     block(f"findings-{country or 'all'}", lang, rows, list(rows[0]), show_table=False)],
                     className="block findings"))
         bs = data.briefs(self.ro)
-        brief_rows = [{"month": b.month, "lang": b.lang, "pages": b.pages, "sha256": b.sha256[:12],
-                       "created_at": b.created_at.isoformat(timespec="seconds")} for b in bs]
-        links = [html.Li(html.A(f"{b.month} ({b.lang}, {b.pages} p.)", href=f"{self.prefix}brief/{b.month}/{b.lang}.pdf",
+        brief_rows = [{"month": b.month, "lang": b.lang, "country": b.country, "pages": b.pages,
+                       "sha256": b.sha256[:12], "created_at": b.created_at.isoformat(timespec="seconds")} for b in bs]
+        links = [html.Li(html.A(f"{b.month} ({b.lang}{', ' + b.country if b.country else ''}, {b.pages} p.)",
+                                href=f"{self.prefix}brief/{b.month}/{b.lang}.pdf"
+                                     + (f"?country={quote(b.country)}" if b.country else ""),
                                 target="_blank")) for b in bs]
         out.append(html.Div([html.H3(t(lang, "briefs")), html.Ul(links) if links else html.P(t(lang, "no_briefs")),
-                             block("briefs", lang, brief_rows, ["month", "lang", "pages", "sha256", "created_at"])],
+                             block("briefs", lang, brief_rows, ["month", "lang", "country", "pages", "sha256", "created_at"])],
                             className="block"))
         return out
 
@@ -714,7 +716,7 @@ def create_app(ro: Any, rw: Any, *, user: str | None = None, password: str | Non
 
     @server.route(f"{url_prefix}brief/<month>/<lang>.pdf")
     def _brief(month: str, lang: str) -> Response:
-        path = data.brief_path(ro, month, lang)
+        path = data.brief_path(ro, month, lang, request.args.get("country") or None)
         if not path or not Path(path).is_file():
             abort(404)
         return send_file(Path(path).resolve(), mimetype="application/pdf")

@@ -299,9 +299,11 @@ def rogan_gladen(p_obs: float, se: float, sp: float) -> float:
     return min(1.0, max(0.0, (p_obs + sp - 1.0) / j))
 
 
-def _weighted_rows(engine: Engine, field: str, model_version: str | None):  # type: ignore[no-untyped-def]
+def _weighted_rows(engine: Engine, field: str, model_version: str | None,  # type: ignore[no-untyped-def]
+                   country: str | None = None):
     """Audit rows with truth for ``field`` and a design weight: stratum size / audited in stratum, where a
-    stratum is (predicted role category, country) of the audited classifier version."""
+    stratum is (predicted role category, country) of the audited classifier version. ``country`` keeps the
+    verdicts on that market's postings only."""
     from sqlalchemy import bindparam, text
 
     rows = [r for r in latest_audit(engine, field) if r.true_value is not None and r.predicted is not None
@@ -310,16 +312,23 @@ def _weighted_rows(engine: Engine, field: str, model_version: str | None):  # ty
         return [], None
     with engine.connect() as conn:
         mv = _label_version(conn, model_version or next((r.model_version for r in rows if r.model_version), None))
-        strata = _strata(conn, mv)
-        stratum_of = {pid: key for key, ids in strata.items() for pid in ids}
-        ids = [r.posting_id for r in rows]
-        missing = [i for i in ids if i not in stratum_of]
-        if missing:  # duplicates or postings labelled by another version: their own label decides the stratum
-            for pid, role, country in conn.execute(text(
-                    "SELECT p.id, l.role_category, COALESCE(NULLIF(p.country, ''), 'unknown') FROM postings p "
-                    "JOIN posting_labels l ON l.posting_id = p.id AND l.model_version = :mv WHERE p.id IN :ids"
-                    ).bindparams(bindparam("ids", expanding=True)), {"mv": mv, "ids": missing}):
-                stratum_of[int(pid)] = (role, country)
+        # Stratum sizes are counted in SQL: the design weights need how many canonical postings each stratum
+        # holds, not their ids (a million-posting database would otherwise be read into memory per figure).
+        sizes = {(role, cc): int(n) for role, cc, n in conn.execute(text(
+            "SELECT l.role_category, COALESCE(NULLIF(p.country, ''), 'unknown'), COUNT(*) FROM postings p "
+            "JOIN posting_labels l ON l.posting_id = p.id AND l.model_version = :mv WHERE p.canonical_id IS NULL "
+            "GROUP BY l.role_category, COALESCE(NULLIF(p.country, ''), 'unknown')"), {"mv": mv})}
+        # The audited postings' own labels decide their strata (duplicates included).
+        stratum_of: dict[int, tuple[str, str]] = {}
+        for pid, role, cc in conn.execute(text(
+                "SELECT p.id, l.role_category, COALESCE(NULLIF(p.country, ''), 'unknown') FROM postings p "
+                "JOIN posting_labels l ON l.posting_id = p.id AND l.model_version = :mv WHERE p.id IN :ids"
+                ).bindparams(bindparam("ids", expanding=True)), {"mv": mv, "ids": sorted({r.posting_id for r in rows})}):
+            stratum_of[int(pid)] = (role, cc)
+    if country is not None:
+        rows = [r for r in rows if stratum_of.get(r.posting_id, ("?", "?"))[1] == country]
+        if not rows:
+            return [], mv
     audited: dict[tuple[str, str], int] = {}
     for r in rows:
         key = stratum_of.get(r.posting_id, ("?", "?"))
@@ -327,7 +336,7 @@ def _weighted_rows(engine: Engine, field: str, model_version: str | None):  # ty
     weighted = []
     for r in rows:
         key = stratum_of.get(r.posting_id, ("?", "?"))
-        size = len(strata.get(key, ())) or audited[key]
+        size = sizes.get(key, 0) or audited[key]
         weighted.append((r, size / audited[key]))
     return weighted, mv
 
@@ -377,16 +386,23 @@ def adjusted_binary_share(engine: Engine, key: str, k: int, n: int, field: str, 
 
 
 def adjusted_category_shares(engine: Engine, counts: dict[str, int], *, model_version: str | None = None,
-                             n_boot: int = 1000, seed: int = 0) -> list[AdjustedShare]:
+                             n_boot: int = 1000, seed: int = 0, country: str | None = None) -> list[AdjustedShare]:
     """Category shares corrected with the audit's confusion matrix (calibration: true share of i =
     Σ_j observed share of j × P(true i | predicted j)), with bootstrap 95% intervals.
 
     ``counts`` are the observed postings per predicted category in one cell. A predicted category the audit
-    never saw keeps its postings as they are (P(true j | predicted j) = 1).
+    never saw keeps its postings as they are (P(true j | predicted j) = 1). ``country`` uses only the verdicts
+    on that market's postings (the classifier's errors differ between languages); None uses every verdict.
     """
+
+    weighted, _ = _weighted_rows(engine, "role_category", model_version, country)
+    return _category_shares(weighted, counts, n_boot, seed)
+
+
+def _category_shares(weighted, counts: dict[str, int], n_boot: int, seed: int) -> list[AdjustedShare]:  # type: ignore[no-untyped-def]
+    """``adjusted_category_shares`` on audit rows already read and weighted."""
     import numpy as np
 
-    weighted, _ = _weighted_rows(engine, "role_category", model_version)
     total = sum(counts.values())
     if not weighted or total <= 0:
         return []
@@ -411,3 +427,106 @@ def adjusted_category_shares(engine: Engine, counts: dict[str, int], *, model_ve
     lo, hi = np.percentile(draws, 2.5, axis=0), np.percentile(draws, 97.5, axis=0)
     return [AdjustedShare(c, q[i] / total, int(total), float(point[i]), float(lo[i]), float(hi[i]), len(ti),
                           "confusion_matrix") for i, c in enumerate(codes) if counts.get(c, 0) or point[i] > 0]
+
+
+# --- error-adjusted category shares of one month and market ------------------------------------------------
+
+MIN_CATEGORY_AUDIT = 50  # role-category verdicts with a true value a market needs before its shares are corrected
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryShareRow:
+    """One role category of a month: its observed share of the market's postings and, when the audit allows,
+    the share corrected for labelling error with a bootstrap 95% interval. ``audited`` counts the audited
+    postings the classifier put in this category (0: the correction keeps its postings as labelled)."""
+
+    code: str
+    n: int
+    observed: float
+    adjusted: float | None
+    ci_low: float | None
+    ci_high: float | None
+    audited: int
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryAdjustment:
+    """Observed and error-adjusted role-category shares of one month in one market (``country`` None: all
+    countries pooled). ``n_audit`` verdicts stand behind the correction; under ``min_audit`` none is made."""
+
+    month: str
+    country: str | None
+    model_version: str | None
+    total: int
+    n_audit: int
+    min_audit: int
+    rows: tuple[CategoryShareRow, ...]  # largest observed category first
+
+    @property
+    def adjusted(self) -> bool:
+        return self.n_audit >= self.min_audit and any(r.adjusted is not None for r in self.rows)
+
+    def shortfall(self) -> str | None:
+        """Why the shares are not corrected, in plain words; None when they are."""
+        if self.adjusted:
+            return None
+        where = f"{self.country} postings" if self.country else "postings (all countries)"
+        version = f" labelled by {self.model_version}" if self.model_version else ""
+        return (f"role categories not adjusted for labelling error: the audit holds {self.n_audit} role_category "
+                f"label{'s' if self.n_audit != 1 else ''} with a true value on {where}{version}; at least "
+                f"{self.min_audit} are needed. Draw more with `labourwatch audit sample"
+                + (f" --country {self.country}" if self.country else "") + "`, label them, then `audit record FILE`.")
+
+
+def category_adjustment(engine: Engine, month: str | None = None, country: str | None = None, *,
+                        exclude: Iterable[str] = ("all",), min_audit: int = MIN_CATEGORY_AUDIT,
+                        n_boot: int = 1000, seed: int = 0) -> CategoryAdjustment:
+    """The role-category shares of ``month`` (default: the market's latest) in one market, observed (from
+    ``trend_demand``) and corrected with ``adjusted_category_shares`` on that market's audit.
+
+    ``country`` is an ISO code, ``all`` for every country pooled, or None for the largest country (as the
+    brief and findings choose). ``exclude`` names the rows of ``trend_demand`` that are not role categories
+    (``all`` and the taxonomy's groups). Raises ``ValueError`` for a bad month, an unknown country or a month
+    without trend rows.
+    """
+    from sqlalchemy import text
+
+    from db.findings import resolve_market
+    from db.trends import check_month
+
+    market = resolve_market(engine, country)
+    skip = set(exclude) | {"all"}
+    with engine.connect() as conn:
+        if month is None:
+            month = conn.execute(text(
+                "SELECT MAX(period) FROM trend_demand WHERE period_type = 'month' AND dim = :d AND dim_value = :dv "
+                "AND category = 'all'"), {"d": market.dim, "dv": market.dim_value}).scalar()
+            if month is None:
+                raise ValueError(f"no monthly trend rows for {market.country or 'all countries'}: "
+                                 "run `labourwatch trends` first")
+        check_month(month)
+        rows = conn.execute(text(
+            "SELECT category, n, model_version FROM trend_demand WHERE period_type = 'month' AND period = :m "
+            "AND dim = :d AND dim_value = :dv"), {"m": month, "d": market.dim, "dv": market.dim_value}).all()
+    counts = {str(c): int(n) for c, n, _ in rows if c not in skip and int(n) > 0}
+    if not counts:
+        raise ValueError(f"no trend rows for {month} in {market.country or 'all countries'}: "
+                         "run `labourwatch trends` first (or pick a month that has postings)")
+    mv = next((v for c, _, v in rows if c == "all"), None) or next((v for _, _, v in rows), None)
+    total = sum(counts.values())
+    weighted, _ = _weighted_rows(engine, "role_category", mv, market.country)
+    audited: dict[str, int] = {}
+    for r, _w in weighted:
+        audited[str(r.predicted)] = audited.get(str(r.predicted), 0) + 1
+    n_audit = len(weighted)
+    adjusted = {}
+    if n_audit >= min_audit:  # the same computation as adjusted_category_shares, on the rows read above
+        adjusted = {a.key: a for a in _category_shares(weighted, counts, n_boot, seed)}
+    codes = sorted(set(counts) | set(adjusted), key=lambda c: (-counts.get(c, 0), -(adjusted[c].value
+                                                                                  if c in adjusted else 0), c))
+    out = []
+    for c in codes:
+        a = adjusted.get(c)
+        out.append(CategoryShareRow(c, counts.get(c, 0), counts.get(c, 0) / total, a.value if a else None,
+                                    a.ci_low if a else None, a.ci_high if a else None, audited.get(c, 0)))
+    return CategoryAdjustment(month, market.country, mv, total, n_audit, min_audit, tuple(out))

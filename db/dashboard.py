@@ -343,21 +343,27 @@ class BriefFile:
     pages: int
     sha256: str
     created_at: datetime
+    country: str = ""  # the brief's market: ISO code, "all" when pooled, "" when recorded before migration 0006
 
 
 def briefs(engine: Engine) -> list[BriefFile]:
     """The rendered PDF briefs recorded in ``briefs``, newest month first."""
     B = schema.Brief
     with engine.connect() as c:
-        return [BriefFile(*r) for r in c.execute(select(B.month, B.lang, B.path, B.pages, B.sha256, B.created_at)
-                                                  .order_by(B.month.desc(), B.lang))]
+        return [BriefFile(*r) for r in c.execute(
+            select(B.month, B.lang, B.path, B.pages, B.sha256, B.created_at, B.country)
+            .order_by(B.month.desc(), B.lang, B.country))]
 
 
-def brief_path(engine: Engine, month: str, lang: str) -> str | None:
-    """The recorded file of one brief, or None."""
+def brief_path(engine: Engine, month: str, lang: str, country: str | None = None) -> str | None:
+    """The recorded file of one brief, or None: the brief of ``country`` (ISO code, ``all`` for pooled);
+    without a country, the newest brief of the month and language."""
     B = schema.Brief
+    stmt = select(B.path).where(B.month == month, B.lang == lang)
+    if country is not None:
+        stmt = stmt.where(B.country == country)
     with engine.connect() as c:
-        return c.execute(select(B.path).where(B.month == month, B.lang == lang)).scalar()
+        return c.execute(stmt.order_by(B.created_at.desc(), B.id.desc()).limit(1)).scalar()
 
 
 # --- postings behind a figure ---------------------------------------------------------------------------

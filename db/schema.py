@@ -275,11 +275,13 @@ class Brief(Base):
     """A rendered monthly brief: where it is and its checksum."""
 
     __tablename__ = "briefs"
-    __table_args__ = (UniqueConstraint("month", "lang"),)
+    __table_args__ = (UniqueConstraint("month", "lang", "country"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     month: Mapped[str] = mapped_column(String(7))
     lang: Mapped[str] = mapped_column(String(2))
+    # ISO code of the brief's market, "all" for every country pooled, "" for briefs recorded before 0006
+    country: Mapped[str] = mapped_column(String(8), server_default="")
     path: Mapped[str] = mapped_column(String(1000))
     sha256: Mapped[str] = mapped_column(String(64))
     pages: Mapped[int] = mapped_column(Integer)

@@ -97,16 +97,28 @@ def audit_record_demo_truth(
 @audit_app.command("report")
 def audit_report_cmd(
     model_version: str | None = typer.Option(None, "--model-version", help="Only verdicts on this version."),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: str = typer.Option("table", "--format", help="table, json, or (with --month/--country) csv"),
+    month: str | None = typer.Option(None, "--month", help="YYYY-MM: print the month's role-category shares, "
+                                     "observed and adjusted for the audit's labelling error (default with "
+                                     "--country: the latest month)."),
+    country: str | None = typer.Option(None, "--country", help="Market of the adjusted shares (ISO code, `all` "
+                                       "pools); default the largest."),
 ) -> None:
-    """Measured accuracy per label and precision/recall per code, with 95% Wilson intervals."""
+    """Measured accuracy per label and precision/recall per code, with 95% Wilson intervals; with --month or
+    --country, the role-category shares of a month corrected for the measured error instead."""
     import json
     from dataclasses import asdict
 
     from db.audit import audit_report
 
+    if month is not None or country is not None:
+        if model_version is not None:
+            raise _fail("--model-version selects the verdicts of the accuracy report; the adjusted shares use "
+                        "the classifier version of the month's trend rows: drop --model-version or --month/--country")
+        _adjusted_shares(month, country, fmt)
+        return
     if fmt not in ("table", "json"):
-        raise _fail(f"--format must be table or json, not {fmt!r}")
+        raise _fail(f"--format must be table or json, not {fmt!r} (csv needs --month or --country)")
     rep = audit_report(_engine(), model_version=model_version)
     if not rep.fields:
         raise _fail("no audit recorded: run `labourwatch audit sample`, label the file, then `audit record FILE`")
@@ -126,6 +138,63 @@ def audit_report_cmd(
             t.add_row(c.code, _score(c.precision, c.precision_ci), str(c.n_pred), _score(c.recall, c.recall_ci),
                       str(c.n_true))
         console.print(t)
+
+
+ADJUSTED_COLUMNS = ("category", "postings", "observed_share", "adjusted_share", "ci_low", "ci_high", "audited")
+
+
+def _adjusted_shares(month: str | None, country: str | None, fmt: str) -> None:
+    """Print a month's role-category shares, observed and corrected with the audit's confusion matrix."""
+    import csv
+    import json
+
+    from db.audit import category_adjustment
+    from models.taxonomy import load_taxonomy
+
+    if fmt not in ("table", "csv", "json"):
+        raise _fail(f"--format must be table, csv or json, not {fmt!r}")
+    try:
+        adj = category_adjustment(_engine(), month, country, exclude=load_taxonomy().groups)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    reason = adj.shortfall()
+    if reason is not None:
+        raise _fail(reason)
+    market = adj.country or "all countries pooled"
+    if fmt == "json":
+        sys.stdout.write(json.dumps({
+            "month": adj.month, "country": adj.country, "model_version": adj.model_version, "postings": adj.total,
+            "audit_n": adj.n_audit, "method": "confusion_matrix",
+            "categories": [dict(zip(ADJUSTED_COLUMNS, (r.code, r.n, r.observed, r.adjusted, r.ci_low, r.ci_high,
+                                                        r.audited), strict=True)) for r in adj.rows]},
+            ensure_ascii=False, indent=1) + "\n")
+        return
+    if fmt == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(ADJUSTED_COLUMNS)
+        w.writerows([[r.code, r.n, f"{r.observed:.6f}", *(("" if v is None else f"{v:.6f}")
+                                                           for v in (r.adjusted, r.ci_low, r.ci_high)), r.audited]
+                      for r in adj.rows])
+        return
+    console.print(f"role categories {adj.month} · {market}: {adj.total:,} postings (model {adj.model_version or '—'}), "
+                  f"adjusted with {adj.n_audit:,} audited postings (newest role_category verdicts with a true value; "
+                  "confusion-matrix correction, bootstrap 95% interval)", markup=False, highlight=False)
+    from rich import box
+
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("category", "postings", "observed", "adjusted (95% CI)", "audited"):
+        t.add_column(col, no_wrap=col == "category", justify="left" if col == "category" else "right")
+    for r in adj.rows:
+        t.add_row(r.code, f"{r.n:,}", _pct(r.observed), "—" if r.adjusted is None else
+                  f"{_pct(r.adjusted)} ({_pct(r.ci_low)}–{_pct(r.ci_high)})", f"{r.audited:,}")
+    console.print(t)
+    console.print("audited: audited postings the classifier put in the category"
+                  + ("; 0 = none, so its postings are kept as labelled" if any(r.audited == 0 for r in adj.rows)
+                     else ""), markup=False, highlight=False)
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
 
 
 def _score(value: float | None, ci: tuple[float, float] | None) -> str:

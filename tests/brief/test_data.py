@@ -73,14 +73,16 @@ def test_month_add() -> None:
     assert month_add("2025-12", 1) == "2026-01"
 
 
-def test_record_brief_replaces_the_month_and_language(engine: Engine, tmp_path: Path) -> None:
-    record_brief(engine, "2026-03", "zh", tmp_path / "a.pdf", "a" * 64, 6, "m1")
-    record_brief(engine, "2026-03", "zh", tmp_path / "b.pdf", "b" * 64, 7, "m2")
-    record_brief(engine, "2026-03", "en", tmp_path / "c.pdf", "c" * 64, 6, "m2")
+def test_record_brief_replaces_the_month_language_and_country(engine: Engine, tmp_path: Path) -> None:
+    record_brief(engine, "2026-03", "zh", tmp_path / "a.pdf", "a" * 64, 6, "m1", country="CN")
+    record_brief(engine, "2026-03", "zh", tmp_path / "b.pdf", "b" * 64, 7, "m2", country="CN")
+    record_brief(engine, "2026-03", "en", tmp_path / "c.pdf", "c" * 64, 6, "m2", country="CN")
+    record_brief(engine, "2026-03", "zh", tmp_path / "d.pdf", "d" * 64, 6, "m2", country="GB")
     with engine.connect() as c:
-        rows = c.execute(select(schema.Brief.lang, schema.Brief.sha256, schema.Brief.pages)
-                         .order_by(schema.Brief.lang)).all()
-    assert [tuple(r) for r in rows] == [("en", "c" * 64, 6), ("zh", "b" * 64, 7)]
+        rows = c.execute(select(schema.Brief.lang, schema.Brief.country, schema.Brief.sha256, schema.Brief.pages)
+                         .order_by(schema.Brief.lang, schema.Brief.country)).all()
+    assert [tuple(r) for r in rows] == [("en", "CN", "c" * 64, 6), ("zh", "CN", "b" * 64, 7),
+                                        ("zh", "GB", "d" * 64, 6)]
 
 
 def test_render_without_a_cjk_font_names_the_package(trend_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

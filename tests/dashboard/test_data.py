@@ -213,3 +213,22 @@ def test_seasonally_adjusted_index_is_shown_only_when_present(demo_engine: Engin
     assert pts[("software_dev", "2026-03")].index_sa is None
     weekly = data.demand_points(r, period_type="week", end="2024-W05", categories=["all"])
     assert all(p.index_sa is None for p in weekly)
+
+
+def test_briefs_of_two_countries_are_told_apart(demo_engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two briefs of one month and language (migration 0006: unique per country) each keep their own file."""
+    now = datetime(2026, 4, 2, tzinfo=UTC)
+    with demo_engine.begin() as c:
+        for country in ("CN", "GB"):
+            pdf = tmp_path / f"brief-2026-03-en-{country.lower()}.pdf"
+            pdf.write_bytes(b"%PDF-1.4\n% " + country.encode() + b"\n%%EOF\n")
+            c.execute(insert(schema.Brief).values(month="2026-03", lang="en", country=country, path=str(pdf),
+                                                  sha256="1" * 64, pages=7, model_version=MODEL_VERSION,
+                                                  created_at=now))
+    r = ro(demo_engine)
+    listed = [(b.month, b.lang, b.country) for b in data.briefs(r)]
+    assert listed == [("2026-03", "en", "CN"), ("2026-03", "en", "GB"), ("2026-03", "zh", "")]
+    assert data.brief_path(r, "2026-03", "en", "GB").endswith("-gb.pdf")
+    assert data.brief_path(r, "2026-03", "en", "CN").endswith("-cn.pdf")
+    assert data.brief_path(r, "2026-03", "en", "FR") is None
+    assert data.brief_path(r, "2026-03", "zh").endswith("brief-2026-03-zh.pdf")  # no country asked: the newest
