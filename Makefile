@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 # Two workers (pytest-xdist): the suite is isolated per test (own home, own PostgreSQL database).
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup system-deps demo test test-fast lint clean
+.PHONY: setup system-deps demo test test-fast lint docs clean
 
 setup: system-deps $(STAMP)
 
@@ -53,6 +53,10 @@ test: setup lint
 
 test-fast: setup
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+# The documentation site (MkDocs Material, offline, strict) in var/site: open var/site/index.html.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache
