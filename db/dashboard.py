@@ -33,7 +33,10 @@ PERIOD_TYPES = ("month", "week")
 SEASONAL = schema.TrendSeasonal.__table__
 # Counters of rows a run refused: imports write "rejected" (an int), crawls "dropped" ({reason: count}).
 REJECT_KEYS = ("rejected", "dropped", "rejects", "item_dropped_count")
-REQUIRED_TABLES = ("postings", "posting_labels", "trend_demand", "trend_shares", "audit_labels", "briefs")
+# Every table the pages read, down to the newest migration's (source_counts, 0007): an older database is told
+# to upgrade at start instead of failing on one page.
+REQUIRED_TABLES = ("postings", "posting_labels", "trend_demand", "trend_shares", "trend_seasonal", "audit_labels",
+                   "briefs", "source_counts")
 UNKNOWN = "unknown"
 
 
@@ -106,20 +109,8 @@ def check_database(engine: Engine) -> DatabaseStatus:
     return DatabaseStatus(engine.dialect.name, int(demand), int(shares), newest, has_seasonal(engine))
 
 
-def _has_seasonal_table(engine: Engine) -> bool:
-    return "trend_seasonal" in inspect(engine).get_table_names()
-
-
-_SEASONAL_TABLE: dict[str, bool] = {}
-
-
 def has_seasonal(engine: Engine) -> bool:
-    """Whether the database holds seasonally adjusted demand (table ``trend_seasonal`` with adjusted rows)."""
-    key = engine.url.render_as_string(hide_password=True) + str(id(engine))
-    if key not in _SEASONAL_TABLE:
-        _SEASONAL_TABLE[key] = _has_seasonal_table(engine)
-    if not _SEASONAL_TABLE[key]:
-        return False
+    """Whether ``trend_seasonal`` holds adjusted rows (series of three years or more)."""
     with engine.connect() as c:
         return c.execute(select(SEASONAL.c.period).where(SEASONAL.c.index_value.is_not(None)).limit(1)).first() \
             is not None

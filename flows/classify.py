@@ -43,12 +43,25 @@ class UnknownSourceError(ValueError):
     """``classify_pending`` was asked for sources the database does not hold."""
 
 
+def label_rows(clf: PostingClassifier, batch: Sequence[Any]) -> list[Any]:
+    """The label rows of a batch of pending postings (``db.labels.pending_postings``) under ``clf``: the one
+    place a classifier's answer becomes a stored row, for the single-process and the partitioned paths."""
+    from db.labels import LabelRow
+
+    labels = clf.classify([PostingText(p.id, p.title, p.description, p.experience_text, p.lang,
+                                       p.board_category, p.source) for p in batch])
+    return [LabelRow(p.id, clf.model_version, clf.taxonomy_version, lab.role_category, lab.role_confidence,
+                     lab.experience_min_years, lab.experience_max_years, lab.experience_bucket,
+                     lab.requires_3plus_years, lab.ai_level, lab.ai_terms, lab.role_source, lab.role_category_text)
+            for p, lab in zip(batch, labels, strict=True)]
+
+
 def classify_pending(engine: Engine | None = None, batch_size: int | None = None, progress: bool = False,
                      classifier: PostingClassifier | None = None,
                      sources: Sequence[str] | None = None) -> ClassifyReport:
     """Label every posting that has no label of the current model version, in committed batches; with
     ``sources``, only the postings of those sources (unknown names are an error naming them)."""
-    from db.labels import LabelRow, count_pending, pending_postings, write_labels
+    from db.labels import count_pending, pending_postings, write_labels
     from db.session import get_engine, session_scope
     from labourwatch.settings import get_settings
 
@@ -87,13 +100,7 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
                 batch = pending_postings(s, version, batch_size, after, sources)
                 if not batch:
                     break
-                labels = clf.classify([PostingText(p.id, p.title, p.description, p.experience_text, p.lang,
-                                                   p.board_category, p.source) for p in batch])
-                write_labels(s, [LabelRow(p.id, version, clf.taxonomy_version, lab.role_category,
-                                          lab.role_confidence, lab.experience_min_years, lab.experience_max_years,
-                                          lab.experience_bucket, lab.requires_3plus_years, lab.ai_level,
-                                          lab.ai_terms, lab.role_source, lab.role_category_text)
-                                 for p, lab in zip(batch, labels, strict=True)])
+                write_labels(s, label_rows(clf, batch))
             after = batch[-1].id
             done += len(batch)
             if bar is not None:

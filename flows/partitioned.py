@@ -149,6 +149,7 @@ def run_partition(first_id: int, last_id: int, model_version: str) -> PartitionR
     resumes after the last committed batch; ``write_labels`` upserts, so no label is ever written twice."""
     from db.labels import pending_postings, write_labels  # looked up per call (tests wrap write_labels)
     from db.session import session_scope
+    from flows.classify import label_rows
 
     t0 = time.perf_counter()
     clf, load_s = worker_classifier(model_version)
@@ -165,22 +166,6 @@ def run_partition(first_id: int, last_id: int, model_version: str) -> PartitionR
         done += len(batch)
     return PartitionReport(first_id, last_id, done, time.perf_counter() - t0, load_s,
                            f"{socket.gethostname()}:{os.getpid()}", LOADS["count"])
-
-
-def label_rows(clf: Any, batch: list[Any]) -> list[Any]:
-    """The label rows of a batch of pending postings, exactly as ``flows.classify.classify_pending`` builds
-    them (tests compare the two paths field by field)."""
-    from db.labels import LabelRow
-    from models import PostingText
-
-    labels = clf.classify([PostingText(p.id, p.title, p.description, p.experience_text, p.lang,
-                                       p.board_category, p.source) for p in batch])
-    version = clf.model_version
-    return [LabelRow(p.id, version, clf.taxonomy_version, lab.role_category, lab.role_confidence,
-                     lab.experience_min_years, lab.experience_max_years, lab.experience_bucket,
-                     lab.requires_3plus_years, lab.ai_level, lab.ai_terms, lab.role_source,
-                     lab.role_category_text)
-            for p, lab in zip(batch, labels, strict=True)]
 
 
 # --- the flow ------------------------------------------------------------------------------------------

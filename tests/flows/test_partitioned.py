@@ -178,7 +178,10 @@ def test_a_scheduler_address_and_each_worker_loading_the_classifier_once(
 def test_a_killed_worker_partition_is_retried_without_duplicates(prefect_api: None, fake_classifier: None,
                                                                  engine: Engine, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # distributed is imported first so its config defaults are loaded before the `set` below: a `set` of a key
+    # whose top level does not exist yet deletes that whole level on exit, and the next test's client fails.
     import dask
+    import distributed  # noqa: F401
 
     from flows.backfill import backfill
 

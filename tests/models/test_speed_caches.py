@@ -7,7 +7,7 @@ from sklearn.linear_model import LogisticRegression
 
 from models.embed import HashEmbedder
 from models.roles import RoleClassifier
-from models.segment import _ASCII_WORD, _PUNCT, Segmenter, normalise_title
+from models.segment import Segmenter, normalise_title
 from models.train import expand_exemplars, load_exemplars
 
 TEXTS = [
@@ -24,16 +24,7 @@ def _reference_cut(seg: Segmenter, text: str) -> list[str]:
     """jieba's own lcut of the whole text with the project's token filter (the pre-memoisation behaviour)."""
     import unicodedata
 
-    out: list[str] = []
-    for tok in seg._tok.lcut(unicodedata.normalize("NFKC", text).lower(), HMM=False):
-        tok = tok.strip()
-        if not tok:
-            continue
-        if tok.isascii():
-            out.extend(_ASCII_WORD.findall(tok))
-        elif not _PUNCT.fullmatch(tok):
-            out.append(tok)
-    return out
+    return Segmenter._filter(seg._tok.lcut(unicodedata.normalize("NFKC", text).lower(), HMM=False))
 
 
 def test_block_memoised_cut_equals_jieba_on_the_whole_text() -> None:
