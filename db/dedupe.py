@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, text
 
 from db.queries import DuplicateRate, duplicate_rates
-from db.trends import check_month
+from labourwatch.contract import check_month, month_add
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +75,6 @@ class DedupeReport:
                 f"checked, {self.linked:,} linked ({self.linked_by_key:,} same company+title+city across "
                 f"sources, {self.linked_by_text:,} near-identical text) in {self.seconds:.1f}s; duplicate rate: "
                 f"{rates or '-'}")
-
-
-def _month_add(month: str, k: int) -> str:
-    y, m = int(month[:4]), int(month[5:7]) - 1 + k
-    return f"{y + m // 12}-{m % 12 + 1:02d}"
 
 
 def _day_expr(conn: Connection, alias: str) -> str:
@@ -163,7 +158,7 @@ def link_duplicates(engine: Engine, since_month: str | None = None, window_days:
 
 def _fill_simhashes(conn: Connection, since_month: str | None, batch: int = 2000) -> int:
     """Compute missing SimHashes (from two months before ``since_month``, so the window is covered)."""
-    lo = _month_add(since_month, -2) if since_month else ""
+    lo = month_add(since_month, -2) if since_month else ""
     done, last = 0, 0
     while True:
         rows = conn.execute(text(
@@ -193,7 +188,7 @@ def _text_pairs(conn: Connection, since_month: str | None, window_days: int,
             "SELECT id, source_id, company, title_norm, city, COALESCE(posted_at, first_seen), simhash, canonical_id, "
             "posted_month "
             "FROM postings WHERE posted_month >= :lo AND posted_month <= :hi AND simhash IS NOT NULL "
-            "AND simhash <> 0"), {"lo": _month_add(month, -2), "hi": _month_add(month, 2)}).all()
+            "AND simhash <> 0"), {"lo": month_add(month, -2), "hi": month_add(month, 2)}).all()
         index: dict[tuple[int, int], list[int]] = defaultdict(list)
         for i, r in enumerate(rows):
             h = r[6] & MASK64

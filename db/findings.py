@@ -18,16 +18,12 @@ from sqlalchemy import Connection, Engine, text
 from db.audit import AdjustedShare, adjusted_binary_share
 from db.seasonal import moved_holiday
 from db.stats import RateChange, ShiftShare, rate_change, shift_share, wilson_interval
-from db.trends import _prev_year, check_month
+from db.trends import _prev_year
+from labourwatch.contract import check_month, month_add
 from labourwatch.settings import get_settings
 
 POOLED = ("all", "pooled")  # names that ask for the pooled (all-countries) figures explicitly
 SEED_GROUP = "new_economy"
-
-
-def _month_add(month: str, delta: int) -> str:
-    i = int(month[:4]) * 12 + int(month[5:7]) - 1 + delta
-    return f"{i // 12:04d}-{i % 12 + 1:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +237,7 @@ def _demand_change(counts: Mapping[tuple[str, str], int], cat: str, month: str, 
                    has_base: bool, min_cell: int, floor: int, country: str | None) -> DemandChange | None:
     if has_base:
         options = [((month,), (prev,), "month"),
-                   (tuple(_month_add(month, -i) for i in (2, 1, 0)), tuple(_month_add(prev, -i) for i in (2, 1, 0)),
+                   (tuple(month_add(month, -i) for i in (2, 1, 0)), tuple(month_add(prev, -i) for i in (2, 1, 0)),
                     "last3")]
         kind = "yoy"
     elif first is not None and first < month:
@@ -277,14 +273,14 @@ def _share(conn: Connection, market: Market, category: str, metric: str, month: 
         "SELECT period, n, k FROM trend_shares WHERE period_type = 'month' AND dim = :d AND dim_value = :dv "
         "AND category = :c AND metric = :m AND period IN (:a, :b, :c2, :p0, :p1, :p2)"),
         {"d": market.dim, "dv": market.dim_value, "c": category, "m": metric, "a": month,
-         "b": _month_add(month, -1), "c2": _month_add(month, -2), "p0": prev, "p1": _month_add(prev, -1),
-         "p2": _month_add(prev, -2)})}
+         "b": month_add(month, -1), "c2": month_add(month, -2), "p0": prev, "p1": month_add(prev, -1),
+         "p2": month_add(prev, -2)})}
     if month not in rows:
         return None
     if pooling is None:
         pooling = "month" if rows[month][0] >= min_cell else "last3"
-    periods = (month,) if pooling == "month" else tuple(_month_add(month, -i) for i in (2, 1, 0))
-    base = (prev,) if pooling == "month" else tuple(_month_add(prev, -i) for i in (2, 1, 0))
+    periods = (month,) if pooling == "month" else tuple(month_add(month, -i) for i in (2, 1, 0))
+    base = (prev,) if pooling == "month" else tuple(month_add(prev, -i) for i in (2, 1, 0))
     n = sum(rows.get(p, (0, 0))[0] for p in periods)
     k = sum(rows.get(p, (0, 0))[1] for p in periods)
     bn = sum(rows.get(p, (0, 0))[0] for p in base)

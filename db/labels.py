@@ -12,38 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db import schema
-
-
-@dataclass(frozen=True, slots=True)
-class PendingPosting:
-    """The fields of a posting that the classifiers read."""
-
-    id: int
-    title: str
-    description: str | None
-    experience_text: str | None
-    lang: str | None
-    board_category: str | None = None
-    source: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LabelRow:
-    """One posting's labels by one model version, ready to store."""
-
-    posting_id: int
-    model_version: str
-    taxonomy_version: str
-    role_category: str
-    role_confidence: float
-    experience_min_years: float | None
-    experience_max_years: float | None
-    experience_bucket: str
-    requires_3plus_years: bool | None
-    ai_level: str
-    ai_terms: tuple[str, ...]
-    role_source: str | None = None  # board | text: which signal decided the role
-    role_category_text: str | None = None  # the text classifier's own answer
+from labourwatch.contract import LabelRow, PendingPosting
 
 
 def _source_filter(sources: Sequence[str] | None) -> Any:

@@ -15,40 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db import schema
-
-
-@dataclass(frozen=True, slots=True)
-class PostingIn:
-    """A normalised posting ready to store; what scrapers and importers hand to ``db``."""
-
-    source: str
-    external_id: str
-    title: str
-    url: str | None = None
-    company: str | None = None
-    city: str | None = None
-    lang: str | None = None
-    description: str | None = None
-    salary_text: str | None = None
-    salary_min: float | None = None
-    salary_max: float | None = None
-    salary_period: str | None = None
-    salary_currency: str | None = None
-    experience_text: str | None = None
-    education_text: str | None = None
-    employment_type: str | None = None
-    posted_at: date | None = None
-    raw_hash: str | None = None
-    country: str | None = None  # ISO 3166-1 alpha-2 market (source config, address or board)
-    board_category: str | None = None  # the board's own category path, e.g. "技术/后端开发/Java"
-
-    def __post_init__(self) -> None:
-        if not self.source:
-            raise ValueError("PostingIn.source is empty: every posting needs the name of its source")
-        if not str(self.external_id).strip():
-            raise ValueError(f"PostingIn.external_id is empty for source {self.source!r}")
-        if not self.title or not self.title.strip():
-            raise ValueError(f"PostingIn.title is empty for {self.source}:{self.external_id}")
+from labourwatch.contract import PostingIn
 
 
 @dataclass

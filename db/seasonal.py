@@ -24,6 +24,8 @@ from functools import cache
 
 import numpy as np
 
+from labourwatch.contract import month_add, month_range
+
 METHODS = ("stl_holiday", "uc_holiday")
 DEFAULT_METHOD = "uc_holiday"  # lower error than stl_holiday in evaluate_methods (`labourwatch bench seasonal`)
 MIN_MONTHS = 36  # fewer than three years of history: publish year-on-year only
@@ -60,19 +62,6 @@ def holiday_date(holiday: str, year: int) -> date:
             raise ValueError(f"no Spring Festival date known for {year}")
         return min(days)
     raise ValueError(f"unknown holiday {holiday!r}; use spring_festival or easter")
-
-
-def _month_index(month: str) -> int:
-    return int(month[:4]) * 12 + int(month[5:7]) - 1
-
-
-def _month_str(i: int) -> str:
-    return f"{i // 12:04d}-{i % 12 + 1:02d}"
-
-
-def month_range(first: str, last: str) -> list[str]:
-    """Every YYYY-MM from ``first`` to ``last`` inclusive."""
-    return [_month_str(i) for i in range(_month_index(first), _month_index(last) + 1)]
 
 
 def holiday_share(holiday: str, month: str) -> float:
@@ -242,7 +231,7 @@ def index_error(index: np.ndarray, truth: np.ndarray) -> float:
 def evaluate_methods(n_series: int = 12, n_months: int = 48, seed: int = 7,
                      holiday: str = "spring_festival") -> list[MethodError]:
     """Each method's and the raw index's error against the known trend on ``n_series`` synthetic series."""
-    months = month_range("2021-01", _month_str(_month_index("2021-01") + n_months - 1))
+    months = month_range("2021-01", month_add("2021-01", n_months - 1))
     errs: dict[str, list[float]] = {m: [] for m in (*METHODS, "raw")}
     for k in range(n_series):
         counts, trend = synthetic_series(seed + k, months, holiday)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from db.stats import Z95, RateChange, ShiftShare, rate_change, shift_share
+from labourwatch.contract import check_month
 from labourwatch.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,6 @@ class TrendReport:
         return (f"recomputed {len(self.months)} months ({span}) and {len(self.weeks)} weeks for "
                 f"{self.model_version} / taxonomy {self.taxonomy_version}: {self.demand_rows} demand rows, "
                 f"{self.share_rows} share rows in {self.seconds:.2f}s" + (" (full)" if self.full else ""))
-
-
-def check_month(value: str, what: str = "month") -> str:
-    """Return ``value`` if it is a YYYY-MM month, else raise ``ValueError`` naming ``what``."""
-    if not isinstance(value, str) or not _MONTH.match(value):
-        raise ValueError(f"{what} must look like YYYY-MM (e.g. 2026-03), got {value!r}")
-    return value
 
 
 def _week_of_month_start(month: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from itertools import accumulate
 
+from labourwatch.contract import AI_LEVELS, EXPERIENCE_BUCKETS, experience_bucket
 from demoboard.texts import NEW_ECONOMY, ROLE_CODES, CategoryTexts, Variant, vocabulary
 
 FIRST_DAY = date(2024, 1, 1)
@@ -19,9 +20,7 @@ LAST_DAY = date(2026, 6, 30)
 MONTHS: tuple[str, ...] = tuple(f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in range(30))
 SPRING_FESTIVAL: dict[int, date] = {2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17)}
 STYLES = ("html", "api")
-AI_LEVELS = ("none", "incidental", "ai_tools", "ai_skills")
 AI_SHARE_GROUPS = ("all", "new_economy")
-EXPERIENCE_BUCKETS = ("none", "lt1", "1_3", "3_5", "5_10", "10_plus", "unstated")
 
 SHARE_EN = 0.20  # English postings (all served in the html style)
 SHARE_API = 0.50  # Chinese postings served through the JSON API rather than HTML pages
@@ -363,18 +362,8 @@ SENIOR_MARKERS = ("高级", "资深", "总监", "主管", "经理", "总经理",
 
 
 def bucket_of(min_years: int | None, max_years: int | None) -> str:
-    """Experience bucket of a (min, max) requirement, as taxonomy.md defines it."""
-    if min_years is None:
-        return "unstated"
-    if min_years == 0:
-        return "lt1" if max_years == 1 else "none"
-    if min_years < 3:
-        return "1_3"
-    if min_years < 5:
-        return "3_5"
-    if min_years < 10:
-        return "5_10"
-    return "10_plus"
+    """Experience bucket of a (min, max) requirement: the taxonomy's rule (``labourwatch.contract``)."""
+    return experience_bucket(min_years, max_years)
 
 
 def _spec(rng: random.Random, bucket: str, api: bool) -> tuple[int, int | None]:

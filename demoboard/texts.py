@@ -9,17 +9,11 @@ from typing import Any
 
 import yaml
 
-ROLE_CODES: tuple[str, ...] = (
-    "software_dev", "software_qa", "it_ops", "ai_ml", "data", "hardware_eng", "product_project",
-    "design_basic", "design_ux", "content_media", "operations", "marketing", "sales_bd", "customer_service",
-    "supply_chain_repetitive", "supply_chain_mgmt", "manufacturing", "engineering_construction",
-    "finance_accounting", "hr_admin_legal", "healthcare", "education", "services_hospitality", "management",
-    "other",
-)
-NEW_ECONOMY: frozenset[str] = frozenset({
-    "software_dev", "software_qa", "it_ops", "ai_ml", "data", "hardware_eng", "product_project",
-    "design_basic", "design_ux", "content_media", "operations",
-})
+from labourwatch.contract import vocabulary as vocabulary_of_taxonomy
+
+# The board's truth speaks the taxonomy's vocabulary: codes and the new-economy group come from its data file.
+ROLE_CODES: tuple[str, ...] = vocabulary_of_taxonomy().role_codes
+NEW_ECONOMY: frozenset[str] = frozenset(vocabulary_of_taxonomy().groups["new_economy"])
 _ROLE_FILES = ("roles_tech.yaml", "roles_creative.yaml", "roles_other.yaml")
 
 

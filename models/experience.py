@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from labourwatch.contract import experience_bucket
 from models.sections import split_sections
 from models.text import clean_text
 
@@ -69,19 +70,7 @@ _SENTENCE_SPLIT = re.compile(r"[。；;！!？?\n•·]|(?<=[A-Za-z0-9)])\.\s+|(
 
 def bucket_for(min_years: float | None, max_years: float | None) -> str:
     """The experience bucket for a (min, max) requirement; see taxonomy.md section 2."""
-    if min_years is None:
-        return "unstated"
-    if min_years <= 0:
-        return "lt1" if max_years is not None and 0 < max_years <= 1 else "none"
-    if min_years < 1:
-        return "lt1"
-    if min_years < 3:
-        return "1_3"
-    if min_years < 5:
-        return "3_5"
-    if min_years < 10:
-        return "5_10"
-    return "10_plus"
+    return experience_bucket(min_years, max_years)
 
 
 def _make(min_years: float | None, max_years: float | None, source: str, evidence: str | None) -> Experience:

@@ -8,10 +8,7 @@ from pathlib import Path
 
 import yaml
 
-TAXONOMY_FILE = Path(__file__).resolve().parent / "taxonomy.yaml"
-
-EXPERIENCE_BUCKETS: tuple[str, ...] = ("none", "lt1", "1_3", "3_5", "5_10", "10_plus", "unstated")
-AI_LEVELS: tuple[str, ...] = ("none", "incidental", "ai_tools", "ai_skills")
+from labourwatch.contract import AI_LEVELS, EXPERIENCE_BUCKETS, TAXONOMY_FILE  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
