@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from itertools import accumulate
 
-from labourwatch.contract import AI_LEVELS, EXPERIENCE_BUCKETS, experience_bucket
 from demoboard.texts import NEW_ECONOMY, ROLE_CODES, CategoryTexts, Variant, vocabulary
+from labourwatch.contract import experience_bucket
 
 FIRST_DAY = date(2024, 1, 1)
 LAST_DAY = date(2026, 6, 30)
