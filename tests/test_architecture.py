@@ -1,0 +1,49 @@
+"""The walls of the house (docs/architecture.md): who may import whom, and SQL only in db/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("labourwatch", "models", "scrapers", "flows", "brief", "dashboard", "demoboard", "evaluation")
+# Files with SQL that never reaches the product's database, each with the reason.
+NOT_THE_DATABASE = {
+    "models/embed.py": "the title-vector cache is a private sqlite3 key-value file under the cache directory",
+}
+# A statement in SQL's capitals, not an English sentence that happens to hold "select" or "update".
+SQL = re.compile(r"\bSELECT\s+[\w*(].*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b|"
+                 r"\b(CREATE|DROP)\s+(TABLE|INDEX|VIEW|TRIGGER)\b|\bALTER\s+TABLE\b|\bWITH\s+\w+\s+AS\s*\(")
+
+
+def test_import_contracts_hold() -> None:
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert exe, "import-linter is a dev dependency (make setup installs it)"
+    proc = subprocess.run([exe, "--config", str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "broken" not in proc.stdout.split("Contracts:")[-1].split("kept")[-1]
+
+
+def test_no_sql_outside_db() -> None:
+    found = []
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            if str(path.relative_to(ROOT)) in NOT_THE_DATABASE:
+                continue
+            for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if SQL.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{no}: {line.strip()}")
+    assert not found, "SQL belongs in db/:\n" + "\n".join(found)
+
+
+def test_the_sql_pattern_finds_statements_not_prose() -> None:
+    assert SQL.search('conn.execute(text("SELECT id FROM postings"))')
+    assert SQL.search("    UPDATE labels SET x = 1")
+    assert SQL.search('"WITH recent AS (SELECT 1)"')
+    assert not SQL.search('help="Select the month to update"')
+    assert not SQL.search('"update the trend tables"')
+    assert not SQL.search('help="one SELECT/WITH statement on the views"')
