@@ -461,3 +461,28 @@ def duplicate_rates(engine: Engine) -> list[DuplicateRate]:
     with engine.connect() as c:
         return [DuplicateRate(s, int(p or 0), int(d or 0), float(r or 0.0)) for s, p, d, r in c.execute(text(
             "SELECT source, postings, duplicates, duplicate_rate FROM v_duplicates_by_source ORDER BY source"))]
+
+
+def stored_external_ids(engine: Engine, source: str) -> list[str]:
+    """External ids of every stored posting of ``source``, one per row (so duplicates show)."""
+    with engine.connect() as c:
+        return list(c.scalars(select(schema.Posting.external_id).join(schema.Source)
+                              .where(schema.Source.name == source)))
+
+
+def trend_months(engine: Engine) -> list[str]:
+    """The months (YYYY-MM) with rows in trend_demand, oldest first."""
+    with engine.connect() as c:
+        return [r[0] for r in c.execute(text(
+            "SELECT DISTINCT period FROM trend_demand WHERE period_type = 'month' ORDER BY period"))]
+
+
+def monthly_counts_by_country(engine: Engine) -> dict[str, dict[str, int]]:
+    """Postings per month of each known country, from trend_demand (category all): country -> month -> n."""
+    counts: dict[str, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for period, country, n in conn.execute(text(
+                "SELECT period, dim_value, n FROM trend_demand WHERE period_type = 'month' "
+                "AND dim = 'country' AND category = 'all' AND dim_value <> 'unknown'")):
+            counts.setdefault(country, {})[period] = int(n)
+    return counts

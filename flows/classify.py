@@ -341,18 +341,6 @@ def evaluate_file(input_path: Path, predictions_path: Path | None = None,
 # --- benchmark ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BenchReport:
-    postings: int
-    seconds: float
-    per_second: float
-    peak_rss_mb: float
-    model_version: str
-    embed_cache_hits: int
-    embed_cache_misses: int
-    cpu_seconds: float = 0.0  # this process's CPU time: comparable across runs when other work shares the cores
-
-
 def synthetic_postings(n: int, seed: int = 7, prefix: str = "") -> list[Any]:
     """A realistic mix for the benchmark: repeated titles (Zipf-like), zh descriptions of 200–600 chars,
     some English postings and board experience fields."""
@@ -386,39 +374,3 @@ def synthetic_postings(n: int, seed: int = 7, prefix: str = "") -> list[Any]:
         out.append(PostingIn(source="bench", external_id=f"{prefix}{i}", title=title, description=desc, lang=lang,
                              experience_text=rng.choice(years)))
     return out
-
-
-def bench_classify(n: int = 5000, batch_size: int | None = None) -> tuple[BenchReport, BenchReport]:
-    """Store ``n`` synthetic postings in a scratch SQLite database and time ``classify_pending`` on them
-    (embeddings, rules and database writes included; the model load is not timed).
-
-    Two passes over two different draws of the same mix: the first starts with an empty title-embedding
-    cache (a fresh process), the second with the cache the first left (a long nightly run's steady state).
-    """
-    import resource
-    import tempfile
-
-    from db.migrate import upgrade
-    from db.repo import store_postings
-    from db.session import get_engine
-
-    clf = load_classifier()
-    emb = clf.artifact.roles.embedder
-    if hasattr(emb, "disk"):  # measure from empty caches: no vectors from earlier runs
-        emb.disk = None
-        emb._cache.clear()
-    out = []
-    with tempfile.TemporaryDirectory(prefix="lw-bench-") as tmp:
-        engine = get_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        upgrade(engine)
-        for seed in (7, 8):
-            store_postings(engine, synthetic_postings(n, seed=seed, prefix=f"s{seed}-"))
-            hits0, miss0 = getattr(emb, "hits", 0), getattr(emb, "misses", 0)
-            cpu0 = time.process_time()
-            report = classify_pending(engine, batch_size=batch_size, classifier=clf)
-            cpu = time.process_time() - cpu0
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            out.append(BenchReport(report.labelled, report.seconds, report.per_second, peak, report.model_version,
-                                   getattr(emb, "hits", 0) - hits0, getattr(emb, "misses", 0) - miss0, cpu))
-        engine.dispose()
-    return out[0], out[1]

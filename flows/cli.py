@@ -1,4 +1,9 @@
-"""The ``labourwatch`` command line: one entry point, commands registered per area."""
+"""The ``labourwatch`` command line: one entry point joining the sub-app of each area.
+
+The areas' apps without a name merge their commands into the top level (``labourwatch crawl``); ``db``,
+``bench``, ``sources`` and ``audit`` are sub-groups (``labourwatch db upgrade``). Joined in the order
+``labourwatch --help`` lists them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,22 @@ import os
 
 import typer
 
+from flows import (
+    cli_audit,
+    cli_bench,
+    cli_brief,
+    cli_classify,
+    cli_core,
+    cli_crawl,
+    cli_dashboard,
+    cli_db,
+    cli_demo,
+    cli_figures,
+    cli_flows,
+    cli_query,
+    cli_sources,
+    cli_trends,
+)
 from flows.cli_errors import FriendlyErrorsGroup
 from labourwatch.settings import get_settings
 
@@ -18,10 +39,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks that print throughput and peak memory.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(bench_app, name="bench")
 
 
 @app.callback()
@@ -36,19 +53,20 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
-# Each area registers its commands; the modules stay independent of each other.
-from flows import cli_core  # noqa: E402
-
-cli_core.register(app, db_app, bench_app)
-for _name in ("cli_demo", "cli_crawl", "cli_sources", "cli_classify", "cli_trends", "cli_figures", "cli_query",
-              "cli_brief", "cli_flows", "cli_dashboard"):
-    try:
-        _mod = __import__(f"flows.{_name}", fromlist=["register"])
-    except ModuleNotFoundError as exc:
-        if exc.name != f"flows.{_name}":
-            raise
-        continue
-    _mod.register(app, db_app, bench_app)
+app.add_typer(cli_core.app)
+app.add_typer(cli_demo.app)
+app.add_typer(cli_crawl.app)
+app.add_typer(cli_classify.app)
+app.add_typer(cli_trends.app)
+app.add_typer(cli_figures.app)
+app.add_typer(cli_query.app)
+app.add_typer(cli_brief.app)
+app.add_typer(cli_flows.app)
+app.add_typer(cli_dashboard.app)
+app.add_typer(cli_db.app, name="db")
+app.add_typer(cli_bench.app, name="bench")
+app.add_typer(cli_sources.app, name="sources")
+app.add_typer(cli_audit.app, name="audit")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 console = Console()
+app = typer.Typer()
 
 
 def _previous_month() -> str:
@@ -21,53 +22,30 @@ def _previous_month() -> str:
     return f"{y:04d}-{m:02d}"
 
 
-def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:
-    @app.command("brief")
-    def brief(
-        month: str | None = typer.Option(None, "--month", help="Month to report, YYYY-MM; default last month."),
-        lang: str = typer.Option("zh", "--lang", help="Language: zh (default) or en."),
-        output: Path | None = typer.Option(None, "--output", "-o", help="PDF file; default "
-                                           "<home>/briefs/brief-YYYY-MM-<lang>[-<country>].pdf."),
-        country: str | None = typer.Option(None, "--country", help="Market: ISO code (CN, GB, ...); `all` pools "
-                                           "every country; default the largest."),
-    ) -> None:
-        """Render the monthly PDF brief from the trend tables and record it in the database."""
-        from brief.render import BriefError, render_brief
-        from db.migrate import upgrade
-        from db.session import get_engine
 
-        engine = get_engine()
-        upgrade(engine)
-        from flows.tasks.runstate import mark_interrupted
+@app.command("brief")
+def brief(
+    month: str | None = typer.Option(None, "--month", help="Month to report, YYYY-MM; default last month."),
+    lang: str = typer.Option("zh", "--lang", help="Language: zh (default) or en."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="PDF file; default "
+                                       "<home>/briefs/brief-YYYY-MM-<lang>[-<country>].pdf."),
+    country: str | None = typer.Option(None, "--country", help="Market: ISO code (CN, GB, ...); `all` pools "
+                                       "every country; default the largest."),
+) -> None:
+    """Render the monthly PDF brief from the trend tables and record it in the database."""
+    from brief.render import BriefError, render_brief
+    from db.migrate import upgrade
+    from db.session import get_engine
 
-        mark_interrupted(engine)  # a killed run shows as interrupted, not running
-        try:
-            result = render_brief(engine, month or _previous_month(), lang=lang, output=output, country=country)
-        except BriefError as exc:
-            console.print(f"[red]brief failed:[/red] {exc}")
-            raise typer.Exit(1) from exc
-        console.print(f"{result.path} — {result.pages} pages, sha256 {result.sha256[:12]}…, "
-                      f"rendered in {result.seconds:.1f} s")
+    engine = get_engine()
+    upgrade(engine)
+    from flows.tasks.runstate import mark_interrupted
 
-    @bench_app.command("brief")
-    def bench_brief(
-        month: str = typer.Option(..., "--month", help="Month with trend rows, YYYY-MM."),
-        repeat: int = typer.Option(3, "--repeat", help="Renders per language."),
-    ) -> None:
-        """Time brief renders (zh and en) against the configured database; prints seconds per render."""
-        import tempfile
-        import time
-
-        from brief.render import render_brief
-        from db.session import get_engine
-
-        engine = get_engine()
-        with tempfile.TemporaryDirectory() as tmp:
-            for lang in ("zh", "en"):
-                times = []
-                for i in range(repeat):
-                    t0 = time.perf_counter()
-                    r = render_brief(engine, month, lang=lang, output=Path(tmp) / f"{lang}-{i}.pdf", record=False)
-                    times.append(time.perf_counter() - t0)
-                console.print(f"brief {month} {lang}: {r.pages} pages; seconds per render "
-                              + ", ".join(f"{t:.2f}" for t in times) + " (first includes imports/font subset)")
+    mark_interrupted(engine)  # a killed run shows as interrupted, not running
+    try:
+        result = render_brief(engine, month or _previous_month(), lang=lang, output=output, country=country)
+    except BriefError as exc:
+        console.print(f"[red]brief failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"{result.path} — {result.pages} pages, sha256 {result.sha256[:12]}…, "
+                  f"rendered in {result.seconds:.1f} s")

@@ -1,4 +1,4 @@
-"""Classifier commands: train, classify (database or file), evaluate, bench classify."""
+"""Classifier commands: train, classify (database or file), evaluate."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console()
+app = typer.Typer()
 
 
 def _print_reports(version: str, reports: list, confusion_csv: Path | None = None) -> None:  # type: ignore[type-arg]
@@ -55,117 +56,104 @@ def _print_reports(version: str, reports: list, confusion_csv: Path | None = Non
         console.print(f"confusion counts → {confusion_csv}")
 
 
-def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:
-    @app.command("train")
-    def train_cmd(
-        force: bool = typer.Option(False, "--force", help="Retrain even if this version already exists."),
-        include_audit: bool = typer.Option(False, "--include-audit", help="Add the analysts' audited role labels "
-                                           "(audit store of the configured database) to the training data; writes "
-                                           "a separate version that records how many it saw."),
-    ) -> None:
-        """Train the role classifier (shipped exemplars and occupation bank) and the AI context head (shipped
-        clauses) into <cache>/classifiers/<version>/."""
-        from flows.classify import train_classifier
 
-        r = train_classifier(force=force, include_audit=include_audit)
-        audit = f", {r.audit_labels} audit labels" if include_audit else ""
-        console.print(f"classifier {r.version}: {r.examples} role examples in {r.categories} categories{audit}, "
-                      f"{r.context_clauses} AI context clauses, {r.seconds:.1f}s → {r.path}")
-        if include_audit:
-            console.print(f"use it with LABOURWATCH_CLASSIFIER_VERSION={r.version} or "
-                          f"`labourwatch reclassify --model-version {r.version}` (compares it with the current one)")
+@app.command("train")
+def train_cmd(
+    force: bool = typer.Option(False, "--force", help="Retrain even if this version already exists."),
+    include_audit: bool = typer.Option(False, "--include-audit", help="Add the analysts' audited role labels "
+                                       "(audit store of the configured database) to the training data; writes "
+                                       "a separate version that records how many it saw."),
+) -> None:
+    """Train the role classifier (shipped exemplars and occupation bank) and the AI context head (shipped
+    clauses) into <cache>/classifiers/<version>/."""
+    from flows.classify import train_classifier
 
-    @app.command("classify")
-    def classify_cmd(
-        input: Path | None = typer.Option(None, "--input", help="CSV/JSONL with id, title, description, "
-                                          "experience_text, lang; without it, label the database."),
-        output: Path | None = typer.Option(None, "--output", help="Output CSV/JSONL (with --input)."),
-        batch_size: int | None = typer.Option(None, "--batch-size", help="Postings per batch (database mode)."),
-        source: list[str] | None = typer.Option(None, "--source", help="Only postings of this source (database "
-                                                "mode; repeatable). Default: every source."),
-        encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of --input (e.g. gb18030); "
-                                            "default detected."),
-    ) -> None:
-        """Label postings without a label of the current model version (database), or a file."""
-        from flows.classify import UnknownSourceError, classify_file, classify_pending
+    r = train_classifier(force=force, include_audit=include_audit)
+    audit = f", {r.audit_labels} audit labels" if include_audit else ""
+    console.print(f"classifier {r.version}: {r.examples} role examples in {r.categories} categories{audit}, "
+                  f"{r.context_clauses} AI context clauses, {r.seconds:.1f}s → {r.path}")
+    if include_audit:
+        console.print(f"use it with LABOURWATCH_CLASSIFIER_VERSION={r.version} or "
+                      f"`labourwatch reclassify --model-version {r.version}` (compares it with the current one)")
 
-        if input is not None:
-            if output is None:
-                raise typer.BadParameter("--output is required with --input", param_hint="--output")
-            if source:
-                raise typer.BadParameter("--source selects postings in the database; it does not apply to --input",
-                                         param_hint="--source")
-            try:
-                r = classify_file(input, output, encoding=encoding)
-            except ValueError as exc:  # the file as a whole: missing, directory, binary, no id/title column
-                Console(stderr=True).print(f"labourwatch classify: {exc}", style="red", markup=False,
-                                           soft_wrap=True)
-                raise typer.Exit(2) from None
-            console.print(f"labelled {r.labelled} postings from {input} → {output} with {r.model_version} "
-                          f"in {r.seconds:.1f}s", markup=False)
-            if r.rejects_path:
-                console.print(f"{r.rejected} rows rejected, with reasons: {r.rejects_path}", markup=False)
-            if r.labelled == 0:
-                raise typer.Exit(1)
-            return
-        if output is not None:
-            raise typer.BadParameter("--output needs --input", param_hint="--output")
+
+
+@app.command("classify")
+def classify_cmd(
+    input: Path | None = typer.Option(None, "--input", help="CSV/JSONL with id, title, description, "
+                                      "experience_text, lang; without it, label the database."),
+    output: Path | None = typer.Option(None, "--output", help="Output CSV/JSONL (with --input)."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Postings per batch (database mode)."),
+    source: list[str] | None = typer.Option(None, "--source", help="Only postings of this source (database "
+                                            "mode; repeatable). Default: every source."),
+    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of --input (e.g. gb18030); "
+                                        "default detected."),
+) -> None:
+    """Label postings without a label of the current model version (database), or a file."""
+    from flows.classify import UnknownSourceError, classify_file, classify_pending
+
+    if input is not None:
+        if output is None:
+            raise typer.BadParameter("--output is required with --input", param_hint="--output")
+        if source:
+            raise typer.BadParameter("--source selects postings in the database; it does not apply to --input",
+                                     param_hint="--source")
+        try:
+            r = classify_file(input, output, encoding=encoding)
+        except ValueError as exc:  # the file as a whole: missing, directory, binary, no id/title column
+            Console(stderr=True).print(f"labourwatch classify: {exc}", style="red", markup=False,
+                                       soft_wrap=True)
+            raise typer.Exit(2) from None
+        console.print(f"labelled {r.labelled} postings from {input} → {output} with {r.model_version} "
+                      f"in {r.seconds:.1f}s", markup=False)
+        if r.rejects_path:
+            console.print(f"{r.rejected} rows rejected, with reasons: {r.rejects_path}", markup=False)
+        if r.labelled == 0:
+            raise typer.Exit(1)
+        return
+    if output is not None:
+        raise typer.BadParameter("--output needs --input", param_hint="--output")
+    from db.migrate import upgrade
+    from db.session import get_engine
+    from labourwatch.settings import get_settings
+
+    get_settings().ensure_dirs()
+    engine = get_engine()
+    upgrade(engine)
+    try:
+        r = classify_pending(engine, batch_size=batch_size, progress=True, sources=source or None)
+    except UnknownSourceError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--source") from exc
+    console.print(f"labelled {r.labelled} postings with {r.model_version} in {r.seconds:.1f}s "
+                  f"({r.per_second:.0f}/s)")
+
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    input: Path = typer.Option(..., "--input", help="Labelled CSV/JSONL: id, title, description, ... and "
+                               "expected_<field> columns (role_category, experience_bucket, ai_level, "
+                               "references_ai, requires_3plus_years)."),
+    predictions: Path | None = typer.Option(None, "--predictions", help="A `classify --output` file to "
+                                            "score instead of classifying the input now."),
+    record: bool = typer.Option(False, "--record", help="Store the figures in the evaluations table."),
+    dataset: str | None = typer.Option(None, "--dataset", help="Dataset name when recording; default the "
+                                       "file name."),
+    confusion_csv: Path | None = typer.Option(None, "--confusion-csv", help="Also write every (expected, "
+                                              "predicted, count) cell to this CSV."),
+) -> None:
+    """Accuracy, macro-F1 and a confusion table for every expected_* column of a labelled file."""
+    from flows.classify import evaluate_file
+
+    version, reports = evaluate_file(input, predictions)
+    _print_reports(version, reports, confusion_csv)
+    if record:
+        from db.labels import record_evaluation
         from db.migrate import upgrade
         from db.session import get_engine
-        from labourwatch.settings import get_settings
 
-        get_settings().ensure_dirs()
         engine = get_engine()
         upgrade(engine)
-        try:
-            r = classify_pending(engine, batch_size=batch_size, progress=True, sources=source or None)
-        except UnknownSourceError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--source") from exc
-        console.print(f"labelled {r.labelled} postings with {r.model_version} in {r.seconds:.1f}s "
-                      f"({r.per_second:.0f}/s)")
-
-    @app.command("evaluate")
-    def evaluate_cmd(
-        input: Path = typer.Option(..., "--input", help="Labelled CSV/JSONL: id, title, description, ... and "
-                                   "expected_<field> columns (role_category, experience_bucket, ai_level, "
-                                   "references_ai, requires_3plus_years)."),
-        predictions: Path | None = typer.Option(None, "--predictions", help="A `classify --output` file to "
-                                                "score instead of classifying the input now."),
-        record: bool = typer.Option(False, "--record", help="Store the figures in the evaluations table."),
-        dataset: str | None = typer.Option(None, "--dataset", help="Dataset name when recording; default the "
-                                           "file name."),
-        confusion_csv: Path | None = typer.Option(None, "--confusion-csv", help="Also write every (expected, "
-                                                  "predicted, count) cell to this CSV."),
-    ) -> None:
-        """Accuracy, macro-F1 and a confusion table for every expected_* column of a labelled file."""
-        from flows.classify import evaluate_file
-
-        version, reports = evaluate_file(input, predictions)
-        _print_reports(version, reports, confusion_csv)
-        if record:
-            from db.labels import record_evaluation
-            from db.migrate import upgrade
-            from db.session import get_engine
-
-            engine = get_engine()
-            upgrade(engine)
-            n = record_evaluation(engine, version, dataset or input.name,
-                                  [f for r in reports for f in r.figures()])
-            console.print(f"recorded {n} figures for {version} on {dataset or input.name}")
-
-    @bench_app.command("classify")
-    def bench_classify_cmd(
-        n: int = typer.Option(5000, "--n", help="Synthetic postings to label."),
-        batch_size: int | None = typer.Option(None, "--batch-size", help="Postings per batch."),
-    ) -> None:
-        """Postings/s and peak memory of `classify` on a realistic mix, database writes included."""
-        from flows.classify import bench_classify
-
-        cold, warm = bench_classify(n, batch_size)
-        for name, r in (("cold title cache", cold), ("warm title cache", warm)):
-            console.print(f"classify ({name}): {r.postings} postings in {r.seconds:.1f}s = "
-                          f"[bold]{r.per_second:.0f} postings/s[/bold]; title embeddings {r.embed_cache_hits} cached / "
-                          f"{r.embed_cache_misses} computed; {r.cpu_seconds:.1f} CPU-s "
-                          f"({r.postings / max(r.cpu_seconds, 1e-9):.0f} postings per CPU-second); "
-                          f"peak RSS {r.peak_rss_mb:.0f} MiB")
-        console.print(f"model {cold.model_version}; database writes included, model load excluded")
+        n = record_evaluation(engine, version, dataset or input.name,
+                              [f for r in reports for f in r.figures()])
+        console.print(f"recorded {n} figures for {version} on {dataset or input.name}")

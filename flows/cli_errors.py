@@ -11,24 +11,15 @@ from typer.core import TyperGroup
 
 def one_line(exc: BaseException) -> str:
     """A single-line description of ``exc``: the database's own message, or a hint for a known cause."""
-    from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+    from db.errors import describe
 
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    text = (str(orig).strip().splitlines() or [""])[0] or type(orig).__name__
-    low = text.lower()
-    if isinstance(exc, ProgrammingError | OperationalError) and (
-            "no such table" in low or ("relation" in low and "does not exist" in low)
-            or "undefinedtable" in type(orig).__name__.lower()):
-        from labourwatch.settings import get_settings
-
-        url = get_settings().database_url
-        return (f"the database {url} is not set up or not up to date ({text}); "
-                "run `labourwatch db upgrade` first")
-    if isinstance(exc, OperationalError) and ("connection" in low or "could not connect" in low):
-        return f"cannot reach the database ({text}); check LABOURWATCH_DB_URL"
+    known = describe(exc)
+    if known is not None:
+        return known
     if isinstance(exc, FileNotFoundError | IsADirectoryError | PermissionError) and exc.filename:
         return f"{exc.filename}: {exc.strerror}"
-    return f"{type(orig).__name__}: {text}" if not isinstance(exc, ValueError) else text
+    text = (str(exc).strip().splitlines() or [""])[0] or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if not isinstance(exc, ValueError) else text
 
 
 def _passthrough() -> tuple[type[BaseException], ...]:
@@ -52,7 +43,7 @@ class FriendlyErrorsGroup(TyperGroup):
 
     debug = False
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # click.Context: Typer >= 0.16 vendors its own click
         try:
             return super().invoke(ctx)
         except _PASSTHROUGH:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console()
-sources_app = typer.Typer(help="The catalogue of job-board sources: list, show, check live.", no_args_is_help=True)
+app = typer.Typer(help="The catalogue of job-board sources: list, show, check live.", no_args_is_help=True)
 
 
 def _load() -> dict:
@@ -30,7 +30,7 @@ def _get(name: str):  # noqa: ANN202
     return sources[name]
 
 
-@sources_app.command("list")
+@app.command("list")
 def list_cmd() -> None:
     """Every source of the catalogue: adapter, country, language, whether it is enabled and needs your auth."""
     from scrapers.config import auth_path, sources_path
@@ -45,7 +45,7 @@ def list_cmd() -> None:
     console.print(table)
 
 
-@sources_app.command("show")
+@app.command("show")
 def show_cmd(name: str = typer.Argument(..., help="Source name.")) -> None:
     """One source's configuration: URLs, politeness, field mapping, what it needs from you."""
     from scrapers.check import describe_source
@@ -53,7 +53,7 @@ def show_cmd(name: str = typer.Argument(..., help="Source name.")) -> None:
     print(json.dumps(describe_source(_get(name)), ensure_ascii=False, indent=2))
 
 
-@sources_app.command("check")
+@app.command("check")
 def check_cmd(
     name: str = typer.Argument(..., help="Source name."),
     base_url: str | None = typer.Option(None, "--base-url", help="Replace scheme and host of every URL."),
@@ -90,7 +90,3 @@ def check_cmd(
     console.print(f"{name}: " + ("[green]works[/green]" if report.ok else "[red]does not work[/red]"))
     if not report.ok:
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> None:
-    app.add_typer(sources_app, name="sources")

@@ -109,6 +109,12 @@ class CachedEmbedder:
         self.misses = 0
         self.disk_hits = 0
 
+    def start_cold(self) -> None:
+        """Forget every cached vector, in memory and (for this embedder) on disk, so the next texts are all
+        computed: what a benchmark of a fresh process measures. The disk cache file itself is kept."""
+        self.disk = None
+        self._cache.clear()
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         todo: dict[str, list[int]] = {}

@@ -19,8 +19,9 @@ pytestmark = [pytest.mark.slow,
 
 @pytest.fixture
 def computed_trends(engine: Engine) -> Engine:
+    from db.bulk import bulk_insert_labelled
+    from db.synthetic import synthetic_postings
     from db.trends import update_trends
-    from flows.cli_trends import bulk_insert_labelled, synthetic_postings
     from models.taxonomy import load_taxonomy
 
     bulk_insert_labelled(engine, synthetic_postings(60_000))

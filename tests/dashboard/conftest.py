@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import Engine, insert, select, update
 
 from db import schema
+from db.bulk import bulk_insert_labelled
+from db.synthetic import synthetic_postings
 from db.trends import update_trends
-from flows.cli_trends import bulk_insert_labelled, synthetic_postings
 from models.taxonomy import load_taxonomy
 
 MODEL_VERSION = "dash-test-1"

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from db.audit import MIN_CATEGORY_AUDIT, AuditIn, adjusted_category_shares, category_adjustment, record_audit
+from db.bulk import bulk_insert_labelled
 from flows.cli import app
-from flows.cli_trends import bulk_insert_labelled
 from tests.db.test_trends import batch
 
 MV = "m-audit-1"

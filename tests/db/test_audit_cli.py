@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from db.audit import latest_audit
+from db.bulk import bulk_insert_labelled
 from flows.cli import app
-from flows.cli_trends import bulk_insert_labelled
 from tests.db.test_trends import batch
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 
 from brief.findings import headline_findings
 from db.audit import adjusted_category_shares, audit_report, draw_sample, record_audit
+from db.bulk import LabelledPosting, bulk_insert_labelled
 from db.findings import headline_figures
 from db.seasonal import holiday_flags, seasonal_series
 from db.stats import wilson_interval
@@ -20,7 +21,6 @@ from demoboard.generator import DemoDataset, generate
 from demoboard.texts import NEW_ECONOMY
 from demoboard.truth import write_truth
 from flows.audit import read_audit_file, record_demo_truth, write_sample
-from flows.cli_trends import LabelledPosting, bulk_insert_labelled
 
 GROUPS = {"new_economy": sorted(NEW_ECONOMY)}
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 
 from brief.findings import Finding, headline_findings
+from db.bulk import LabelledPosting, bulk_insert_labelled
 from db.findings import headline_figures, resolve_market
 from db.stats import rate_change, wilson_interval
 from db.trends import update_trends
-from flows.cli_trends import LabelledPosting, bulk_insert_labelled
 from tests.db.test_trends import GROUPS, base_data, batch
 
 NAMES = {"software_dev": {"zh": "传统软件开发", "en": "Traditional software development"},

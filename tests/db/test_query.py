@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, text
 
+from db.bulk import bulk_insert_labelled
 from db.queries import (
     NAMED_QUERIES,
     ReadOnlyQueryError,
@@ -17,7 +18,6 @@ from db.queries import (
     run_readonly,
 )
 from db.trends import period_change, update_trends
-from flows.cli_trends import bulk_insert_labelled
 from tests.db.test_trends import GROUPS, base_data
 
 

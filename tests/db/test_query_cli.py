@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from db.bulk import bulk_insert_labelled
 from flows.cli import app
-from flows.cli_trends import bulk_insert_labelled
 from tests.db.test_trends import base_data
 
 runner = CliRunner()

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
+from db.bulk import bulk_insert_labelled
 from db.queries import QueryError, ReadOnlyQueryError, check_read_only_sql, run_readonly
 from db.trends import update_trends
 from flows.cli import app
-from flows.cli_trends import bulk_insert_labelled
 from tests.db.test_trends import GROUPS, base_data
 
 runner = CliRunner()

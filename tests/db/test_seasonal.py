@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from db.bulk import LabelledPosting, bulk_insert_labelled
 from db.seasonal import (
     METHODS,
     evaluate_methods,
@@ -23,7 +24,6 @@ from db.seasonal import (
     synthetic_series,
 )
 from db.trends import update_trends
-from flows.cli_trends import LabelledPosting, bulk_insert_labelled
 
 
 def test_holiday_dates_and_moved_months() -> None:

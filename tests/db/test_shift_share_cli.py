@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from db.bulk import bulk_insert_labelled
 from db.trends import update_trends
 from flows.cli import app
-from flows.cli_trends import bulk_insert_labelled
 from tests.db.test_trends import GROUPS, base_data
 
 

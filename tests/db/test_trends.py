@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from db.bulk import LabelledPosting, bulk_insert_labelled
 from db.stats import rate_change, wilson_interval
+from db.synthetic import synthetic_postings
 from db.trends import METRICS, period_change, shift_share_change, update_trends
-from flows.cli_trends import LabelledPosting, bulk_insert_labelled, synthetic_postings
 
 # The documented default groups of taxonomy.yaml (db cannot import models, so tests keep a copy).
 NEW_ECONOMY = ["software_dev", "software_qa", "it_ops", "ai_ml", "data", "hardware_eng", "product_project",

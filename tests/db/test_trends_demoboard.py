@@ -11,12 +11,12 @@ from sqlalchemy import Engine, text
 pytest.importorskip("demoboard.truth")
 
 from brief.findings import headline_findings  # noqa: E402
+from db.bulk import LabelledPosting, bulk_insert_labelled  # noqa: E402
 from db.dedupe import link_duplicates  # noqa: E402
 from db.trends import update_trends  # noqa: E402
 from demoboard.generator import DemoDataset, generate  # noqa: E402
 from demoboard.texts import NEW_ECONOMY  # noqa: E402
 from demoboard.truth import monthly_truth  # noqa: E402
-from flows.cli_trends import LabelledPosting, bulk_insert_labelled  # noqa: E402
 
 GROUPS = {"new_economy": sorted(NEW_ECONOMY)}
 

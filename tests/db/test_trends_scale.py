@@ -4,21 +4,17 @@ equals a full recompute), and the benchmark's in-database generator makes the po
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine, bindparam, create_engine, text
 
-from db.repo import iso_week
+from db.bulk import LabelledPosting, bulk_insert_labelled
+from db.repo import content_hash, iso_week
+from db.synthetic import generate_labelled_sql, synthetic_postings
 from db.trends import update_trends
-from flows.cli_trends import (
-    LabelledPosting,
-    bulk_insert_labelled,
-    generate_labelled_sql,
-    synthetic_postings,
-)
+from labourwatch.contract import PostingIn
 from tests.db.test_trends import GROUPS, batch, snapshot
 
 AI_KEYS = {"references_ai": lambda p: p.ai_level != "none", "ai_none": lambda p: p.ai_level == "none",
@@ -149,7 +145,7 @@ def test_sql_generator_makes_the_promised_postings(lw_home, pg_url: str) -> None
     with eng.connect() as c:
         rows = c.execute(text(
             "SELECT p.external_id, s.name, p.title, p.posted_at, p.posted_month, p.posted_week, p.content_hash, "
-            "p.lang, l.role_category, l.ai_level, l.requires_3plus_years, l.experience_bucket FROM postings p "
+            "p.company, p.city, p.lang, l.role_category, l.ai_level, l.requires_3plus_years, l.experience_bucket FROM postings p "
             "JOIN sources s ON s.id = p.source_id JOIN posting_labels l ON l.posting_id = p.id")).all()
         n_labels = c.execute(text("SELECT COUNT(*) FROM posting_labels")).scalar_one()
         next_id = c.execute(text("SELECT nextval(pg_get_serial_sequence('postings', 'id'))")).scalar_one()
@@ -159,7 +155,9 @@ def test_sql_generator_makes_the_promised_postings(lw_home, pg_url: str) -> None
     assert len(night) == 500 and {r.posted_at for r in night} == {date(2026, 3, 28)}
     for r in rows:
         assert r.posted_month == r.posted_at.strftime("%Y-%m") and r.posted_week == iso_week(r.posted_at)
-        assert r.content_hash == hashlib.sha256(f"{r.name}\x1f{r.external_id}\x1f{r.title}".encode()).hexdigest()
+        assert r.content_hash == content_hash(PostingIn(source=r.name, external_id=r.external_id, title=r.title,
+                                                        company=r.company, city=r.city, lang=r.lang,
+                                                        posted_at=r.posted_at))
         assert r.title.startswith(r.role_category + " ")
         assert r.lang == ("en" if r.name == "demo-en" else "zh")
         assert r.ai_level in ("none", "incidental", "ai_tools", "ai_skills")
