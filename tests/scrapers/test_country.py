@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from scrapers.config import SourceConfigError, _source_from_dict
+from scrapers.config import SourceConfigError, parse_source
 from scrapers.country import assign_country, normalise_country
 from scrapers.items import RawPosting
 from scrapers.parsers.jobposting import posting_from_node, read_country
@@ -43,9 +43,9 @@ def test_jobposting_address_country_reaches_the_store() -> None:
 
 def test_source_config_checks_country_codes() -> None:
     base = {"name": "x", "spider": "jobposting", "start_urls": ["http://x/"]}
-    assert _source_from_dict({**base, "country": "GB"}, "here").country == "GB"
-    assert _source_from_dict({**base, "country_by_lang": {"en": "UK"}}, "here").country_by_lang == {"en": "GB"}
+    assert parse_source({**base, "country": "GB"}, "here").country == "GB"
+    assert parse_source({**base, "country_by_lang": {"en": "UK"}}, "here").country_by_lang == {"en": "GB"}
     with pytest.raises(SourceConfigError, match="not an ISO 3166"):
-        _source_from_dict({**base, "country": "Narnia"}, "here")
+        parse_source({**base, "country": "Narnia"}, "here")
     with pytest.raises(SourceConfigError, match="country_by_lang"):
-        _source_from_dict({**base, "country_by_lang": {"en": "Narnia"}}, "here")
+        parse_source({**base, "country_by_lang": {"en": "Narnia"}}, "here")
