@@ -11,7 +11,7 @@ from scrapers.country import assign_country, normalise_country
 from scrapers.items import RawPosting
 from scrapers.parsers.jobposting import posting_from_node, read_country
 from scrapers.pipelines.normalise import normalise_posting
-from scrapers.pipelines.store import to_posting_in
+from scrapers.pipelines.posting import as_posting_in
 
 
 def test_normalise_country_codes_and_names() -> None:
@@ -35,7 +35,7 @@ def test_jobposting_address_country_reaches_the_store() -> None:
     assert read_country(node) == "UK"
     raw = posting_from_node(node, url="http://b/jobs/x1.html", source="s")
     p = normalise_posting(raw, country_by_lang={"zh": "CN"})
-    assert p.country == "GB" and to_posting_in(p).country == "GB"
+    assert p.country == "GB" and as_posting_in(p).country == "GB"
     bare = RawPosting(source="s", external_id="2", url="u", title="店长", lang="zh")
     assert normalise_posting(bare, country_by_lang={"zh": "CN", "en": "GB"}).country == "CN"
     assert normalise_posting(bare, default_country="cn").country == "CN"
