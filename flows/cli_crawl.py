@@ -91,7 +91,7 @@ def stored_ids(source: str) -> list[str]:
 def compare(report: Any, expected_ids: set[str]) -> BenchResult:
     """A crawl report set against the ids the board should have yielded."""
     ids = stored_ids(report.source)
-    st = report.stats
+    st = report.stats.to_dict()
     return BenchResult(
         source=report.source, status=report.status, pages=st.get("response_count", 0),
         seconds=st.get("elapsed_s", 0.0), pages_per_s=st.get("pages_per_s") or 0.0,
@@ -110,9 +110,11 @@ def run_bench(*, postings: int, seed: int, styles: tuple[str, ...] = ("html", "a
               recrawl: bool = False, home: Path | None = None) -> list[BenchResult]:
     """Serve a generated demo board on 127.0.0.1, crawl each style into a scratch database and compare;
     with ``recrawl`` each style is crawled a second time (incremental: results named ``<source> (again)``)."""
+    from db.migrate import upgrade
+    from db.session import get_engine
     from demoboard.generator import generate
     from demoboard.server import DemoBoard, FaultConfig
-    from scrapers.runner import crawl
+    from scrapers.crawl import crawl, crawl_job
 
     dataset = generate(postings, seed)
     fault_cfg = (FaultConfig(rate_500=0.02, rate_429=0.02, burst=2, slow_rate=0.01, slow_seconds=0.5,
@@ -121,11 +123,12 @@ def run_bench(*, postings: int, seed: int, styles: tuple[str, ...] = ("html", "a
     results = []
     with tempfile.TemporaryDirectory(prefix="lw-bench-") as tmp, DemoBoard(dataset, faults=fault_cfg) as board:
         with scratch_env(home or Path(tmp), board.url):
+            upgrade(get_engine())
             for style in styles:
-                report = crawl(f"demo_{style}")
+                report = crawl(crawl_job(f"demo_{style}"))
                 results.append(compare(report, expected_ids(dataset, style)))
                 if recrawl:
-                    again = compare(crawl(f"demo_{style}"), expected_ids(dataset, style))
+                    again = compare(crawl(crawl_job(f"demo_{style}")), expected_ids(dataset, style))
                     results.append(replace(again, source=f"{again.source} (again)"))
     return results
 
@@ -148,8 +151,10 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                                             "the crawled sources (replaying recorded responses)."),
     ) -> None:
         """Crawl sources into the database, one subprocess per source; exit 1 if any failed, 3 if any lost pages."""
+        from db.migrate import upgrade
+        from db.session import get_engine
         from scrapers.config import SourceConfigError, load_sources, sources_path
-        from scrapers.runner import crawl
+        from scrapers.crawl import crawl, crawl_job
 
         try:
             configured = load_sources()
@@ -194,12 +199,13 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         jobs += [(n, None, None) for n in names]
         if not jobs:
             raise typer.BadParameter("name sources to crawl, --all, or --spider/--url/--source")
+        upgrade(get_engine())  # once for every crawl of this command
         failed = partial = 0
         for name, u, sp in jobs:
             console.print(f"crawling [bold]{name}[/bold] ...")
             try:
-                report = crawl(name, url=u, spider=sp, max_requests=max_requests, resume=not fresh,
-                               extra_settings=extra or None, base_url=base_url)
+                report = crawl(crawl_job(name, url=u, spider=sp, max_requests=max_requests, resume=not fresh,
+                                         extra_settings=extra or None, base_url=base_url))
             except SourceConfigError as exc:
                 console.print(f"[red]{exc}[/red]", soft_wrap=True)
                 failed += 1
