@@ -270,7 +270,7 @@ class SourceConfig:
             return self.allowed_domains
         hosts = set()
         for u in self.urls():
-            for token in self.tokens or {"": None}:
+            for token in list(self.tokens) or [""]:
                 hosts.add(urlsplit(fill_params(u, self, token)).hostname)
         return tuple(sorted(h for h in hosts if h and "{" not in h))
 
@@ -347,7 +347,8 @@ def _describe(exc: ValidationError) -> str:
             messages.append(str(err["ctx"]["error"]))  # our validators' messages name their field
         else:
             messages.append(f"{'.'.join(loc) or 'entry'}: {err['msg']} (got {err.get('input')!r})")
-    allowed = {(): SourceConfig, ("api",): JsonApiConfig, ("api", "detail"): DetailConfig}
+    allowed: dict[tuple[str, ...], Any] = {(): SourceConfig, ("api",): JsonApiConfig,
+                                           ("api", "detail"): DetailConfig}
     for parent, keys in unknown.items():
         cls = allowed.get(parent)
         where = f"{'.'.join(parent)}: " if parent else ""
