@@ -156,7 +156,9 @@ def _tokens(value: Any) -> dict[str, tuple[str | None, str | None]]:
         raise ValueError("tokens must be a list of company tokens or a token: company mapping")
     out: dict[str, tuple[str | None, str | None]] = {}
     for tok, val in value.items():
-        if isinstance(val, dict):
+        if isinstance(val, tuple) and len(val) == 2:  # already validated (dataclasses.replace validates again)
+            out[str(tok)] = (val[0], _country_code(val[1]))
+        elif isinstance(val, dict):
             if set(val) - {"company", "country"}:
                 raise ValueError(f"token {tok!r} takes only 'company' and 'country'")
             company = val.get("company")
