@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -97,6 +97,70 @@ def finish_run(session: Session, run_id: int, status: str, stats: dict[str, Any]
         update(schema.CrawlRun).where(schema.CrawlRun.id == run_id).values(
             finished_at=datetime.now(UTC), status=status, stats=stats or {}, error=error)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One crawl/import run as ``crawl_runs`` holds it."""
+
+    id: int
+    source: str
+    kind: str
+    status: str  # running | succeeded | partial | failed | interrupted
+    stats: dict[str, Any]
+    error: str | None
+
+
+def get_run(session: Session, run_id: int) -> RunRecord | None:
+    """Run ``run_id`` with its source's name, or None when there is no such run."""
+    run = session.get(schema.CrawlRun, run_id)
+    if run is None:
+        return None
+    src = session.get(schema.Source, run.source_id)
+    return RunRecord(id=run.id, source=src.name if src else "?", kind=run.kind, status=run.status,
+                     stats=dict(run.stats or {}), error=run.error)
+
+
+def close_stale_crawls(session: Session, source: str, run_id: int, error: str) -> list[int]:
+    """Close the crawls of ``source`` other than ``run_id`` still marked running as ``interrupted`` (their
+    process is gone: the caller holds the source's crawl lock); returns their ids."""
+    sid = session.scalar(select(schema.Source.id).where(schema.Source.name == source))
+    if sid is None:
+        return []
+    R = schema.CrawlRun
+    stale = list(session.scalars(select(R.id).where(R.source_id == sid, R.status == "running", R.id != run_id,
+                                                    R.kind == "crawl")))
+    for rid in stale:
+        finish_run(session, rid, "interrupted", {"interrupted": True}, error)
+    return stale
+
+
+def iter_last_seen(session: Session, source: str) -> Iterator[tuple[str, str | None, datetime]]:
+    """(external id, URL, last_seen) of every stored posting of ``source``, streamed (none for a new source)."""
+    P = schema.Posting
+    sid = session.scalar(select(schema.Source.id).where(schema.Source.name == source))
+    if sid is None:
+        return
+    yield from session.execute(select(P.external_id, P.url, P.last_seen).where(P.source_id == sid)
+                               .execution_options(yield_per=10_000)).tuples()
+
+
+def touch_last_seen(session: Session, source: str, external_ids: Sequence[str], urls: Sequence[str],
+                    now: datetime) -> int:
+    """Move ``last_seen`` of ``source``'s postings listed again but not refetched (by external id or URL) to
+    ``now``; returns how many rows matched."""
+    P = schema.Posting
+    sid = session.scalar(select(schema.Source.id).where(schema.Source.name == source))
+    if sid is None:
+        return 0
+    n = 0
+    for chunk in _chunks(external_ids, 500):
+        n += session.execute(update(P).where(P.source_id == sid, P.external_id.in_(list(chunk)))
+                             .values(last_seen=now)).rowcount or 0  # type: ignore[attr-defined]
+    for chunk in _chunks(urls, 500):
+        n += session.execute(update(P).where(P.source_id == sid, P.url.in_(list(chunk)))
+                             .values(last_seen=now)).rowcount or 0  # type: ignore[attr-defined]
+    return n
 
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]

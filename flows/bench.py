@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.cli_shared import peak_rss_mb, reset_peak_rss
+from labourwatch.contract import CrawlStats
 
 # --- settings of a scratch run ----------------------------------------------------------------------------
 
@@ -64,7 +65,7 @@ class CrawlBenchResult:
     duplicates: int  # stored rows beyond one per external id
     extra: int  # stored but not expected (malformed pages stored, ids read wrongly)
     dropped: int
-    stats: dict[str, Any]
+    stats: CrawlStats
 
 
 def compare_crawl(report: Any, expected_ids: set[str]) -> CrawlBenchResult:
@@ -75,11 +76,10 @@ def compare_crawl(report: Any, expected_ids: set[str]) -> CrawlBenchResult:
     ids = stored_external_ids(get_engine(), report.source)
     st = report.stats
     return CrawlBenchResult(
-        source=report.source, status=report.status, pages=st.get("response_count", 0),
-        seconds=st.get("elapsed_s", 0.0), pages_per_s=st.get("pages_per_s") or 0.0,
-        peak_rss_mb=st.get("peak_rss_mb", 0.0), expected=len(expected_ids), stored=len(ids),
-        missing=len(expected_ids - set(ids)), duplicates=len(ids) - len(set(ids)),
-        extra=len(set(ids) - expected_ids), dropped=sum(st.get("dropped", {}).values()), stats=st,
+        source=report.source, status=report.status, pages=st.response_count, seconds=st.elapsed_s,
+        pages_per_s=st.pages_per_s or 0.0, peak_rss_mb=st.peak_rss_mb or 0.0, expected=len(expected_ids),
+        stored=len(ids), missing=len(expected_ids - set(ids)), duplicates=len(ids) - len(set(ids)),
+        extra=len(set(ids) - expected_ids), dropped=st.dropped_total, stats=st,
     )
 
 
@@ -92,9 +92,11 @@ def bench_crawl(*, postings: int, seed: int, styles: tuple[str, ...] = ("html", 
                 recrawl: bool = False, home: Path | None = None) -> list[CrawlBenchResult]:
     """Serve a generated demo board on 127.0.0.1, crawl each style into a scratch home and SQLite database and
     compare; with ``recrawl`` each style is crawled a second time (incremental: ``<source> (again)``)."""
+    from db.migrate import upgrade
+    from db.session import get_engine
     from demoboard.generator import generate
     from demoboard.server import DemoBoard, FaultConfig
-    from scrapers.runner import crawl
+    from scrapers.crawl import crawl, crawl_job
 
     dataset = generate(postings, seed)
     fault_cfg = (FaultConfig(rate_500=0.02, rate_429=0.02, burst=2, slow_rate=0.01, slow_seconds=0.5,
@@ -105,11 +107,12 @@ def bench_crawl(*, postings: int, seed: int, styles: tuple[str, ...] = ("html", 
         scratch = home or Path(tmp)
         with scratch_settings(home=str(scratch), db_url=f"sqlite:///{(scratch / 'bench.db').as_posix()}",
                               demo_board_url=board.url, sources_file=None):
+            upgrade(get_engine())
             for style in styles:
-                report = crawl(f"demo_{style}")
+                report = crawl(crawl_job(f"demo_{style}"))
                 results.append(compare_crawl(report, board_ids(dataset, style)))
                 if recrawl:
-                    again = compare_crawl(crawl(f"demo_{style}"), board_ids(dataset, style))
+                    again = compare_crawl(crawl(crawl_job(f"demo_{style}")), board_ids(dataset, style))
                     results.append(replace(again, source=f"{again.source} (again)"))
     return results
 

@@ -86,9 +86,9 @@ def bench_crawl(
     for r in results:
         print(f"{r.source}: {r.status}; {r.pages} pages in {r.seconds:.1f} s = {r.pages_per_s:.1f} pages/s; "
               f"peak {r.peak_rss_mb:.0f} MB; expected {r.expected}, stored {r.stored}, missing {r.missing}, "
-              f"duplicates {r.duplicates}, extra {r.extra}, dropped {r.dropped} {r.stats.get('dropped')}; "
-              f"retries {r.stats.get('retries')}; inserted {r.stats.get('inserted')}, "
-              f"skipped as unchanged {r.stats.get('skipped_unchanged')}")
+              f"duplicates {r.duplicates}, extra {r.extra}, dropped {r.dropped} {r.stats.dropped}; "
+              f"retries {r.stats.retries}; inserted {r.stats.inserted}, "
+              f"skipped as unchanged {r.stats.skipped_unchanged}")
     if any(r.missing or r.duplicates or r.extra or r.status == "failed" for r in results):
         raise typer.Exit(1)
 

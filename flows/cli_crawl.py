@@ -43,8 +43,10 @@ def crawl_cmd(
                                         "the crawled sources (replaying recorded responses)."),
 ) -> None:
     """Crawl sources into the database, one subprocess per source; exit 1 if any failed, 3 if any lost pages."""
+    from db.migrate import upgrade
+    from db.session import get_engine
     from scrapers.config import SourceConfigError, load_sources, sources_path
-    from scrapers.runner import crawl
+    from scrapers.crawl import crawl, crawl_job
 
     try:
         configured = load_sources()
@@ -89,12 +91,13 @@ def crawl_cmd(
     jobs += [(n, None, None) for n in names]
     if not jobs:
         raise typer.BadParameter("name sources to crawl, --all, or --spider/--url/--source")
+    upgrade(get_engine())  # once for every crawl of this command
     failed = partial = 0
     for name, u, sp in jobs:
         console.print(f"crawling [bold]{name}[/bold] ...")
         try:
-            report = crawl(name, url=u, spider=sp, max_requests=max_requests, resume=not fresh,
-                           extra_settings=extra or None, base_url=base_url)
+            report = crawl(crawl_job(name, url=u, spider=sp, max_requests=max_requests, resume=not fresh,
+                                     extra_settings=extra or None, base_url=base_url))
         except SourceConfigError as exc:
             console.print(f"[red]{exc}[/red]", soft_wrap=True)
             failed += 1

@@ -113,7 +113,7 @@ def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: i
         state = future.state
         if state.is_completed():
             report = future.result()
-            stats = report.stats or {}
+            stats = report.stats.to_dict()
             results.append(SourceResult(
                 source=source, status=report.status, run_id=report.run_id,
                 rejects=sum(int(v) for v in (stats.get("dropped") or {}).values()),
@@ -126,7 +126,7 @@ def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: i
                 failed.error = f"{type(exc).__name__}: {exc}"
                 crawl_report = getattr(exc, "report", None)  # scrapers' CrawlFailed carries the run's stats
                 if crawl_report is not None:
-                    stats = crawl_report.stats or {}
+                    stats = crawl_report.stats.to_dict()
                     failed.run_id = crawl_report.run_id
                     failed.rejects = sum(int(v) for v in (stats.get("dropped") or {}).values())
                     failed.requests = _stat(stats, "requests")

@@ -96,7 +96,7 @@ def fetch_rendered(source: SourceConfig, url: str, timeout: float = 30.0) -> Fet
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    from scrapers.run import CHROMIUM_ARGS, chromium_path
+    from scrapers.crawl_process import CHROMIUM_ARGS, chromium_path
 
     try:
         with sync_playwright() as pw:
@@ -297,11 +297,9 @@ def check_source(source: SourceConfig) -> CheckReport:
     else:  # pragma: no cover - config validation knows every spider
         raise SourceConfigError(f"source {source.name}: no check for spider {source.spider!r}")
     if c.report.posting is not None:
-        from scrapers.pipelines.normalise import normalise_posting
+        from scrapers.pipelines.posting import PostingRules, normalise
 
-        n = normalise_posting(c.report.posting, tz=source.timezone, default_lang=source.lang,
-                              default_country=None if source.country == "multi" else source.country,
-                              country_from_location=source.country == "multi" or source.country_from_location)
+        n = normalise(c.report.posting, PostingRules.of(source))
         c.report.posting = replace(c.report.posting, country=n.country)
     return c.report
 

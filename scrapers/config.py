@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
 
 from labourwatch.settings import get_settings
 from scrapers.country import normalise_country
@@ -15,12 +25,36 @@ from scrapers.country import normalise_country
 DEFAULT_SOURCES_FILE = Path(__file__).resolve().parent / "sources.yaml"
 SPIDER_NAMES = ("jobposting", "json_api", "greenhouse", "lever")
 
+# Unknown keys are errors (a misspelt key must not be silently ignored); instances are immutable.
+_STRICT = ConfigDict(extra="forbid")
+
 
 class SourceConfigError(ValueError):
     """The sources file is missing, unreadable or has an invalid entry (the message names file and source)."""
 
 
-@dataclass(frozen=True, slots=True)
+def _tuple(value: Any) -> tuple[Any, ...]:
+    """A YAML scalar or list as a tuple (``start_urls: http://x`` means one URL)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    raise ValueError(f"expected a list, got {type(value).__name__}")
+
+
+Strings = Annotated[tuple[str, ...], BeforeValidator(_tuple)]
+Values = Annotated[tuple[Any, ...], BeforeValidator(_tuple)]
+
+
+def _one_of(key: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{key} is {value!r}; use one of {allowed}")
+    return value
+
+
+@dataclass(frozen=True, config=_STRICT)
 class DetailConfig:
     """How a JSON API's detail endpoint (or detail page) is followed for each listed posting."""
 
@@ -29,13 +63,25 @@ class DetailConfig:
     # item field -> dotted path in the detail object (a list of paths is joined), or a CSS selector (html)
     fields: dict[str, Any] = field(default_factory=dict)
     ok_path: str | None = None  # dotted path that must be truthy (e.g. "success"), or equal one of ok_values
-    ok_values: tuple[Any, ...] = ()
+    ok_values: Values = ()
     message_path: str | None = None  # the board's error message when ok_path fails (a refusal)
     format: str = "json"  # json | embedded_json (a JSON state object inside an HTML page) | html (CSS)
     script: str | None = None  # embedded_json: the variable assigned in the page, e.g. __INITIAL_STATE__
 
+    @field_validator("format")
+    @classmethod
+    def _format(cls, v: str) -> str:
+        return _one_of("api.detail.format", v, ("json", "embedded_json", "html"))
 
-@dataclass(frozen=True, slots=True)
+    @model_validator(mode="after")
+    def _script(self) -> DetailConfig:
+        if self.format == "embedded_json" and not self.script:
+            raise ValueError("api.detail.format embedded_json needs api.detail.script (the page variable, e.g. "
+                             "__INITIAL_STATE__)")
+        return self
+
+
+@dataclass(frozen=True, config=_STRICT)
 class JsonApiConfig:
     """A paginated JSON search API described as data: URL template, pagination and field mapping."""
 
@@ -52,7 +98,7 @@ class JsonApiConfig:
     total_path: str | None = None  # dotted path to the total count: lets every page be scheduled at once
     pages_path: str | None = None  # dotted path to the number of pages, when the API states that instead
     ok_path: str | None = None
-    ok_values: tuple[Any, ...] = ()  # ok_path must equal one of these (default: be truthy)
+    ok_values: Values = ()  # ok_path must equal one of these (default: be truthy)
     message_path: str | None = None  # the board's message when ok_path fails: the crawl stops as refused
     method: str = "GET"  # GET | POST
     body: str | None = None  # POST body template (form-encoded or JSON text), same placeholders as list_url
@@ -63,8 +109,92 @@ class JsonApiConfig:
     url_template: str | None = None  # the posting's public URL; default: the detail URL (or list URL)
     detail: DetailConfig | None = None
 
+    @field_validator("pagination")
+    @classmethod
+    def _pagination(cls, v: str) -> str:
+        return _one_of("api.pagination", v, ("page", "offset", "none"))
 
-@dataclass(frozen=True, slots=True)
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        return _one_of("api.method", v, ("GET", "POST"))
+
+    @field_validator("body_type")
+    @classmethod
+    def _body_type(cls, v: str) -> str:
+        return _one_of("api.body_type", v, ("form", "json"))
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, v: str) -> str:
+        return _one_of("api.format", v, ("json", "xml"))
+
+
+_COUNTRY_ERROR = "country {!r} is not an ISO 3166-1 alpha-2 code (upper case, e.g. CN, DE) or 'multi'"
+
+
+def _country_code(value: Any) -> str | None:
+    """An upper-case ISO alpha-2 code as written (a code, not a name), or a ValueError."""
+    from scrapers.countries import country_code
+
+    if value is None:
+        return None
+    given = str(value).strip()
+    if not (len(given) == 2 and given.isupper() and normalise_country(given) is not None
+            and country_code(given) == given):
+        raise ValueError(_COUNTRY_ERROR.format(value))
+    return given
+
+
+def _tokens(value: Any) -> dict[str, tuple[str | None, str | None]]:
+    """``tokens``: a list of company tokens, or token -> company name or {company, country}."""
+    if value is None:
+        return {}
+    if isinstance(value, list | tuple):
+        value = {str(t): None for t in value}
+    if not isinstance(value, dict):
+        raise ValueError("tokens must be a list of company tokens or a token: company mapping")
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for tok, val in value.items():
+        if isinstance(val, tuple) and len(val) == 2:  # already validated (dataclasses.replace validates again)
+            out[str(tok)] = (val[0], _country_code(val[1]))
+        elif isinstance(val, dict):
+            if set(val) - {"company", "country"}:
+                raise ValueError(f"token {tok!r} takes only 'company' and 'country'")
+            company = val.get("company")
+            out[str(tok)] = (str(company) if company is not None else None, _country_code(val.get("country")))
+        else:
+            out[str(tok)] = (str(val) if val is not None else None, None)
+    return out
+
+
+def _str_mapping(key: str) -> BeforeValidator:
+    def check(value: Any) -> dict[str, str]:
+        if not isinstance(value or {}, dict):
+            raise ValueError(f"{key} must be a mapping")
+        return {str(k): str(v) for k, v in (value or {}).items()}
+
+    return BeforeValidator(check)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value or {}, dict):
+        raise ValueError("settings must be a mapping")
+    return dict(value or {})
+
+
+def _country_by_lang(value: Any) -> dict[str, str]:
+    by_lang = value or {}
+    if not isinstance(by_lang, dict) or any(normalise_country(str(v)) is None for v in by_lang.values()):
+        raise ValueError(f"country_by_lang must map languages to ISO alpha-2 codes, got {by_lang!r}")
+    return {str(k): str(normalise_country(str(v))) for k, v in by_lang.items()}
+
+
+def _source_country(value: Any) -> str | None:
+    return value if value in (None, "multi") else _country_code(value)
+
+
+@dataclass(frozen=True, config=_STRICT)
 class SourceConfig:
     """One configured source: which spider crawls it, where it starts and how politely."""
 
@@ -72,17 +202,18 @@ class SourceConfig:
     spider: str
     enabled: bool = True
     lang: str | None = None
-    country: str | None = None  # ISO alpha-2 market of every posting without an address country
-    country_by_lang: dict[str, str] = field(default_factory=dict)  # fallback per language (bilingual boards)
-    start_urls: tuple[str, ...] = ()
-    sitemap_urls: tuple[str, ...] = ()
-    allowed_domains: tuple[str, ...] = ()
+    # ISO 3166-1 alpha-2 market of every posting without an address country, or "multi": each posting's own
+    country: Annotated[str | None, BeforeValidator(_source_country)] = None
+    # fallback per language (bilingual boards)
+    country_by_lang: Annotated[dict[str, str], BeforeValidator(_country_by_lang)] = field(default_factory=dict)
+    start_urls: Strings = ()
+    sitemap_urls: Strings = ()
+    allowed_domains: Strings = ()
     download_delay: float | None = None
     concurrency: int | None = None  # per domain
     max_requests: int | None = None
     timezone: str = "Asia/Shanghai"
     company: str | None = None  # employer name for single-company boards (Greenhouse, Lever)
-    country: str | None = None  # ISO 3166-1 alpha-2 market, or "multi": each posting's own country
     country_from_location: bool = False  # a posting's location naming one country wins (implied by "multi")
     # politeness: robots.txt, AutoThrottle (download_delay, concurrency and max_requests above)
     robots_txt: bool = True
@@ -90,19 +221,50 @@ class SourceConfig:
     render: bool = False  # fetch pages through headless chromium (scrapy-playwright)
     render_wait: str | None = None  # CSS selector the rendered page must show before it is read
     needs_auth: bool = False  # the board wants the user's own headers/cookies (auth file) before a crawl
-    headers: dict[str, str] = field(default_factory=dict)  # sent with every request (no secrets here)
-    blocked_markers: tuple[str, ...] = ()  # body text meaning a login wall or human check: the crawl stops
+    # sent with every request (no secrets here)
+    headers: Annotated[dict[str, str], _str_mapping("headers")] = field(default_factory=dict)
+    blocked_markers: Strings = ()  # body text meaning a login wall or human check: the crawl stops
     # ATS company token -> (company name, country) for postings that name neither
-    tokens: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    params: dict[str, str] = field(default_factory=dict)  # more URL placeholders ({keyword}, {city})
+    tokens: Annotated[dict[str, tuple[str | None, str | None]], BeforeValidator(_tokens)] = field(
+        default_factory=dict)
+    # more URL placeholders ({keyword}, {city})
+    params: Annotated[dict[str, str], _str_mapping("params")] = field(default_factory=dict)
     notes: str | None = None  # what the user must supply, shown by `labourwatch sources show`
     # jobposting listing mode: CSS selectors of detail links and of the next-page link.
     link_selector: str = "a.job-link::attr(href)"
     next_selector: str = "a[rel=next]::attr(href)"
-    sitemap_follow: tuple[str, ...] = ()  # regexes a sitemap URL (in an index) must match; empty = all
-    sitemap_rules: tuple[str, ...] = ()  # regexes a page URL must match to be fetched; empty = all
+    sitemap_follow: Strings = ()  # regexes a sitemap URL (in an index) must match; empty = all
+    sitemap_rules: Strings = ()  # regexes a page URL must match to be fetched; empty = all
     api: JsonApiConfig | None = None
-    settings: dict[str, Any] = field(default_factory=dict)  # extra Scrapy settings for this source
+    # extra Scrapy settings for this source
+    settings: Annotated[dict[str, Any], BeforeValidator(_mapping)] = field(default_factory=dict)
+
+    @field_validator("spider")
+    @classmethod
+    def _spider(cls, v: str) -> str:
+        if v not in SPIDER_NAMES:
+            raise ValueError(f"spider {v!r} unknown; use one of {SPIDER_NAMES}")
+        return v
+
+    @field_serializer("tokens")
+    def _dump_tokens(self, tokens: dict[str, tuple[str | None, str | None]]) -> dict[str, dict[str, str | None]]:
+        # the file's own form, so a dumped source (the crawl job) validates back to itself
+        return {t: {"company": c, "country": k} for t, (c, k) in tokens.items()}
+
+    @model_validator(mode="after")
+    def _spider_needs(self) -> SourceConfig:
+        if self.api is not None:
+            if "{token}" in self.api.list_url and not self.tokens:
+                raise ValueError("api.list_url has {token}: list the company tokens in 'tokens'")
+        elif self.spider == "json_api":
+            raise ValueError("spider json_api needs an 'api' block (list_url, items_path, ...)")
+        if self.render and self.spider != "jobposting":
+            raise ValueError("render: true is for HTML pages (spider jobposting); a JSON API needs no browser")
+        if self.spider == "jobposting" and not (self.start_urls or self.sitemap_urls):
+            raise ValueError("spider jobposting needs start_urls (listing pages) or sitemap_urls")
+        if self.spider in ("greenhouse", "lever") and not self.start_urls:
+            raise ValueError(f"spider {self.spider} needs start_urls (the board's API URL)")
+        return self
 
     def domains(self) -> tuple[str, ...]:
         """``allowed_domains`` or, when not given, the hosts of the start and sitemap URLs."""
@@ -110,7 +272,7 @@ class SourceConfig:
             return self.allowed_domains
         hosts = set()
         for u in self.urls():
-            for token in self.tokens or {"": None}:
+            for token in list(self.tokens) or [""]:
                 hosts.add(urlsplit(fill_params(u, self, token)).hostname)
         return tuple(sorted(h for h in hosts if h and "{" not in h))
 
@@ -169,100 +331,51 @@ def _expand(value: Any, demo_board: str) -> Any:
     return value
 
 
-def _tuple(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value)
+_SOURCE_ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)
 
 
-def _source_from_dict(raw: dict[str, Any], where: str) -> SourceConfig:
-    known = set(SourceConfig.__dataclass_fields__)
-    unknown = set(raw) - known
-    if unknown:
-        raise SourceConfigError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
-    for key in ("name", "spider"):
-        if not raw.get(key):
-            raise SourceConfigError(f"{where}: missing {key!r}")
-    if raw["spider"] not in SPIDER_NAMES:
-        raise SourceConfigError(f"{where}: spider {raw['spider']!r} unknown; use one of {SPIDER_NAMES}")
-    data = dict(raw)
-    for key in ("start_urls", "sitemap_urls", "allowed_domains", "sitemap_follow", "sitemap_rules",
-                "blocked_markers"):
-        data[key] = _tuple(raw.get(key))
-    by_lang = raw.get("country_by_lang") or {}
-    if not isinstance(by_lang, dict) or any(normalise_country(str(v)) is None for v in by_lang.values()):
-        raise SourceConfigError(f"{where}: country_by_lang must map languages to ISO alpha-2 codes, got {by_lang!r}")
-    data["country_by_lang"] = {str(k): str(normalise_country(str(v))) for k, v in by_lang.items()}
-    if raw.get("country") not in (None, "multi"):
-        given = str(raw["country"]).strip()
-        code = normalise_country(given) if len(given) == 2 and given.isupper() else None  # a code, not a name
-        if code is None:
-            raise SourceConfigError(f"{where}: country {raw['country']!r} is not an ISO 3166-1 alpha-2 code "
-                                    "(upper case, e.g. CN, DE) or 'multi'")
-        data["country"] = code
-    tokens = raw.get("tokens") or {}
-    if isinstance(tokens, list):
-        tokens = {str(t): None for t in tokens}
-    if not isinstance(tokens, dict):
-        raise SourceConfigError(f"{where}: tokens must be a list of company tokens or a token: company mapping")
-    data["tokens"] = {}
-    for tok, val in tokens.items():
-        if isinstance(val, dict):
-            if set(val) - {"company", "country"}:
-                raise SourceConfigError(f"{where}: token {tok!r} takes only 'company' and 'country'")
-            data["tokens"][str(tok)] = (val.get("company"), val.get("country"))
+def _describe(exc: ValidationError) -> str:
+    """The errors of one entry as sentences naming the field: unknown keys, missing keys, wrong values."""
+    unknown: dict[tuple[str, ...], list[str]] = {}
+    messages: list[str] = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        kind = err["type"]
+        if kind in ("unexpected_keyword_argument", "extra_forbidden"):
+            unknown.setdefault(loc[:-1], []).append(loc[-1])
+        elif kind in ("missing", "missing_argument"):
+            messages.append(f"missing {'.'.join(loc)!r}")
+        elif kind == "value_error" and "error" in (err.get("ctx") or {}):
+            messages.append(str(err["ctx"]["error"]))  # our validators' messages name their field
         else:
-            data["tokens"][str(tok)] = (str(val) if val is not None else None, None)
-    for key in ("headers", "params", "settings"):
-        if not isinstance(raw.get(key) or {}, dict):
-            raise SourceConfigError(f"{where}: {key} must be a mapping")
-    data["headers"] = {str(k): str(v) for k, v in (raw.get("headers") or {}).items()}
-    data["params"] = {str(k): str(v) for k, v in (raw.get("params") or {}).items()}
-    from scrapers.countries import country_code
+            messages.append(f"{'.'.join(loc) or 'entry'}: {err['msg']} (got {err.get('input')!r})")
+    allowed: dict[tuple[str, ...], Any] = {(): SourceConfig, ("api",): JsonApiConfig,
+                                           ("api", "detail"): DetailConfig}
+    for parent, keys in unknown.items():
+        cls = allowed.get(parent)
+        where = f"{'.'.join(parent)}: " if parent else ""
+        names = f"; allowed: {sorted(cls.__dataclass_fields__)}" if cls is not None else ""
+        messages.insert(0, f"{where}unknown keys {sorted(keys)}{names}")
+    return "; ".join(messages)
 
-    countries = [data.get("country")] + [c for _, c in data["tokens"].values() if c is not None]
-    for country in countries:
-        if country is not None and country != "multi" and not (
-                isinstance(country, str) and len(country) == 2 and country_code(country) == country):
-            raise SourceConfigError(f"{where}: country {country!r} is not an ISO 3166-1 alpha-2 code "
-                                    "(upper case, e.g. CN, DE) or 'multi'")
-    if raw.get("api") is not None:
-        api = dict(raw["api"])
-        try:
-            if api.get("detail") is not None:
-                det = dict(api["detail"])
-                det["ok_values"] = tuple(det.get("ok_values") or ())
-                api["detail"] = DetailConfig(**det)
-            api["ok_values"] = tuple(api.get("ok_values") or ())
-            data["api"] = JsonApiConfig(**api)
-        except TypeError as exc:
-            raise SourceConfigError(f"{where}: invalid 'api' block: {exc}") from exc
-        a = data["api"]
-        checks = [(a.pagination, ("page", "offset", "none"), "api.pagination"),
-                  (a.method, ("GET", "POST"), "api.method"), (a.body_type, ("form", "json"), "api.body_type"),
-                  (a.format, ("json", "xml"), "api.format")]
-        if a.detail is not None:
-            checks.append((a.detail.format, ("json", "embedded_json", "html"), "api.detail.format"))
-        for value, allowed, key in checks:
-            if value not in allowed:
-                raise SourceConfigError(f"{where}: {key} is {value!r}; use one of {allowed}")
-        if a.detail is not None and a.detail.format == "embedded_json" and not a.detail.script:
-            raise SourceConfigError(f"{where}: api.detail.format embedded_json needs api.detail.script "
-                                    "(the page variable, e.g. __INITIAL_STATE__)")
-        if "{token}" in a.list_url and not data["tokens"]:
-            raise SourceConfigError(f"{where}: api.list_url has {{token}}: list the company tokens in 'tokens'")
-    elif raw["spider"] == "json_api":
-        raise SourceConfigError(f"{where}: spider json_api needs an 'api' block (list_url, items_path, ...)")
-    if raw.get("render") and raw["spider"] != "jobposting":
-        raise SourceConfigError(f"{where}: render: true is for HTML pages (spider jobposting); a JSON API needs "
-                                "no browser")
-    if raw["spider"] == "jobposting" and not (data["start_urls"] or data["sitemap_urls"]):
-        raise SourceConfigError(f"{where}: spider jobposting needs start_urls (listing pages) or sitemap_urls")
-    if raw["spider"] in ("greenhouse", "lever") and not data["start_urls"]:
-        raise SourceConfigError(f"{where}: spider {raw['spider']} needs start_urls (the board's API URL)")
-    return SourceConfig(**data)
+
+def parse_source(raw: Any, where: str) -> SourceConfig:
+    """One entry of the sources file as a SourceConfig; a SourceConfigError naming ``where`` and the field."""
+    if not isinstance(raw, dict):
+        raise SourceConfigError(f"{where}: expected a mapping")
+    try:
+        return _SOURCE_ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        raise SourceConfigError(f"{where}: {_describe(exc)}") from None
+
+
+def source_to_json(source: SourceConfig) -> str:
+    """``source`` as JSON that ``source_from_json`` reads back to an equal SourceConfig."""
+    return _SOURCE_ADAPTER.dump_json(source).decode()
+
+
+def source_from_json(text: str | bytes) -> SourceConfig:
+    return _SOURCE_ADAPTER.validate_json(text)
 
 
 def sources_path() -> Path:
@@ -285,9 +398,7 @@ def load_sources(path: Path | None = None, demo_board: str | None = None) -> dic
     out: dict[str, SourceConfig] = {}
     for i, raw in enumerate(doc["sources"]):
         where = f"{path}: sources[{i}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) else "")
-        if not isinstance(raw, dict):
-            raise SourceConfigError(f"{where}: expected a mapping")
-        src = _source_from_dict(_expand(raw, base), where)
+        src = parse_source(_expand(raw, base), where)
         if src.name in out:
             raise SourceConfigError(f"{where}: duplicate source name {src.name!r}")
         out[src.name] = src

@@ -13,8 +13,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from db.repo import PostingIn
+from labourwatch.contract import PostingIn
 from scrapers import normalise
+from scrapers.items import RawPosting, Rejected
+from scrapers.pipelines.posting import PostingRules, to_posting_in
 
 # Column contract: each field accepts these header names (case- and space-insensitive).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -87,14 +89,6 @@ def parse_date(value: Any) -> date | None:
     return parsed
 
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def detect_lang(*texts: str | None) -> str:
-    """'zh' when the text holds Chinese characters, else 'en'."""
-    return "zh" if any(t and _CJK.search(t) for t in texts) else "en"
-
-
 def _text(value: Any, field: str) -> str | None:
     if value is None:
         return None
@@ -127,10 +121,10 @@ def date_problem(posted: date | None, now: datetime | None = None) -> str | None
     return None
 
 
-def row_to_posting(row: dict[str, Any], mapping: dict[str, list[str]], source: str,
-                   now: datetime | None = None) -> PostingIn:
-    """One file row as a PostingIn; raises ValueError with the reason for a bad row (including an
-    impossible date: see ``date_problem``)."""
+def row_to_raw(row: dict[str, Any], mapping: dict[str, list[str]], source: str,
+               now: datetime | None = None) -> RawPosting:
+    """One file row as a RawPosting (cells as text, several description columns joined, the date checked);
+    raises ValueError with the reason for a bad row (including an impossible date: see ``date_problem``)."""
     values: dict[str, Any] = {}
     for field, cols in mapping.items():
         if field == "posted_at":
@@ -150,25 +144,30 @@ def row_to_posting(row: dict[str, Any], mapping: dict[str, list[str]], source: s
             raise ValueError(problem)
     ext = values.pop("external_id", None)
     if ext is None:
-        # No id column: a stable id from the content, so re-importing the same rows is idempotent.
+        # No id column: a stable id from the cells as written, so re-importing the same rows is idempotent.
         basis = "\x1f".join(str(values.get(k) or "") for k in ("title", "company", "city", "description"))
         ext = "row-" + hashlib.sha1(f"{basis}\x1f{posted}".encode()).hexdigest()[:20]
     if ext.endswith(".0") and ext[:-2].isdigit():  # spreadsheets turn numeric ids into floats
         ext = ext[:-2]
     raw = json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)
-    salary = normalise.parse_salary(values.get("salary_text")) if values.get("salary_text") else None
-    city = values.get("city")
-    return PostingIn(
-        source=source, external_id=ext, title=title, url=values.get("url"), company=values.get("company"),
-        city=normalise.normalise_city(city) if city else None,
-        lang=values.get("lang") or detect_lang(title, values.get("description")),
-        description=values.get("description"), salary_text=values.get("salary_text"),
-        salary_min=salary.min if salary else None, salary_max=salary.max if salary else None,
-        salary_period=salary.period if salary else None, salary_currency=salary.currency if salary else None,
+    return RawPosting(
+        source=source, external_id=ext, url=values.get("url"), title=title, company=values.get("company"),
+        location=values.get("city"), description=values.get("description"),
+        date_posted=posted.isoformat() if posted else None, salary_text=values.get("salary_text"),
         experience_text=values.get("experience_text"), education_text=values.get("education_text"),
-        employment_type=values.get("employment_type"), posted_at=posted,
+        employment_type=values.get("employment_type"), lang=values.get("lang"),
         raw_hash=hashlib.sha256(raw.encode()).hexdigest(),
     )
+
+
+def row_to_posting(row: dict[str, Any], mapping: dict[str, list[str]], source: str,
+                   now: datetime | None = None, rules: PostingRules | None = None) -> PostingIn:
+    """One file row as a PostingIn, through the path every crawled posting takes (``to_posting_in``:
+    normalised text, cities, salaries, language, validated); raises ValueError with the reason for a bad row."""
+    out = to_posting_in(row_to_raw(row, mapping, source, now), rules)
+    if isinstance(out, Rejected):
+        raise ValueError(out.detail)
+    return out
 
 
 # --- reading: every record accounted for --------------------------------------------------------------

@@ -62,10 +62,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _wait(self, delay: float) -> None:
         if delay > 0:
-            self.crawler.stats.inc_value("lw/retry/wait_s", round(delay, 3))
+            stats = self.crawler.stats  # seconds, a float: inc_value is typed for counts
+            stats.set_value("lw/retry/wait_s", (stats.get_value("lw/retry/wait_s") or 0) + round(delay, 3))
             await asyncio.sleep(delay)
 
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Any:
+    # Scrapy awaits coroutine middleware methods; the base class declares them plain.
+    async def process_response(  # type: ignore[override]
+            self, request: Request, response: Response, spider: Any = None) -> Any:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         delay = self._delay(request, response)
@@ -75,7 +78,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         await self._wait(delay)
         return retry
 
-    async def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Any:
+    async def process_exception(  # type: ignore[override]
+            self, request: Request, exception: Exception, spider: Any = None) -> Any:
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
         delay = self._delay(request, None)

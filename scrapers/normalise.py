@@ -373,9 +373,10 @@ def parse_salary(value: object, *, default_currency: str | None = None) -> Salar
     nums = nums[:2]
     units = [u for _, u in nums]
     shared = next((u for u in reversed(units) if u), None)
-    values = []
+    values: list[float] = []
     for n, u in nums:
-        values.append(n * _UNIT[u or shared] if (u or shared) else n)
+        unit = u or shared
+        values.append(n * _UNIT[unit] if unit else n)
     period = None
     for pattern, name in _PERIOD_WORDS:
         if pattern.search(text):
@@ -390,8 +391,8 @@ def parse_salary(value: object, *, default_currency: str | None = None) -> Salar
             period = "year"
         elif max(values) < 300:
             period = "hour"
-    lo = values[0]
-    hi = values[1] if len(values) > 1 else None
+    lo: float | None = values[0]
+    hi: float | None = values[1] if len(values) > 1 else None
     if re.search(r"以上|起|\+|from|at least|up from", text, re.I) and hi is None:
         pass
     elif re.search(r"以下|以内|up to|max", text, re.I) and hi is None:

@@ -33,7 +33,7 @@ class _CallbackNames:
                 continue
             name = getattr(func, "__name__", None)
             method = getattr(self._spider, name, None) if isinstance(name, str) else None
-            if method is None or getattr(method, "__func__", None) is not getattr(func, "__func__", method):
+            if not isinstance(name, str) or method is None or getattr(method, "__func__", None) is not getattr(func, "__func__", method):
                 hint = []  # not a method of the spider under its own name: let Scrapy search them all
                 break
             hint.append(name)
@@ -58,4 +58,5 @@ class FastPickleFifoDiskQueue(PickleFifoDiskQueue):  # type: ignore[misc,valid-t
         if names is None or names._spider is not self.spider:
             names = self._lw_names = _CallbackNames(self.spider)
         # the serialising base class, skipping PickleFifoDiskQueue.push (which would look names up again)
-        super(PickleFifoDiskQueue, self).push(request.to_dict(spider=names.for_request(request)))
+        super(PickleFifoDiskQueue, self).push(  # type: ignore[misc]  # the base is untyped to mypy
+request.to_dict(spider=names.for_request(request)))

@@ -6,7 +6,7 @@ BOT_NAME = "labourwatch"
 SPIDER_MODULES = ["scrapers.spiders"]
 NEWSPIDER_MODULE = "scrapers.spiders"
 
-# A good citizen: robots.txt, a named user agent (set from settings.user_agent by scrapers.run),
+# A good citizen: robots.txt, a named user agent (set from settings.user_agent by scrapers.crawl_process),
 # adaptive throttling, bounded concurrency.
 ROBOTSTXT_OBEY = True
 USER_AGENT = "labourwatch/0.1 (+https://github.com/labourwatch/labourwatch)"
@@ -41,7 +41,7 @@ ITEM_PIPELINES = {
     "scrapers.pipelines.store.StorePipeline": 900,
 }
 
-# Resumable crawls keep their queue on disk (JOBDIR is set per source by scrapers.run); FIFO order keeps
+# Resumable crawls keep their queue on disk (JOBDIR is set per source by scrapers.crawl_process); FIFO order keeps
 # list/sitemap pages ahead of details without a huge pending set.
 SCHEDULER_DISK_QUEUE = "scrapers.queues.FastPickleFifoDiskQueue"  # scrapy's format, cheaper callback lookup
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"

@@ -31,8 +31,8 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
     try:
         state.result()
     except Exception as exc:
-        report = getattr(exc, "report", None)
-        return not (report is not None and (report.stats or {}).get("drop_rate_exceeded"))
+        report = getattr(exc, "report", None)  # CrawlFailed's CrawlResult
+        return not (report is not None and report.stats.drop_rate_exceeded)
     return False
 
 
@@ -41,17 +41,18 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
 @task(name="crawl-source", task_run_name="crawl-{source}", retries=3, retry_delay_seconds=[2, 5, 15],
       retry_condition_fn=_transient, cache_policy=NO_CACHE, tags=[CRAWL_TAG])
 def crawl_source(source: str, max_requests: int | None = None, url: str | None = None) -> Any:
-    """Crawl ``source`` (a retry resumes the interrupted crawl); raise ``CrawlFailed`` if it failed.
+    """Crawl ``source`` (a retry resumes the interrupted crawl) into the database the flow migrated; returns its
+    ``scrapers.crawl.CrawlResult``, raises ``CrawlFailed`` if it failed.
 
     The subprocess is killed after ``CRAWL_TIMEOUT_S`` (the timeout; a thread cannot be interrupted).
     """
     from prefect.runtime import flow_run
 
     from flows.tasks.runstate import link_crawl_run
-    from scrapers.runner import crawl
+    from scrapers.crawl import crawl, crawl_job
 
     try:
-        report = crawl(source, url=url, max_requests=max_requests, resume=True, raise_on_failure=True,
+        report = crawl(crawl_job(source, url=url, max_requests=max_requests, resume=True), raise_on_failure=True,
                        timeout=CRAWL_TIMEOUT_S)
     except Exception as exc:
         if getattr(exc, "report", None) is not None:

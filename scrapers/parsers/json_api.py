@@ -163,7 +163,7 @@ def posting_from_entry(entry: dict[str, Any], api: JsonApiConfig, *, source: str
                        lang: str | None, company: str | None = None, country: str | None = None) -> RawPosting:
     """A RawPosting from one list entry (before any detail follow-up); ``company`` when the entry names none
     (one company's ATS board)."""
-    values = map_fields(entry, api.fields)
+    values: dict[str, Any] = map_fields(entry, api.fields)
     values.setdefault("lang", lang)
     if values.get("lang") is None:
         values["lang"] = lang
@@ -181,7 +181,7 @@ def merge_detail(base: RawPosting, body: str, url: str, api: JsonApiConfig) -> R
     det = api.detail
     assert det is not None
     if det.format == "html":
-        values = {k: v for k, v in map_css(body, det.fields).items() if v is not None}
+        values: dict[str, Any] = {k: v for k, v in map_css(body, det.fields).items() if v is not None}
         if not values:
             raise ParseError("no_detail", f"{url}: none of the detail selectors matched")
         return replace(base, raw_hash=sha256(body), **values)
@@ -194,9 +194,9 @@ def merge_detail(base: RawPosting, body: str, url: str, api: JsonApiConfig) -> R
     obj = get_path(data, det.path)
     if not isinstance(obj, dict):
         raise ParseError("api_error", f"{url}: {det.path or 'the body'} is not an object")
-    values = {k: v for k, v in map_fields(obj, det.fields).items() if v is not None}
+    fields: dict[str, Any] = {k: v for k, v in map_fields(obj, det.fields).items() if v is not None}
     detail_hash = sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False))
-    return replace(base, raw_hash=detail_hash, **values)
+    return replace(base, raw_hash=detail_hash, **fields)
 
 
 def fill_template(template: str, entry: dict[str, Any], ext_id: str, extra: dict[str, Any] | None = None) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
+from labourwatch.contract import PostingIn
 from scrapers.items import Posting
 
 
@@ -30,7 +31,7 @@ class DedupePipeline:
             self.seen = state.setdefault("lw_seen_ids", set())
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Posting):
+        if not isinstance(item, PostingIn | Posting):
             return item
         key = (item.source, str(item.external_id))
         if key in self.seen:

@@ -97,10 +97,11 @@ def normalise_posting(raw: RawPosting, *, tz: str = "Asia/Shanghai", default_lan
 
 
 class NormalisePipeline:
-    """Turns every RawPosting into a Posting; other items pass through."""
+    """Turns every RawPosting into a Posting under its source's rules; other items pass through."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
+        self._rules: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> NormalisePipeline:
@@ -109,11 +110,8 @@ class NormalisePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, RawPosting):
             return item
-        source = getattr(self.crawler.spider, "source", None)
-        country = getattr(source, "country", None)
-        return normalise_posting(item, tz=getattr(source, "timezone", "Asia/Shanghai"),
-                                 default_lang=getattr(source, "lang", None),
-                                 default_country=None if country == "multi" else country,
-                                 country_from_location=country == "multi"
-                                 or getattr(source, "country_from_location", False),
-                                 country_by_lang=getattr(source, "country_by_lang", None))
+        from scrapers.pipelines.posting import PostingRules, normalise
+
+        if self._rules is None:
+            self._rules = PostingRules.of(getattr(self.crawler.spider, "source", None))
+        return normalise(item, self._rules)

@@ -1,54 +1,15 @@
-"""Validate pipeline: drops postings missing what identifies them, counts failures per field in crawl stats."""
+"""Validate pipeline: Posting → PostingIn, or dropped when it misses what identifies it; failures counted per field."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from scrapy.exceptions import DropItem
 
 from scrapers.items import Posting, Rejected
-from scrapers.normalise import today_in
+from scrapers.pipelines.posting import check_posting, validate_posting
 
-REQUIRED = ("external_id", "title")
-
-
-def check_posting(p: Posting, *, tz: str = "Asia/Shanghai") -> tuple[Posting, list[str], list[str]]:
-    """(cleaned posting, failing required fields, failing optional fields).
-
-    A required failure (no external id, no title, an id longer than the store allows) drops the posting;
-    an optional failure (a posting date after today plus LABOURWATCH_DATE_FUTURE_DAYS or before
-    LABOURWATCH_DATE_FLOOR, salary min above max, a negative salary) clears
-    that field and keeps the posting.
-    """
-    required: list[str] = []
-    optional: list[str] = []
-    if not p.external_id:
-        required.append("external_id")
-    elif len(p.external_id) > 200:
-        required.append("external_id_length")
-    if not p.title:
-        required.append("title")
-    changes: dict[str, Any] = {}
-    if p.posted_at is not None:
-        from datetime import date
-
-        from labourwatch.settings import get_settings
-
-        lw = get_settings()
-        if (p.posted_at > today_in(tz) + timedelta(days=lw.date_future_days)
-                or p.posted_at < date.fromisoformat(lw.date_floor)):
-            optional.append("posted_at")  # an impossible date: the posting counts by its first-seen day
-            changes["posted_at"] = None
-    lo, hi = p.salary_min, p.salary_max
-    if (lo is not None and lo < 0) or (hi is not None and hi < 0) or (lo is not None and hi is not None and lo > hi):
-        optional.append("salary")
-        changes.update(salary_min=None, salary_max=None)
-    if p.salary_period not in (None, "hour", "day", "week", "month", "year"):
-        optional.append("salary_period")
-        changes["salary_period"] = None
-    return (replace(p, **changes) if changes else p), required, optional
+__all__ = ["REJECTED_URLS_KEPT", "ValidatePipeline", "check_posting"]
 
 
 REJECTED_URLS_KEPT = 5000
@@ -89,13 +50,14 @@ class ValidatePipeline:
         if not isinstance(item, Posting):
             return item
         source = getattr(self.crawler.spider, "source", None)
-        item, required, optional = check_posting(item, tz=getattr(source, "timezone", "Asia/Shanghai"))
-        for name in (*required, *optional):
+        checked = validate_posting(item, tz=getattr(source, "timezone", "Asia/Shanghai"))
+        for name in (*checked.required, *checked.optional):
             self.stats.inc_value(f"lw/validate/{name}")
-        if required:
-            raise self._drop(f"missing_{required[0]}", f"posting at {item.url} fails {required}", item.url)
+        if checked.rejected is not None:
+            raise self._drop(checked.rejected.reason, f"posting at {item.url} fails {list(checked.required)}",
+                             item.url)
         self.valid += 1
-        return item
+        return checked.posting
 
     def close_spider(self) -> None:
         # Postings skipped as unchanged (incremental) are valid postings seen too.

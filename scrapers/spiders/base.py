@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+from typing import Any
 
 import scrapy
 from scrapy.http import Request, Response
@@ -48,7 +48,7 @@ class BoardSpider(scrapy.Spider):
     both are checked when the class is defined, so a broken spider fails at import, not mid-crawl.
     """
 
-    name: ClassVar[str]  # type: ignore[misc]
+    name: str  # set by every subclass at class level (checked in __init_subclass__)
     known: KnownPostings
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

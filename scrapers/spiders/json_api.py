@@ -77,7 +77,8 @@ class JsonApiSpider(BoardSpider):
                             dont_filter=req.method == "POST", **kwargs)
 
     async def start(self) -> AsyncIterator[Any]:
-        for token in list(self.source.tokens) or [None]:
+        tokens: list[str | None] = [*self.source.tokens] or [None]
+        for token in tokens:
             yield self.page_request(token, self.api.first_page)
 
     def parse_list(self, response: Response, page: int, token: str | None = None) -> Iterator[Any]:

@@ -242,10 +242,11 @@ def test_tag_limit_keeps_one_crawl_per_source(prefect_api: None, small_board: An
     from prefect import flow
     from prefect.client.orchestration import get_client
 
-    from flows.tasks import crawling
+    from flows.tasks import crawling, pipeline
 
     @flow
     def two_crawls_of_one_source() -> list[str]:
+        pipeline.migrate_db()  # a flow migrates once before its crawls (the crawl task does not)
         crawling.ensure_concurrency_limits(["demo_api"])
         task = crawling.crawl_source.with_options(tags=[crawling.CRAWL_TAG, crawling.source_tag("demo_api")],
                                                   retries=0)

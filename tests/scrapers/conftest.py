@@ -69,6 +69,18 @@ class StaticSite:
 
 
 @pytest.fixture
+def migrated_db(request: pytest.FixtureRequest, lw_home: Path) -> None:
+    """The database crawls store into (``db_url``'s when the test uses it), migrated as the ``labourwatch crawl``
+    command and the flows do before crawling (``scrapers.crawl.crawl`` does not migrate)."""
+    if "db_url" in request.fixturenames:
+        request.getfixturevalue("db_url")
+    from db.migrate import upgrade
+    from db.session import get_engine
+
+    upgrade(get_engine())
+
+
+@pytest.fixture
 def static_site() -> Iterator[Callable[..., StaticSite]]:
     sites: list[StaticSite] = []
 

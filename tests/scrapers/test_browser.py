@@ -13,10 +13,10 @@ from sqlalchemy import select
 from db import schema
 from db.session import get_engine, session_scope
 from labourwatch.settings import get_settings
-from scrapers.runner import crawl
+from scrapers.crawl import crawl, crawl_job
 from tests.scrapers.conftest import StaticSite
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("migrated_db"),
               pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")]
 
 HTML = "text/html; charset=utf-8"
@@ -69,7 +69,7 @@ def test_javascript_board_crawled_in_headless_chromium(static_site: Callable[...
     site = static_site({"/jobs": (200, HTML, LISTING), "/job/js-101": (200, HTML, _job("js-101", "Frontend Engineer")),
                         "/job/js-102": (200, HTML, _job("js-102", "QA Engineer"))})
     _sources(tmp_path, monkeypatch, site.url)
-    first = crawl("jsboard", timeout=180)
+    first = crawl(crawl_job("jsboard"), timeout=180)
     assert first.status == "succeeded", (first.error, first.stats)
     with session_scope(get_engine()) as s:
         rows = {p.external_id: (p.title, p.company, p.city, str(p.posted_at), p.description, p.board_category,
@@ -81,8 +81,8 @@ def test_javascript_board_crawled_in_headless_chromium(static_site: Callable[...
                    "Engineering/Frontend", "3-5 years", "GB"),
     }
     assert "/robots.txt" in site.requests  # robots.txt still asked (outside the browser)
-    second = crawl("jsboard", timeout=180)
-    assert second.status == "succeeded" and second.stats["inserted"] == 0 and second.stats["updated"] == 0
+    second = crawl(crawl_job("jsboard"), timeout=180)
+    assert second.status == "succeeded" and second.stats.inserted == 0 and second.stats.updated == 0
 
 
 def test_human_check_in_the_browser_stops_the_crawl(static_site: Callable[..., StaticSite], tmp_path: Path,
@@ -91,7 +91,7 @@ def test_human_check_in_the_browser_stops_the_crawl(static_site: Callable[..., S
                  b"<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1'></script></body></html>")
     site = static_site({"/jobs": (200, HTML, challenge)})
     _sources(tmp_path, monkeypatch, site.url)
-    report = crawl("jsboard", timeout=180)
+    report = crawl(crawl_job("jsboard"), timeout=180)
     assert report.status == "failed"
     assert "jsboard refused the crawl" in report.error and "human check" in report.error
 

@@ -14,11 +14,12 @@ from db import schema
 from db.session import get_engine, session_scope
 from labourwatch.settings import get_settings
 from scrapers.config import SourceConfigError, load_sources
-from scrapers.runner import crawl
+from scrapers.crawl import crawl, crawl_job
 from tests.scrapers.conftest import StaticSite
 from tests.scrapers.replay import FIXTURE_REPLAYS, RECORDED_REPLAYS, Replay, recorded_dir
 
 RECORDED = recorded_dir()
+pytestmark = pytest.mark.usefixtures("migrated_db")  # crawls need a migrated database
 needs_recorded = pytest.mark.skipif(RECORDED is None, reason="../shared/data/real/recorded is not present")
 
 
@@ -40,11 +41,11 @@ def _write_auth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, au
 def _replay_and_check(replay: Replay, site: StaticSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if replay.auth:
         _write_auth(tmp_path, monkeypatch, replay.source, replay.auth)
-    first = crawl(replay.source, base_url=site.url, extra_settings={"DOWNLOAD_DELAY": 0,
-                                                                     "AUTOTHROTTLE_ENABLED": False})
+    fast = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+    first = crawl(crawl_job(replay.source, base_url=site.url, extra_settings=fast))
     assert first.status == "succeeded", (first.error, first.stats, site.requests)
     stored = _stored(replay.source)
-    assert len(stored) == replay.count and first.stats["inserted"] == replay.count, (sorted(stored), first.stats)
+    assert len(stored) == replay.count and first.stats.inserted == replay.count, (sorted(stored), first.stats)
     e = replay.expect
     p = stored[e.external_id]
     assert (p.title, p.company, p.city, p.posted_at) == (e.title, e.company, e.city, e.posted_at)
@@ -54,10 +55,9 @@ def _replay_and_check(replay: Replay, site: StaticSite, tmp_path: Path, monkeypa
     if replay.auth:  # the user's cookies went with every request to the board
         board = [h for m, path, h, _ in site.seen if not path.endswith("/robots.txt")]
         assert board and all("cookie" in h for h in board)
-    second = crawl(replay.source, base_url=site.url, extra_settings={"DOWNLOAD_DELAY": 0,
-                                                                      "AUTOTHROTTLE_ENABLED": False})
+    second = crawl(crawl_job(replay.source, base_url=site.url, extra_settings=fast))
     assert second.status == "succeeded", second.error
-    assert second.stats["inserted"] == 0 and second.stats["updated"] == 0, second.stats
+    assert second.stats.inserted == 0 and second.stats.updated == 0, second.stats
     assert len(_stored(replay.source)) == replay.count
 
 
@@ -93,7 +93,7 @@ def test_every_catalogue_source_has_a_replay_and_a_country() -> None:
 
 def test_needs_auth_without_auth_file_is_a_clear_error() -> None:
     with pytest.raises(SourceConfigError, match=r"source 'boss' needs your own request headers/cookies.*boss\.yaml"):
-        crawl("boss", base_url="http://127.0.0.1:9")
+        crawl(crawl_job("boss", base_url="http://127.0.0.1:9"))
 
 
 @pytest.mark.slow
@@ -109,7 +109,7 @@ def test_board_refusal_fails_the_crawl_naming_the_source(source: str, body: dict
     _write_auth(tmp_path, monkeypatch, source, {"cookies": "expired=1"})
     site = static_site({}, lambda p, b, h: None if p.endswith("robots.txt") else
                        (200, "application/json", json.dumps(body, ensure_ascii=False).encode()))
-    report = crawl(source, base_url=site.url)
+    report = crawl(crawl_job(source, base_url=site.url))
     assert report.status == "failed"
     assert report.error.startswith(f"{source} refused the crawl") and said in report.error
     assert len([p for p in site.requests if not p.endswith("robots.txt")]) == 1  # stopped, no retries
@@ -126,7 +126,7 @@ def test_403_and_login_wall_stop_the_crawl(status: int, body: bytes, said: str,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     _write_auth(tmp_path, monkeypatch, "lagou", {"cookies": "expired=1"})
     site = static_site({}, lambda p, b, h: None if p.endswith("robots.txt") else (status, "text/html", body))
-    report = crawl("lagou", base_url=site.url)
+    report = crawl(crawl_job("lagou", base_url=site.url))
     assert report.status == "failed" and said in report.error and "lagou refused" in report.error, report.error
 
 

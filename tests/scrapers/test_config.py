@@ -105,6 +105,7 @@ def test_tokens_base_url_and_auth(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert src.domains() == ("acme.board.test", "beta.board.test")
     local = with_base_url(src, "http://127.0.0.1:8080")
     assert local.api.list_url == "http://127.0.0.1:8080/api?p={page}" and local.domains() == ("127.0.0.1",)
+    assert local.tokens == src.tokens and local.headers == src.headers  # replace() keeps validated values
     with pytest.raises(SourceConfigError, match=r"source 'x' needs your own request headers/cookies.*x\.yaml"):
         load_auth(src)
     monkeypatch.setenv("LABOURWATCH_AUTH_DIR", str(tmp_path))

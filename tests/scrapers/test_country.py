@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from scrapers.config import SourceConfigError, _source_from_dict
+from scrapers.config import SourceConfigError, parse_source
 from scrapers.country import assign_country, normalise_country
 from scrapers.items import RawPosting
 from scrapers.parsers.jobposting import posting_from_node, read_country
 from scrapers.pipelines.normalise import normalise_posting
-from scrapers.pipelines.store import to_posting_in
+from scrapers.pipelines.posting import as_posting_in
 
 
 def test_normalise_country_codes_and_names() -> None:
@@ -35,7 +35,7 @@ def test_jobposting_address_country_reaches_the_store() -> None:
     assert read_country(node) == "UK"
     raw = posting_from_node(node, url="http://b/jobs/x1.html", source="s")
     p = normalise_posting(raw, country_by_lang={"zh": "CN"})
-    assert p.country == "GB" and to_posting_in(p).country == "GB"
+    assert p.country == "GB" and as_posting_in(p).country == "GB"
     bare = RawPosting(source="s", external_id="2", url="u", title="店长", lang="zh")
     assert normalise_posting(bare, country_by_lang={"zh": "CN", "en": "GB"}).country == "CN"
     assert normalise_posting(bare, default_country="cn").country == "CN"
@@ -43,9 +43,9 @@ def test_jobposting_address_country_reaches_the_store() -> None:
 
 def test_source_config_checks_country_codes() -> None:
     base = {"name": "x", "spider": "jobposting", "start_urls": ["http://x/"]}
-    assert _source_from_dict({**base, "country": "GB"}, "here").country == "GB"
-    assert _source_from_dict({**base, "country_by_lang": {"en": "UK"}}, "here").country_by_lang == {"en": "GB"}
+    assert parse_source({**base, "country": "GB"}, "here").country == "GB"
+    assert parse_source({**base, "country_by_lang": {"en": "UK"}}, "here").country_by_lang == {"en": "GB"}
     with pytest.raises(SourceConfigError, match="not an ISO 3166"):
-        _source_from_dict({**base, "country": "Narnia"}, "here")
+        parse_source({**base, "country": "Narnia"}, "here")
     with pytest.raises(SourceConfigError, match="country_by_lang"):
-        _source_from_dict({**base, "country_by_lang": {"en": "Narnia"}}, "here")
+        parse_source({**base, "country_by_lang": {"en": "Narnia"}}, "here")

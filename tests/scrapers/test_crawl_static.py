@@ -11,11 +11,12 @@ from sqlalchemy import select
 from db import schema
 from db.session import get_engine, session_scope
 from labourwatch.settings import get_settings
-from scrapers.runner import crawl
+from scrapers.crawl import crawl, crawl_job
 from tests.scrapers.conftest import FIXTURES, StaticSite
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml"
+pytestmark = pytest.mark.usefixtures("migrated_db")  # crawls need a migrated database
 
 
 def _routes(base: str) -> dict[str, tuple[int, str, bytes]]:
@@ -60,52 +61,52 @@ def test_sitemap_crawl_robots_incremental_and_rejects(db_url: str, tmp_path: Pat
     site.routes.update(_routes(site.url))
     _sources_file(tmp_path, monkeypatch, f"sources:\n  - name: rec\n    spider: jobposting\n"
                   f"    sitemap_urls: ['{site.url}/sitemap.xml']\n    download_delay: 0\n")
-    first = crawl("rec")
+    first = crawl(crawl_job("rec"))
     assert first.status == "succeeded", first.error
     assert _stored("rec") == {"ACME-4471": "Senior Data Engineer", "cn-88213": "高级Java开发工程师"}
-    assert first.stats["inserted"] == 2 and first.stats["dropped"] == {"invalid_jsonld": 1}
-    assert first.stats["parse_retries"] == {"invalid_jsonld": 2}
+    assert first.stats.inserted == 2 and first.stats.dropped == {"invalid_jsonld": 1}
+    assert first.stats.parse_retries == {"invalid_jsonld": 2}
     assert site.requests.count("/jobs/broken.html") == 3  # fetched, then refetched twice before dropping
-    assert "/private/secret.html" not in site.requests and first.stats["robots_forbidden"] == 1
+    assert "/private/secret.html" not in site.requests and first.stats.robots_forbidden == 1
 
     site.requests.clear()
-    second = crawl("rec")
+    second = crawl(crawl_job("rec"))
     assert second.status == "succeeded", second.error
-    assert second.stats["inserted"] == 0 and second.stats["skipped_unchanged"] == 2
-    assert second.stats["touched"] == 2
+    assert second.stats.inserted == 0 and second.stats.skipped_unchanged == 2
+    assert second.stats.touched == 2
     assert "/jobs/g.html" not in site.requests and "/jobs/a.html" not in site.requests
     assert len(_stored("rec")) == 2
     with session_scope(get_engine()) as s:
         runs = s.scalars(select(schema.CrawlRun).order_by(schema.CrawlRun.id)).all()
         assert [r.status for r in runs] == ["succeeded", "succeeded"]
-        assert runs[1].stats["requests"] == second.stats["requests"]
+        assert runs[1].stats["requests"] == second.stats.requests
 
 
 @pytest.mark.slow
 def test_adhoc_listing_crawl_and_budget(tmp_path: Path, static_site: Callable[..., StaticSite]) -> None:
     site = static_site({})
     site.routes.update(_routes(site.url))
-    report = crawl("adhoc", spider="jobposting", url=f"{site.url}/listing")
+    report = crawl(crawl_job("adhoc", spider="jobposting", url=f"{site.url}/listing"))
     assert report.status == "succeeded", report.error
     assert set(_stored("adhoc")) == {"ACME-4471", "cn-88213"}
     assert site.requests.count("/listing2") == 1
-    capped = crawl("capped", spider="jobposting", url=f"{site.url}/listing", max_requests=2,
-                   extra_settings={"CONCURRENT_REQUESTS": 1})
+    capped = crawl(crawl_job("capped", spider="jobposting", url=f"{site.url}/listing", max_requests=2,
+                   extra_settings={"CONCURRENT_REQUESTS": 1}))
     assert capped.status == "partial" and "budget" in capped.error
-    assert capped.stats["requests"] == 2 and capped.stats["budget_ignored"] >= 1
+    assert capped.stats.requests == 2 and capped.stats.budget_ignored >= 1
 
 
 @pytest.mark.slow
 def test_unreachable_source_fails_without_raising(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _sources_file(tmp_path, monkeypatch, "sources:\n  - name: down\n    spider: lever\n"
                   "    start_urls: ['http://127.0.0.1:9/v0/postings/x?mode=json']\n")
-    report = crawl("down", extra_settings={"RETRY_TIMES": 1, "LW_RETRY_BACKOFF_BASE": 0.01})
+    report = crawl(crawl_job("down", extra_settings={"RETRY_TIMES": 1, "LW_RETRY_BACKOFF_BASE": 0.01}))
     assert report.status == "failed"
     assert "no postings collected" in report.error
-    from scrapers.runner import CrawlFailed
+    from scrapers.crawl import CrawlFailed
 
     with pytest.raises(CrawlFailed, match="crawl of down"):
-        crawl("down", extra_settings={"RETRY_TIMES": 0}, raise_on_failure=True)
+        crawl(crawl_job("down", extra_settings={"RETRY_TIMES": 0}), raise_on_failure=True)
 
 
 @pytest.mark.slow
@@ -118,10 +119,10 @@ def test_greenhouse_and_lever_spiders(tmp_path: Path, monkeypatch: pytest.Monkey
     _sources_file(tmp_path, monkeypatch, f"sources:\n  - name: gh\n    spider: greenhouse\n    company: Ex\n"
                   f"    start_urls: ['{site.url}/v1/boards/ex/jobs?content=true']\n"
                   f"  - name: lv\n    spider: lever\n    start_urls: ['{site.url}/v0/postings/ex?mode=json']\n")
-    r = crawl("gh")
-    assert r.status == "succeeded" and r.stats["inserted"] == 2 and r.stats["dropped"] == {"missing_title": 1}
-    r = crawl("lv")
-    assert r.status == "succeeded" and r.stats["inserted"] == 2
+    r = crawl(crawl_job("gh"))
+    assert r.status == "succeeded" and r.stats.inserted == 2 and r.stats.dropped == {"missing_title": 1}
+    r = crawl(crawl_job("lv"))
+    assert r.status == "succeeded" and r.stats.inserted == 2
     assert set(_stored("lv")) == {"5ac21346-8e0c-4494-8e7a-3eb92ff77902", "0f2b7e8a-1111-4c3b-9d55-aa13c7d0e001"}
 
 
@@ -144,8 +145,7 @@ def test_sigint_pauses_and_next_crawl_resumes_from_jobdir(tmp_path: Path, monkey
     import subprocess
     import time
 
-    from scrapers.run import crawl_dir
-    from scrapers.runner import command, subprocess_env
+    from scrapers.crawl import command, crawl_dir, subprocess_env
 
     site = static_site({})
     site.routes.update(_many_pages(site.url, 60))
@@ -156,7 +156,7 @@ def test_sigint_pauses_and_next_crawl_resumes_from_jobdir(tmp_path: Path, monkey
                   f"    sitemap_urls: ['{site.url}/sitemap.xml']\n")
     slow = {"DOWNLOAD_DELAY": 0.1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_ENABLED": False,
             "LW_STORE_BATCH": 5}
-    proc = subprocess.Popen(command("many", extra_settings=slow), env=subprocess_env(),
+    proc = subprocess.Popen(command(crawl_job("many", extra_settings=slow)), env=subprocess_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while len(_stored("many")) < 10:
@@ -169,7 +169,7 @@ def test_sigint_pauses_and_next_crawl_resumes_from_jobdir(tmp_path: Path, monkey
     assert 10 <= len(fetched_before) < 60
     site.requests.clear()
 
-    resumed = crawl("many")
+    resumed = crawl(crawl_job("many"))
     assert resumed.status == "succeeded", resumed.error
     assert set(_stored("many")) == {f"J{i}" for i in range(60)}
     fetched_after = {p for p in site.requests if p.startswith("/jobs/")}
@@ -220,9 +220,9 @@ def test_json_api_changed_posting_is_refetched_and_updated(tmp_path: Path, monke
       detail: {{url: "{site.url}/api/positions/{{id}}", ok_path: success, path: content,
                fields: {{description: positionDetail}}}}
 """)
-    first = crawl("cnapi")
+    first = crawl(crawl_job("cnapi"))
     assert first.status == "succeeded", first.error
-    assert first.stats["inserted"] == 3
+    assert first.stats.inserted == 3
     with session_scope(get_engine()) as s:
         desc = s.scalar(select(schema.Posting.description).where(schema.Posting.external_id == "9002"))
     assert desc == "仓库管理员 职责"  # GBK body decoded
@@ -232,9 +232,9 @@ def test_json_api_changed_posting_is_refetched_and_updated(tmp_path: Path, monke
     site.routes.clear()
     site.routes.update(routes(bumped, bump=True))
     site.requests.clear()
-    second = crawl("cnapi")
+    second = crawl(crawl_job("cnapi"))
     assert second.status == "succeeded", second.error
-    assert (second.stats["inserted"], second.stats["updated"], second.stats["skipped_unchanged"]) == (0, 1, 2)
+    assert (second.stats.inserted, second.stats.updated, second.stats.skipped_unchanged) == (0, 1, 2)
     assert [p for p in site.requests if p.startswith("/api/positions/")] == ["/api/positions/9002"]
     with session_scope(get_engine()) as s:
         desc = s.scalar(select(schema.Posting.description).where(schema.Posting.external_id == "9002"))
@@ -245,8 +245,8 @@ def test_json_api_changed_posting_is_refetched_and_updated(tmp_path: Path, monke
 def test_drop_rate_over_threshold_fails_the_run(static_site: Callable[..., StaticSite]) -> None:
     site = static_site({})
     site.routes.update(_routes(site.url))
-    report = crawl("mostly_broken", spider="jobposting", url=f"{site.url}/listing2",
-                   extra_settings={"LW_DROP_RATE_MIN_ITEMS": 1, "LW_PARSE_RETRIES": 0})
+    report = crawl(crawl_job("mostly_broken", spider="jobposting", url=f"{site.url}/listing2",
+                   extra_settings={"LW_DROP_RATE_MIN_ITEMS": 1, "LW_PARSE_RETRIES": 0}))
     assert report.status == "failed"
     assert report.error.startswith("drop rate 100.0% is over LW_MAX_DROP_RATE=25%")
-    assert report.stats["drop_rate_exceeded"] is True and report.stats["dropped"] == {"invalid_jsonld": 1}
+    assert report.stats.drop_rate_exceeded is True and report.stats.dropped == {"invalid_jsonld": 1}

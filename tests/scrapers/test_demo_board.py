@@ -17,9 +17,9 @@ from db.migrate import upgrade
 from db.session import get_engine, session_scope
 from labourwatch.settings import get_settings
 from scrapers.config import sources_path
-from scrapers.runner import command, crawl, subprocess_env
+from scrapers.crawl import command, crawl, crawl_job, subprocess_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("migrated_db")]
 generator = pytest.importorskip("demoboard.generator")
 server = pytest.importorskip("demoboard.server")
 
@@ -66,19 +66,19 @@ def board(dataset, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReque
 @pytest.mark.parametrize("style", ["html", "api"])
 def test_crawl_collects_every_wellformed_posting_once(db_url: str, board, dataset, style: str) -> None:  # noqa: ANN001
     source = f"demo_{style}"
-    first = crawl(source)
+    first = crawl(crawl_job(source))
     assert first.status == "succeeded", first.error
     assert set(stored(source)) == expected(dataset, style)
-    assert sum(first.stats["dropped"].values()) == malformed(dataset, style)
-    assert first.stats["inserted"] == len(expected(dataset, style))
-    assert first.stats["lost"] == {}
+    assert sum(first.stats.dropped.values()) == malformed(dataset, style)
+    assert first.stats.inserted == len(expected(dataset, style))
+    assert first.stats.lost == {}
 
-    again = crawl(source, extra_settings={"LW_DROP_RATE_MIN_ITEMS": 1})  # malformed pages again, few items
+    again = crawl(crawl_job(source, extra_settings={"LW_DROP_RATE_MIN_ITEMS": 1}))  # malformed pages again, few items
     assert again.status == "succeeded", again.error
-    assert again.stats["inserted"] == 0 and again.stats["updated"] == 0
+    assert again.stats.inserted == 0 and again.stats.updated == 0
     # Incremental: nothing changed on the board, so no stored detail page is fetched again.
-    assert again.stats["skipped_unchanged"] == len(expected(dataset, style))
-    assert again.stats["items_scraped"] == 0
+    assert again.stats.skipped_unchanged == len(expected(dataset, style))
+    assert again.stats.items_scraped == 0
     assert set(stored(source)) == expected(dataset, style)
 
 
@@ -90,7 +90,7 @@ def test_sigkill_half_way_then_resume_equals_uninterrupted(tmp_path: Path, board
     slow = {"DOWNLOAD_DELAY": 0.02, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_ENABLED": False,
             "LW_STORE_BATCH": 10}
     upgrade(get_engine())
-    cmd = command(source, extra_settings=slow)
+    cmd = command(crawl_job(source, extra_settings=slow))
     proc = subprocess.Popen(cmd, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
@@ -106,12 +106,12 @@ def test_sigkill_half_way_then_resume_equals_uninterrupted(tmp_path: Path, board
     before = count(source)
     assert 0 < before < len(want)
 
-    resumed = crawl(source)
+    resumed = crawl(crawl_job(source))
     assert resumed.status == "succeeded", resumed.error
     after = stored(source)
     assert set(after) == want
-    assert resumed.stats["inserted"] == len(want) - before  # continued: only the missing ones were new
-    assert resumed.stats["skipped_unchanged"] >= before  # ... and stored pages were not fetched again
+    assert resumed.stats.inserted == len(want) - before  # continued: only the missing ones were new
+    assert resumed.stats.skipped_unchanged >= before  # ... and stored pages were not fetched again
     with session_scope(get_engine()) as s:
         statuses = [r.status for r in s.scalars(select(schema.CrawlRun).order_by(schema.CrawlRun.id))]
     assert statuses == ["interrupted", "succeeded"]  # the killed run is closed as interrupted
@@ -123,7 +123,7 @@ def test_sigkill_half_way_then_resume_equals_uninterrupted(tmp_path: Path, board
     os.environ["LABOURWATCH_SOURCES_FILE"] = str(ref)
     get_settings.cache_clear()
     try:
-        uninterrupted = crawl(f"{source}_ref")
+        uninterrupted = crawl(crawl_job(f"{source}_ref"))
     finally:
         del os.environ["LABOURWATCH_SOURCES_FILE"]
         get_settings.cache_clear()
@@ -154,11 +154,11 @@ FAULTS = server.FaultConfig(rate_500=0.08, rate_429=0.08, burst=2, slow_rate=0.0
 @pytest.mark.parametrize("style", ["html", "api"])
 def test_faults_lose_nothing_served_correctly(board, dataset, style: str) -> None:  # noqa: ANN001
     source = f"demo_{style}"
-    report = crawl(source, extra_settings={"LW_RETRY_BACKOFF_BASE": 0.05, "LW_RETRY_MAX_DELAY": 2})
+    report = crawl(crawl_job(source, extra_settings={"LW_RETRY_BACKOFF_BASE": 0.05, "LW_RETRY_MAX_DELAY": 2}))
     assert report.status == "succeeded", report.error
     assert set(stored(source)) == expected(dataset, style)
-    assert report.stats["retries"] > 0
-    assert sum(report.stats["dropped"].values()) == malformed(dataset, style)
+    assert report.stats.retries > 0
+    assert sum(report.stats.dropped.values()) == malformed(dataset, style)
 
 
 @pytest.mark.parametrize(("style", "batch"), [("html", 7), ("api", 1)])
@@ -166,7 +166,7 @@ def test_store_batch_boundaries_lose_nothing(db_url: str, board, dataset, style:
     # Batches that end anywhere (7 does not divide the postings; 1 commits each posting alone) and a flush
     # on every item by the clock store every posting exactly once, as one big final batch does.
     source = f"demo_{style}"
-    report = crawl(source, extra_settings={"LW_STORE_BATCH": batch, "LW_STORE_INTERVAL": 0.0})
+    report = crawl(crawl_job(source, extra_settings={"LW_STORE_BATCH": batch, "LW_STORE_INTERVAL": 0.0}))
     assert report.status == "succeeded", report.error
     assert set(stored(source)) == expected(dataset, style)
-    assert report.stats["inserted"] == report.stats["items_stored"] == len(expected(dataset, style))
+    assert report.stats.inserted == report.stats.items_stored == len(expected(dataset, style))

@@ -154,14 +154,17 @@ def test_base_spider_checks_subclasses_at_definition() -> None:
 
 
 def test_judge_statuses() -> None:
-    from scrapers.run import judge
+    from dataclasses import replace
 
-    ok = {"finish_reason": "finished", "items_scraped": 5, "skipped_unchanged": 0, "lost": {}, "response_count": 6,
-          "dropped": {}, "drop_rate": 0.0, "requests": 6}
+    from labourwatch.contract import CrawlStats
+    from scrapers.crawl_process import judge
+
+    ok = CrawlStats(finish_reason="finished", items_scraped=5, skipped_unchanged=0, lost={}, response_count=6,
+                    dropped={}, drop_rate=0.0, requests=6)
     assert judge(ok, 0.25) == ("succeeded", None)
-    assert judge({**ok, "lost": {"detail": 2}}, 0.25)[0] == "partial"
-    assert judge({**ok, "finish_reason": "request_budget"}, 0.25)[0] == "partial"
-    status, error = judge({**ok, "drop_rate_exceeded": True, "drop_rate": 0.5, "dropped": {"invalid_json": 5}}, 0.25)
+    assert judge(replace(ok, lost={"detail": 2}), 0.25)[0] == "partial"
+    assert judge(replace(ok, finish_reason="request_budget"), 0.25)[0] == "partial"
+    status, error = judge(replace(ok, drop_rate_exceeded=True, drop_rate=0.5, dropped={"invalid_json": 5}), 0.25)
     assert status == "failed" and "drop rate 50.0%" in error and "invalid_json=5" in error
-    assert judge({**ok, "items_scraped": 0, "lost": {"list_page": 1}}, 0.25)[0] == "failed"
-    assert judge({**ok, "store_error": "OperationalError: locked"}, 0.25)[0] == "failed"
+    assert judge(replace(ok, items_scraped=0, lost={"list_page": 1}), 0.25)[0] == "failed"
+    assert judge(replace(ok, store_error="OperationalError: locked"), 0.25)[0] == "failed"
