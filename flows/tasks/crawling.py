@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+
+from labourwatch.contract import CrawlStats
+
+if TYPE_CHECKING:
+    from scrapers.runner import CrawlReport
 
 CRAWL_TAG = "crawl"
 
@@ -26,38 +31,56 @@ def enabled_sources() -> list[str]:
 CRAWL_TIMEOUT_S = 3 * 3600
 
 
+def crawl_stats(report: CrawlReport) -> CrawlStats:
+    """A crawl report's counters as ``CrawlStats``: the one place the flows read them."""
+    stats: Any = report.stats
+    if isinstance(stats, CrawlStats):
+        return stats
+    # scrapers' CrawlReport may still carry the crawl_runs.stats dict: read it through the contract's record.
+    return CrawlStats.from_dict(stats)
+
+
 def _transient(task: Any, task_run: Any, state: Any) -> bool:
     """Retry a failed crawl unless it failed on content (drop rate over the limit): that fails again."""
     try:
         state.result()
     except Exception as exc:
-        report = getattr(exc, "report", None)
-        return not (report is not None and (report.stats or {}).get("drop_rate_exceeded"))
+        report = crawl_failure_report(exc)
+        return not (report is not None and crawl_stats(report).drop_rate_exceeded)
     return False
+
+
+def crawl_failure_report(exc: BaseException) -> CrawlReport | None:
+    """The crawl report a ``CrawlFailed`` carries (the failed run's id and stats); None for other errors."""
+    from scrapers.runner import CrawlFailed
+
+    return exc.report if isinstance(exc, CrawlFailed) else None
 
 
 # No Prefect timeout here: submitted tasks run in worker threads, which Prefect cannot interrupt; the crawl
 # subprocess is killed after CRAWL_TIMEOUT_S instead.
 @task(name="crawl-source", task_run_name="crawl-{source}", retries=3, retry_delay_seconds=[2, 5, 15],
       retry_condition_fn=_transient, cache_policy=NO_CACHE, tags=[CRAWL_TAG])
-def crawl_source(source: str, max_requests: int | None = None, url: str | None = None) -> Any:
+def crawl_source(source: str, max_requests: int | None = None, url: str | None = None) -> CrawlReport:
     """Crawl ``source`` (a retry resumes the interrupted crawl); raise ``CrawlFailed`` if it failed.
 
     The subprocess is killed after ``CRAWL_TIMEOUT_S`` (the timeout; a thread cannot be interrupted).
     """
     from prefect.runtime import flow_run
 
-    from flows.tasks.runstate import link_crawl_run
+    from db.runs import link_crawl_run
+    from db.session import get_engine
     from scrapers.runner import crawl
 
     try:
         report = crawl(source, url=url, max_requests=max_requests, resume=True, raise_on_failure=True,
                        timeout=CRAWL_TIMEOUT_S)
     except Exception as exc:
-        if getattr(exc, "report", None) is not None:
-            link_crawl_run(exc.report.run_id, flow_run.id)
+        failed = crawl_failure_report(exc)
+        if failed is not None:
+            link_crawl_run(get_engine(), failed.run_id, flow_run.id)
         raise
-    link_crawl_run(report.run_id, flow_run.id)
+    link_crawl_run(get_engine(), report.run_id, flow_run.id)
     return report
 
 
