@@ -189,6 +189,18 @@ def draw_sample(engine: Engine, n: int, model_version: str | None = None, seed: 
             for r in rows]
 
 
+def posting_keys(engine: Engine, posting_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Each of ``posting_ids``' natural key, (source name, external id); ids not stored are left out."""
+    from sqlalchemy import bindparam, text
+
+    ids = list(posting_ids)
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT p.id, s.name, p.external_id FROM postings p JOIN sources s ON s.id = p.source_id "
+            "WHERE p.id IN :ids").bindparams(bindparam("ids", expanding=True)), {"ids": ids or [-1]})
+        return {int(pid): (str(src), str(eid)) for pid, src, eid in rows}
+
+
 # --- measured accuracy -------------------------------------------------------------------------------------
 
 

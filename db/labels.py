@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -68,6 +68,75 @@ def write_labels(session: Session, rows: Sequence[LabelRow], labelled_at: dateti
     # executemany: the statement compiles once (a multi-VALUES literal recompiles per batch, ~10x slower).
     session.connection().execute(stmt, values)
     return len(values)
+
+
+def pending_count(engine: Engine, model_version: str, sources: Sequence[str] | None = None) -> int:
+    """How many postings (of the named ``sources`` only, if given) have no label of ``model_version``."""
+    with engine.connect() as c:
+        P, L = schema.Posting, schema.PostingLabel
+        labelled = exists().where(L.posting_id == P.id, L.model_version == model_version)
+        return int(c.execute(select(func.count()).select_from(P).where(~labelled, _source_filter(sources)))
+                   .scalar_one())
+
+
+def label_pending_batch(engine: Engine, model_version: str, limit: int, after_id: int,
+                        label: Callable[[list[PendingPosting]], Sequence[LabelRow]], *,
+                        sources: Sequence[str] | None = None, last_id: int | None = None) -> list[PendingPosting]:
+    """Label the next batch in one committed transaction: up to ``limit`` postings with id > ``after_id`` (and
+    <= ``last_id``, if given; of the named ``sources`` only, if given) and no label of ``model_version``, labelled
+    by ``label`` and written with ``write_labels`` (an upsert). Returns the batch, in id order; empty when no
+    posting is left, so a caller loops with ``after_id = batch[-1].id``."""
+    from db.session import session_scope
+
+    with session_scope(engine) as s:
+        batch = pending_postings(s, model_version, limit, after_id, sources)
+        if last_id is not None:
+            batch = [p for p in batch if p.id <= last_id]
+        if batch:
+            write_labels(s, label(batch))  # the module attribute, looked up per call (tests wrap it)
+    return batch
+
+
+def pending_id_ranges(engine: Engine, model_version: str, size: int) -> list[tuple[int, int]]:
+    """Inclusive posting id ranges, in id order, each holding ``size`` postings without a label of
+    ``model_version`` (the last one fewer). Keyset steps over the id index: no id list is held in memory."""
+    if size < 1:
+        raise ValueError(f"partition size must be >= 1, got {size}")
+    P, L = schema.Posting, schema.PostingLabel
+    pending = ~exists().where(L.posting_id == P.id, L.model_version == model_version)
+    out: list[tuple[int, int]] = []
+    after = 0
+    with engine.connect() as c:
+        while True:
+            base = select(P.id).where(P.id > after, pending).order_by(P.id)
+            first = c.execute(base.limit(1)).scalar()
+            if first is None:
+                return out
+            last = c.execute(base.offset(size - 1).limit(1)).scalar()
+            if last is None:
+                last = c.execute(select(func.max(P.id)).where(P.id > after, pending)).scalar_one()
+            out.append((int(first), int(last)))
+            after = int(last)
+
+
+def known_sources(engine: Engine, names: Sequence[str]) -> set[str]:
+    """Those of ``names`` that are stored sources."""
+    S = schema.Source
+    with engine.connect() as c:
+        return {str(n) for n in c.scalars(select(S.name).where(S.name.in_(list(names))))}
+
+
+def stored_labels(engine: Engine) -> list[LabelRow]:
+    """Every stored label's fields (not its row id or write time), by posting id and model version."""
+    L = schema.PostingLabel
+    cols = (L.posting_id, L.model_version, L.taxonomy_version, L.role_category, L.role_confidence,
+            L.experience_min_years, L.experience_max_years, L.experience_bucket, L.requires_3plus_years,
+            L.ai_level, L.ai_terms, L.role_source, L.role_category_text)
+    with engine.connect() as c:
+        rows = c.execute(select(*cols).order_by(L.posting_id, L.model_version)).all()
+    return [LabelRow(r.posting_id, r.model_version, r.taxonomy_version, r.role_category, r.role_confidence,
+                     r.experience_min_years, r.experience_max_years, r.experience_bucket, r.requires_3plus_years,
+                     r.ai_level, tuple(r.ai_terms or ()), r.role_source, r.role_category_text) for r in rows]
 
 
 def labels_for(session: Session, model_version: str) -> list[schema.PostingLabel]:

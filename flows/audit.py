@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from sqlalchemy import Engine
-
-from db.audit import AUDIT_FIELDS, AuditIn, SampleRow, draw_sample, record_audit
+from db.audit import AUDIT_FIELDS, AuditIn, SampleRow, draw_sample, posting_keys, record_audit
+from db.session import Engine
 
 # The columns an analyst fills in, beside the predicted ones.
 TRUTH_COLUMNS = tuple(f"true_{f}" for f in AUDIT_FIELDS)
@@ -113,14 +112,8 @@ def record_demo_truth(engine: Engine, truth_csv: Path, n: int = 600, seed: int =
     with truth_csv.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             truth[(f"demo_{row['style']}", row["external_id"])] = row
-    from sqlalchemy import bindparam, text
-
     sample = draw_sample(engine, n, seed=seed)
-    with engine.connect() as conn:
-        ext = {int(pid): (src, eid) for pid, src, eid in conn.execute(text(
-            "SELECT p.id, s.name, p.external_id FROM postings p JOIN sources s ON s.id = p.source_id "
-            "WHERE p.id IN :ids").bindparams(bindparam("ids", expanding=True)),
-            {"ids": [r.posting_id for r in sample] or [-1]})}
+    ext = posting_keys(engine, [r.posting_id for r in sample])
     items = []
     for r in sample:
         t = truth.get(ext.get(r.posting_id, ("", "")))

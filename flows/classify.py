@@ -8,17 +8,21 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
+from db.session import Engine
+from labourwatch.contract import LabelRow, PendingPosting, PostingIn
 from models import Labels, PostingClassifier, PostingText, load_classifier
 from scrapers.fileimport import Reject, read_records
 
+if TYPE_CHECKING:
+    from models.evaluate import FieldReport
+    from models.train import TrainReport
+
 log = logging.getLogger(__name__)
 
-INPUT_COLUMNS = ("id", "title", "description", "experience_text", "lang", "board_category", "source")
 OUTPUT_COLUMNS = ("id", "role_category", "role_confidence", "experience_min_years", "experience_max_years",
                   "experience_bucket", "requires_3plus_years", "ai_level", "ai_terms", "role_source",
                   "role_category_text", "role_confidence_text")
@@ -43,11 +47,9 @@ class UnknownSourceError(ValueError):
     """``classify_pending`` was asked for sources the database does not hold."""
 
 
-def label_rows(clf: PostingClassifier, batch: Sequence[Any]) -> list[Any]:
-    """The label rows of a batch of pending postings (``db.labels.pending_postings``) under ``clf``: the one
-    place a classifier's answer becomes a stored row, for the single-process and the partitioned paths."""
-    from db.labels import LabelRow
-
+def label_rows(clf: PostingClassifier, batch: Sequence[PendingPosting]) -> list[LabelRow]:
+    """The label rows of a batch of pending postings under ``clf``: the one place a classifier's answer becomes
+    a stored row, for the single-process and the partitioned paths."""
     labels = clf.classify([PostingText(p.id, p.title, p.description, p.experience_text, p.lang,
                                        p.board_category, p.source) for p in batch])
     return [LabelRow(p.id, clf.model_version, clf.taxonomy_version, lab.role_category, lab.role_confidence,
@@ -60,9 +62,10 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
                      classifier: PostingClassifier | None = None,
                      sources: Sequence[str] | None = None) -> ClassifyReport:
     """Label every posting that has no label of the current model version, in committed batches; with
-    ``sources``, only the postings of those sources (unknown names are an error naming them)."""
-    from db.labels import count_pending, pending_postings, write_labels
-    from db.session import get_engine, session_scope
+    ``sources``, only the postings of those sources (unknown names are an error naming them). The caller has
+    migrated the database."""
+    from db import labels as db_labels
+    from db.session import get_engine
     from labourwatch.settings import get_settings
 
     settings = get_settings()
@@ -71,21 +74,14 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if sources is not None:
-        from sqlalchemy import select
-
-        from db import schema
-
-        with session_scope(engine) as s:
-            known = set(s.scalars(select(schema.Source.name).where(schema.Source.name.in_(list(sources)))))
-        unknown = sorted(set(sources) - known)
+        unknown = sorted(set(sources) - db_labels.known_sources(engine, sources))
         if unknown:
             raise UnknownSourceError(f"unknown source(s) {', '.join(unknown)}: see `labourwatch status` for the stored "
                              "sources")
     clf = classifier or load_classifier(settings)
     version = clf.model_version
     t0 = time.perf_counter()
-    with session_scope(engine) as s:
-        total = count_pending(s, version, sources)
+    total = db_labels.pending_count(engine, version, sources)
     bar = None
     if progress and total:
         from rich.progress import Progress
@@ -96,11 +92,10 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
     done, after = 0, 0
     try:
         while True:
-            with session_scope(engine) as s:
-                batch = pending_postings(s, version, batch_size, after, sources)
-                if not batch:
-                    break
-                write_labels(s, label_rows(clf, batch))
+            batch = db_labels.label_pending_batch(engine, version, batch_size, after, partial(label_rows, clf),
+                                                  sources=sources)
+            if not batch:
+                break
             after = batch[-1].id
             done += len(batch)
             if bar is not None:
@@ -113,7 +108,8 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
     return ClassifyReport(done, version, secs)
 
 
-def train_classifier(force: bool = False, include_audit: bool = False, engine: Engine | None = None) -> Any:
+def train_classifier(force: bool = False, include_audit: bool = False,
+                     engine: Engine | None = None) -> TrainReport:
     """Train the configured classifier; with ``include_audit``, the audited role labels of the database are added
     (a separate version whose config records how many). Returns the ``TrainReport``."""
     from labourwatch.settings import get_settings
@@ -286,7 +282,7 @@ def _norm_expected(field: str, value: Any) -> str | None:
 
 
 def evaluate_file(input_path: Path, predictions_path: Path | None = None,
-                  classifier: PostingClassifier | None = None) -> tuple[str, list[Any]]:
+                  classifier: PostingClassifier | None = None) -> tuple[str, list[FieldReport]]:
     """Compare a labelled file's ``expected_<field>`` columns with predictions; returns (model version, reports).
 
     Predictions come from ``predictions_path`` (a file-mode output) or, without it, from classifying the
@@ -308,14 +304,16 @@ def evaluate_file(input_path: Path, predictions_path: Path | None = None,
         preds = {str(r["id"]): r for r in classify_records(rows_to_postings(rows, input_path), clf)}
     # With board categories in the file, the text classifier's own answer is scored too (role_category_text).
     has_board = bool(rows) and "board_category" in rows[0] and "role_category" in fields
-    plan = [(f, f, None) for f in fields]
+    plan: list[tuple[str, str, str | None]] = [(f, f, None) for f in fields]
     if "role_category" in fields:
         plan = [(f, f, "role_confidence" if f == "role_category" else None) for f in fields]
         if has_board:
             plan.insert(1, ("role_category_text", "role_category", "role_confidence_text"))
-    reports = []
+    reports: list[FieldReport] = []
     for field, expected_field, conf_field in plan:
-        exp, pred, conf = [], [], []
+        exp: list[str] = []
+        pred: list[str] = []
+        conf: list[float] = []
         for r in rows:
             e = _norm_expected(expected_field, r.get(f"expected_{expected_field}"))
             if e is None:
@@ -341,12 +339,11 @@ def evaluate_file(input_path: Path, predictions_path: Path | None = None,
 # --- benchmark ---------------------------------------------------------------------------------------
 
 
-def synthetic_postings(n: int, seed: int = 7, prefix: str = "") -> list[Any]:
+def synthetic_postings(n: int, seed: int = 7, prefix: str = "") -> list[PostingIn]:
     """A realistic mix for the benchmark: repeated titles (Zipf-like), zh descriptions of 200–600 chars,
     some English postings and board experience fields."""
     import random
 
-    from db.repo import PostingIn
     from models.train import load_exemplars
 
     rng = random.Random(seed)

@@ -39,7 +39,7 @@ def brief(
 
     engine = get_engine()
     upgrade(engine)
-    from flows.tasks.runstate import mark_interrupted
+    from db.runs import mark_interrupted
 
     mark_interrupted(engine)  # a killed run shows as interrupted, not running
     try:

@@ -42,8 +42,8 @@ def status() -> None:
     """Postings per source, last crawl and labelled share."""
     from db.migrate import upgrade
     from db.queries import status_rows
+    from db.runs import mark_interrupted
     from db.session import get_engine
-    from flows.tasks.runstate import mark_interrupted
 
     engine = get_engine()
     upgrade(engine)

@@ -8,10 +8,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from labourwatch.contract import Month
 from labourwatch.settings import get_settings
+
+if TYPE_CHECKING:
+    from db.session import Engine
 
 DEMO_FIRST_MONTH = "2024-01"
 DEMO_LAST_MONTH = "2026-06"
@@ -40,12 +45,12 @@ class DemoResult:
 
 def dataset_months(dataset: Any) -> tuple[str, str]:
     """First and last posting month of the generated dataset (the generator's documented span otherwise)."""
-    months = set()
+    months: set[Month] = set()
     for p in getattr(dataset, "postings", ()):
         day = getattr(p, "posted_at", None) or getattr(p, "posted_date", None)
         if day is not None:
-            months.add(str(day)[:7])
-    return (min(months), max(months)) if months else (DEMO_FIRST_MONTH, DEMO_LAST_MONTH)
+            months.add(Month.of(day) if isinstance(day, date) else Month.parse(str(day)[:7]))
+    return (str(min(months)), str(max(months))) if months else (DEMO_FIRST_MONTH, DEMO_LAST_MONTH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +177,9 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
             say(f"  {name}: {timings[name]:.1f} s")
         return done
 
-    from db.migrate import upgrade
     from db.session import get_engine
 
-    engine = get_engine()
-    upgrade(engine)
+    engine = get_engine()  # migrated by the backfill flow, the first to touch it
 
     from demoboard.generator import generate
     from demoboard.truth import write_truth
@@ -226,7 +229,7 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
 HEADLINE_KEYS = ("demand_yoy.software_dev", "ai_share.new_economy", "experience.requires_3plus.all")
 
 
-def _three_headlines(engine, month: str, lang: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _three_headlines(engine: Engine, month: str, lang: str) -> list[str]:
     """The publishable findings of HEADLINE_KEYS (others fill in when one is suppressed), in that order."""
     from brief.data import findings_arguments
     from brief.findings import headline_findings

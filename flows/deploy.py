@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from labourwatch.settings import get_settings
+
+if TYPE_CHECKING:
+    from prefect import Flow
 
 NIGHTLY_CRON = "0 2 * * *"
 MONTHLY_BRIEF_CRON = "0 8 1 * *"
@@ -80,7 +83,9 @@ def deploy_to_pool(work_pool: str, timezone: str | None = None, source: Path = R
     sched = schedules(timezone)
     ids = []
     for name, (entrypoint, _) in SCHEDULED.items():
-        remote = flow.from_source(source=str(source), entrypoint=entrypoint)
-        ids.append(remote.deploy(name=name, work_pool_name=work_pool, schedules=[sched[name]],
-                                 tags=["labourwatch"], build=False, push=False, print_next_steps=False))
+        # from_source and deploy run synchronously here (Prefect's sync/async dispatch types them as either).
+        remote = cast("Flow[..., Any]", flow.from_source(source=str(source), entrypoint=entrypoint))
+        ids.append(cast(UUID, remote.deploy(name=name, work_pool_name=work_pool, schedules=[sched[name]],
+                                            tags=["labourwatch"], build=False, push=False,
+                                            print_next_steps=False)))
     return ids

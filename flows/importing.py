@@ -76,7 +76,7 @@ def import_file(path: Path, source: str | None = None, rejects_path: Path | None
 
     from sqlalchemy.exc import DBAPIError
 
-    from flows.tasks.runstate import Heartbeat, mark_interrupted
+    from db.runs import Heartbeat, mark_interrupted
 
     path = Path(path)
     settings = get_settings()

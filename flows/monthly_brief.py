@@ -10,7 +10,8 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.tasks import pipeline
-from flows.tasks.runstate import month_range, previous_month
+from flows.tasks.runstate import previous_month
+from labourwatch.contract import check_month
 from labourwatch.settings import get_settings
 
 
@@ -43,7 +44,7 @@ def monthly_brief(month: str | None = None, lang: str = "zh", output: str | None
     Re-running it for the same month and language replaces that brief (one row per month and language).
     """
     month = month or default_month()
-    month_range(month, month)  # validates YYYY-MM with a clear error
+    check_month(month)  # a clear error for anything but YYYY-MM
     pipeline.migrate_db()
     result = pipeline.render_brief(month, lang=lang, output=output, country=country)
     findings, withheld = pipeline.headline_findings(month, lang=lang, country=country)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from db.progress import months_to_recompute, source_counts
 from db.session import get_engine
 from flows.tasks import crawling, pipeline
-from flows.tasks.runstate import months_to_recompute, source_counts
+
+if TYPE_CHECKING:
+    from prefect.futures import PrefectFuture
+
+    from scrapers.crawl import CrawlResult
 
 
 @dataclass(slots=True)
@@ -89,20 +94,11 @@ class PipelineReport:
         return "\n".join(lines)
 
 
-def _stat(obj: Any, *names: str, default: int = 0) -> int:
-    """The first of ``names`` found on a report object or in a stats dict, as an int."""
-    for name in names:
-        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-        if value is not None:
-            return int(value)
-    return default
-
-
 def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: int = 3) -> list[SourceResult]:
     """Crawl ``sources`` in parallel as tagged tasks; a failing source is recorded, never raised."""
     logger = get_run_logger()
     crawling.ensure_concurrency_limits(sources)
-    futures = {}
+    futures: dict[str, PrefectFuture[CrawlResult]] = {}
     for source in sources:
         task = crawling.crawl_source.with_options(
             tags=[crawling.CRAWL_TAG, crawling.source_tag(source)], retries=retries)
@@ -113,23 +109,22 @@ def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: i
         state = future.state
         if state.is_completed():
             report = future.result()
-            stats = report.stats.to_dict()
+            stats = report.stats
             results.append(SourceResult(
                 source=source, status=report.status, run_id=report.run_id,
-                rejects=sum(int(v) for v in (stats.get("dropped") or {}).values()),
-                requests=_stat(stats, "requests"), error=report.error))
+                rejects=stats.dropped_total, requests=stats.requests, error=report.error))
         else:
             failed = SourceResult(source=source, status="failed", error=state.message or state.name)
             try:
                 future.result(raise_on_failure=True)
             except Exception as exc:  # the task's final exception, after its retries
                 failed.error = f"{type(exc).__name__}: {exc}"
-                crawl_report = getattr(exc, "report", None)  # scrapers' CrawlFailed carries the run's stats
+                crawl_report = crawling.crawl_failure_report(exc)  # CrawlFailed carries the run's stats
                 if crawl_report is not None:
-                    stats = crawl_report.stats.to_dict()
+                    stats = crawl_report.stats
                     failed.run_id = crawl_report.run_id
-                    failed.rejects = sum(int(v) for v in (stats.get("dropped") or {}).values())
-                    failed.requests = _stat(stats, "requests")
+                    failed.rejects = stats.dropped_total
+                    failed.requests = stats.requests
             logger.error("source %s failed: %s", source, failed.error)
             results.append(failed)
     return results
@@ -138,29 +133,28 @@ def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: i
 def classify_and_trend(report: PipelineReport, *, dedupe_since: str | None = None,
                        trends_since: str | None = None, full: bool = False) -> None:
     """Classify pending postings, link duplicates, recompute the trend months that changed (in place)."""
-    from flows.partitioned import classify_step
+    from flows.partitioned import PartitionedReport, classify_step
 
     classified = classify_step()  # the single-process task, or partitions on Dask (LABOURWATCH_DASK_*)
-    parts = getattr(classified, "partitions", None)
-    if parts is not None:
+    if isinstance(classified, PartitionedReport):
+        parts = classified.partitions
         report.notes.append(f"classified on Dask: {len(parts)} partitions on "
                             f"{len({p.worker for p in parts})} worker processes")
-    report.labelled = _stat(classified, "labelled")
-    report.model_version = getattr(classified, "model_version", None)
-    report.classify_seconds = float(getattr(classified, "seconds", 0.0) or 0.0)
+    report.labelled = classified.labelled
+    report.model_version = classified.model_version
+    report.classify_seconds = classified.seconds
 
     # Duplicates are looked for among postings whose labels are newer than the trend tables (this run's).
     dedupe_from = dedupe_since or months_to_recompute(get_engine())
     if dedupe_from is not None or full:
         deduped = pipeline.link_duplicates(since_month=dedupe_from)
-        report.duplicates_linked = _stat(deduped, "linked")
+        report.duplicates_linked = deduped.linked
     # update_trends finds the periods whose labelled postings changed by itself (fingerprints per period),
     # so calling it every night is cheap and a run killed before this step is caught up by the next one.
     # The newest labels are this run's classifier's; None also copes with a database with no labels yet.
     trends = pipeline.update_trends(since=trends_since, full=full)
-    months = tuple(getattr(trends, "months", ()) or ())
-    report.trends_since = months[0] if months else None
-    report.trend_rows_changed = _stat(trends, "rows_changed")
+    report.trends_since = trends.months[0] if trends.months else None
+    report.trend_rows_changed = trends.rows_changed
 
 
 def publish(report: PipelineReport, key: str) -> None:

@@ -21,25 +21,33 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import Engine, exists, func, select
 
-from db import schema
-from db.session import get_engine
+from db.session import Engine, get_engine
 from labourwatch.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from prefect import Flow
+    from prefect.futures import PrefectFuture
+    from prefect.task_runners import TaskRunner
+    from prefect_dask import DaskTaskRunner
+
+    from flows.classify import ClassifyReport
+    from models import PostingClassifier
 
 # --- the classifier, once per worker process -----------------------------------------------------------
 
 _lock = threading.Lock()
-_classifiers: dict[str, Any] = {}  # model version → PostingClassifier (only the newest one is kept)
+_classifiers: dict[str, PostingClassifier] = {}  # model version → PostingClassifier (only the newest one is kept)
 _default: list[str] = []  # the version the configured (unnamed) classifier resolved to in this process
 LOADS = {"count": 0}  # classifier loads in this process (reported per partition: once per worker)
 
 
-def worker_classifier(model_version: str | None = None) -> tuple[Any, float]:
+def worker_classifier(model_version: str | None = None) -> tuple[PostingClassifier, float]:
     """This process's classifier of ``model_version`` (default: the configured one), loaded on first use;
     returns it and the seconds spent loading it now (0.0 when it was cached)."""
     from models import load_classifier
@@ -66,36 +74,19 @@ def worker_classifier(model_version: str | None = None) -> tuple[Any, float]:
 # --- planning ------------------------------------------------------------------------------------------
 
 
-def _pending(version: str) -> Any:
-    P, L = schema.Posting, schema.PostingLabel
-    return ~exists().where(L.posting_id == P.id, L.model_version == version)
-
-
 def count_pending_ids(engine: Engine, version: str) -> int:
-    with engine.connect() as c:
-        return int(c.execute(select(func.count()).select_from(schema.Posting)
-                             .where(_pending(version))).scalar_one())
+    """Postings without a label of ``version``."""
+    from db.labels import pending_count
+
+    return pending_count(engine, version)
 
 
 def plan_partitions(engine: Engine, version: str, size: int) -> list[tuple[int, int]]:
     """Inclusive id ranges, in id order, each holding ``size`` postings without a label of ``version`` (the last
-    one fewer). Keyset steps over the id index: no id list is held in memory."""
-    if size < 1:
-        raise ValueError(f"partition size must be >= 1, got {size}")
-    P = schema.Posting
-    out: list[tuple[int, int]] = []
-    after = 0
-    with engine.connect() as c:
-        while True:
-            base = select(P.id).where(P.id > after, _pending(version)).order_by(P.id)
-            first = c.execute(base.limit(1)).scalar()
-            if first is None:
-                return out
-            last = c.execute(base.offset(size - 1).limit(1)).scalar()
-            if last is None:
-                last = c.execute(select(func.max(P.id)).where(P.id > after, _pending(version))).scalar_one()
-            out.append((int(first), int(last)))
-            after = int(last)
+    one fewer); ``db.labels.pending_id_ranges``."""
+    from db.labels import pending_id_ranges
+
+    return pending_id_ranges(engine, version, size)
 
 
 def partition_size(settings: Settings) -> int:
@@ -147,8 +138,7 @@ def resolve_version() -> str:
 def run_partition(first_id: int, last_id: int, model_version: str) -> PartitionReport:
     """One partition in committed batches: postings labelled earlier (by this version) are skipped, so a re-run
     resumes after the last committed batch; ``write_labels`` upserts, so no label is ever written twice."""
-    from db.labels import pending_postings, write_labels  # looked up per call (tests wrap write_labels)
-    from db.session import session_scope
+    from db.labels import label_pending_batch
     from flows.classify import label_rows
 
     t0 = time.perf_counter()
@@ -157,11 +147,10 @@ def run_partition(first_id: int, last_id: int, model_version: str) -> PartitionR
     batch_size = get_settings().classify_batch_size
     after, done = first_id - 1, 0
     while True:
-        with session_scope(engine) as s:
-            batch = [p for p in pending_postings(s, model_version, batch_size, after) if p.id <= last_id]
-            if not batch:
-                break
-            write_labels(s, label_rows(clf, batch))
+        batch = label_pending_batch(engine, model_version, batch_size, after, partial(label_rows, clf),
+                                    last_id=last_id)
+        if not batch:
+            break
         after = batch[-1].id
         done += len(batch)
     return PartitionReport(first_id, last_id, done, time.perf_counter() - t0, load_s,
@@ -211,7 +200,7 @@ def classify_partitions(model_version: str | None = None) -> PartitionedReport:
     return report
 
 
-def dask_task_runner(settings: Settings | None = None) -> Any | None:
+def dask_task_runner(settings: Settings | None = None) -> DaskTaskRunner | None:
     """The Dask task runner the settings ask for, or None (classify in the flow's own process)."""
     s = settings or get_settings()
     if not s.dask_address and s.dask_workers <= 0:
@@ -228,14 +217,20 @@ def dask_task_runner(settings: Settings | None = None) -> Any | None:
     })
 
 
-def classify_step(model_version: str | None = None) -> Any:
+def partitions_on(runner: DaskTaskRunner) -> Flow[..., PartitionedReport]:
+    """The ``classify-partitions`` flow with its tasks on ``runner``."""
+    # A DaskTaskRunner's futures are PrefectFutures, but TaskRunner's type parameter is invariant.
+    return classify_partitions.with_options(task_runner=cast("TaskRunner[PrefectFuture[Any]]", runner))
+
+
+def classify_step(model_version: str | None = None) -> ClassifyReport | PartitionedReport:
     """The classify step of the flows: on Dask when configured, else the single-process task as before."""
     runner = dask_task_runner()
     if runner is None:
         from flows.tasks import pipeline
 
         return pipeline.classify_pending(model_version=model_version)
-    return classify_partitions.with_options(task_runner=runner)(model_version=model_version)
+    return partitions_on(runner)(model_version=model_version)
 
 
 # --- benchmark -----------------------------------------------------------------------------------------
@@ -251,21 +246,6 @@ class BenchRow:
     @property
     def per_second(self) -> float:
         return self.postings / self.seconds if self.seconds > 0 else 0.0
-
-
-LABEL_COLUMNS = ("posting_id", "model_version", "taxonomy_version", "role_category", "role_confidence",
-                 "experience_min_years", "experience_max_years", "experience_bucket", "requires_3plus_years",
-                 "ai_level", "ai_terms", "role_source", "role_category_text")
-
-
-def label_table(engine: Engine) -> list[tuple[Any, ...]]:
-    """Every stored label's fields (not its row id or write time), by posting id."""
-    from sqlalchemy import text
-
-    with engine.connect() as c:
-        rows = c.execute(text(f"SELECT {', '.join(LABEL_COLUMNS)} FROM posting_labels ORDER BY posting_id"))
-        return [tuple(str(v) if k == "ai_terms" else v for k, v in zip(LABEL_COLUMNS, r, strict=True))
-                for r in rows]
 
 
 def bench_partitioned(n: int = 5000, workers: int = 2,
@@ -291,6 +271,7 @@ def bench_partitioned(n: int = 5000, workers: int = 2,
     from distributed import Client, LocalCluster
     from prefect_dask import DaskTaskRunner
 
+    from db.labels import stored_labels
     from db.migrate import upgrade
     from db.repo import store_postings
     from flows.classify import classify_pending, synthetic_postings
@@ -317,7 +298,7 @@ def bench_partitioned(n: int = 5000, workers: int = 2,
             client.run(resolve_version)  # every worker loads the classifier now, untimed
             runner = DaskTaskRunner(address=cluster.scheduler_address)
             # untimed: starts Prefect's temporary API (when no server is set) on an empty database
-            classify_partitions.with_options(task_runner=runner)(model_version=clf.model_version)
+            partitions_on(runner)(model_version=clf.model_version)
             for draw, seed in (("cold", 7), ("warm", 8)):
                 postings = synthetic_postings(n, seed=seed, prefix=f"s{seed}-")
                 for eng in (single, multi, thin):
@@ -333,9 +314,9 @@ def bench_partitioned(n: int = 5000, workers: int = 2,
                     torch.set_num_threads(threads)
                 rows.append(BenchRow(draw, "1 process, 1 thread", one.labelled, one.seconds))
                 t0 = time.perf_counter()
-                many = classify_partitions.with_options(task_runner=runner)(model_version=clf.model_version)
+                many = partitions_on(runner)(model_version=clf.model_version)
                 rows.append(BenchRow(draw, f"{workers} Dask workers", many.labelled, time.perf_counter() - t0))
-        a, b = label_table(single), label_table(multi)
+        a, b = stored_labels(single), stored_labels(multi)
         differ = sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
         for eng in (single, multi, thin):
             eng.dispose()

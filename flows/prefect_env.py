@@ -45,9 +45,3 @@ def configure_prefect(home: Path | None = None) -> dict[str, str]:
     if changed and "prefect.context" in sys.modules:
         sys.modules["prefect.context"].refresh_global_settings_context()
     return used
-
-
-def api_description() -> str:
-    """Where flow runs are recorded: the configured Prefect server or the temporary local API."""
-    url = os.environ.get("PREFECT_API_URL")
-    return f"Prefect server {url}" if url else "Prefect temporary local API (no server)"

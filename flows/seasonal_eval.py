@@ -31,8 +31,9 @@ def demo_index_errors(n_postings: int = 20000, seed: int = 2026,
     """Adjust the demo board's monthly canonical postings per country (forced: the board has 30 months, under
     the 36 a published adjustment needs) and compare with the built-in trend. ``counts`` (country -> month ->
     postings, e.g. from the trend tables) replaces the generated board's own counts."""
-    from db.seasonal import METHODS, holiday_for, index_error, index_of, month_range, seasonal_adjust
+    from db.seasonal import METHODS, holiday_for, index_error, index_of, seasonal_adjust
     from demoboard.generator import generate
+    from labourwatch.contract import month_range
 
     if counts is None:
         ds = generate(n_postings, seed=seed)

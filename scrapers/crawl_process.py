@@ -186,7 +186,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     """Crawl ``job.source`` to the end in this process and record the run (opened here if the job has none)."""
     from scrapy.crawler import AsyncCrawlerProcess
 
-    from flows.tasks.runstate import Heartbeat, mark_interrupted
+    from db.runs import Heartbeat, mark_interrupted
     from scrapers.spiders import spider_class
 
     source = job.source

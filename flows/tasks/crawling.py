@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+
+if TYPE_CHECKING:
+    from scrapers.crawl import CrawlResult
 
 CRAWL_TAG = "crawl"
 
@@ -31,34 +34,43 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
     try:
         state.result()
     except Exception as exc:
-        report = getattr(exc, "report", None)  # CrawlFailed's CrawlResult
+        report = crawl_failure_report(exc)
         return not (report is not None and report.stats.drop_rate_exceeded)
     return False
+
+
+def crawl_failure_report(exc: BaseException) -> CrawlResult | None:
+    """The crawl report a ``CrawlFailed`` carries (the failed run's id and stats); None for other errors."""
+    from scrapers.crawl import CrawlFailed
+
+    return exc.report if isinstance(exc, CrawlFailed) else None
 
 
 # No Prefect timeout here: submitted tasks run in worker threads, which Prefect cannot interrupt; the crawl
 # subprocess is killed after CRAWL_TIMEOUT_S instead.
 @task(name="crawl-source", task_run_name="crawl-{source}", retries=3, retry_delay_seconds=[2, 5, 15],
       retry_condition_fn=_transient, cache_policy=NO_CACHE, tags=[CRAWL_TAG])
-def crawl_source(source: str, max_requests: int | None = None, url: str | None = None) -> Any:
-    """Crawl ``source`` (a retry resumes the interrupted crawl) into the database the flow migrated; returns its
-    ``scrapers.crawl.CrawlResult``, raises ``CrawlFailed`` if it failed.
+def crawl_source(source: str, max_requests: int | None = None, url: str | None = None) -> CrawlResult:
+    """Crawl ``source`` (a retry resumes the interrupted crawl) into the database the flow migrated; raise
+    ``CrawlFailed`` if it failed.
 
     The subprocess is killed after ``CRAWL_TIMEOUT_S`` (the timeout; a thread cannot be interrupted).
     """
     from prefect.runtime import flow_run
 
-    from flows.tasks.runstate import link_crawl_run
+    from db.runs import link_crawl_run
+    from db.session import get_engine
     from scrapers.crawl import crawl, crawl_job
 
     try:
         report = crawl(crawl_job(source, url=url, max_requests=max_requests, resume=True), raise_on_failure=True,
                        timeout=CRAWL_TIMEOUT_S)
     except Exception as exc:
-        if getattr(exc, "report", None) is not None:
-            link_crawl_run(exc.report.run_id, flow_run.id)
+        failed = crawl_failure_report(exc)
+        if failed is not None:
+            link_crawl_run(get_engine(), failed.run_id, flow_run.id)
         raise
-    link_crawl_run(report.run_id, flow_run.id)
+    link_crawl_run(get_engine(), report.run_id, flow_run.id)
     return report
 
 

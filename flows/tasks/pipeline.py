@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from db.session import get_engine
 
+if TYPE_CHECKING:
+    from brief.render import BriefResult
+    from db.dedupe import DedupeReport
+    from db.trends import TrendReport
+    from flows.classify import ClassifyReport
+
 
 @task(name="migrate-db", retries=2, retry_delay_seconds=[2, 5], cache_policy=NO_CACHE)
 def migrate_db() -> str:
-    """Bring the database schema to the latest revision; returns the URL (password hidden)."""
+    """Bring the database schema to the latest revision; returns the URL (password hidden). Called once, at the
+    entry of each flow."""
     from db.migrate import upgrade
 
     engine = get_engine()
@@ -31,7 +38,7 @@ def prepare_classifier() -> str:
 
 @task(name="classify-pending", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=6 * 3600,
       cache_policy=NO_CACHE)
-def classify_pending(model_version: str | None = None) -> Any:
+def classify_pending(model_version: str | None = None) -> ClassifyReport:
     """Label every posting that has no label from classifier ``model_version`` (default: the configured one)."""
     from flows.classify import classify_pending as _classify
 
@@ -46,7 +53,7 @@ def classify_pending(model_version: str | None = None) -> Any:
 
 @task(name="link-duplicates", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=3600,
       cache_policy=NO_CACHE)
-def link_duplicates(since_month: str | None = None) -> Any:
+def link_duplicates(since_month: str | None = None) -> DedupeReport:
     """Link cross-source duplicates of postings from ``since_month`` on to their canonical posting."""
     from db.dedupe import link_duplicates as _link
 
@@ -54,12 +61,13 @@ def link_duplicates(since_month: str | None = None) -> Any:
 
 
 @task(name="update-trends", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=3600, cache_policy=NO_CACHE)
-def update_trends(since: str | None = None, full: bool = False, model_version: str | None = None) -> Any:
+def update_trends(since: str | None = None, full: bool = False,
+                  model_version: str | None = None) -> TrendReport:
     """Recompute the trend tables from month ``since`` on (or all of them when ``full``)."""
     from db.trends import update_trends as _update
     from models.taxonomy import load_taxonomy
 
-    groups = load_taxonomy().groups
+    groups = {name: list(codes) for name, codes in load_taxonomy().groups.items()}
     return _update(get_engine(), groups, model_version=model_version, since=since, full=full)
 
 
@@ -78,7 +86,8 @@ def _not_a_brief_error(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(name="render-brief", task_run_name="render-brief-{month}-{lang}", retries=1, retry_delay_seconds=[10],
       retry_condition_fn=_not_a_brief_error, timeout_seconds=900, cache_policy=NO_CACHE)
-def render_brief(month: str, lang: str = "zh", output: str | None = None, country: str | None = None) -> Any:
+def render_brief(month: str, lang: str = "zh", output: str | None = None,
+                 country: str | None = None) -> BriefResult:
     """Render (or re-render) the PDF brief of ``month`` for ``country`` (default the largest market); it
     records itself in the ``briefs`` table."""
     from pathlib import Path

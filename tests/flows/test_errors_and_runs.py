@@ -98,7 +98,7 @@ def test_query_table_shows_category_names_within_80_columns(engine: Engine) -> N
 
 def test_stale_run_is_marked_interrupted_and_status_shows_it(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue point 9: a killed import left its crawl_runs row 'running' for ever."""
-    from flows.tasks.runstate import mark_interrupted
+    from db.runs import mark_interrupted
 
     with session_scope(engine) as s:
         old = start_run(s, "board", kind="import").id
