@@ -293,3 +293,99 @@ def store_postings(engine: Engine, postings: Iterable[PostingIn], crawl_run_id: 
 def _chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(seq), n):
         yield seq[i : i + n]
+
+
+# --- the door for the other packages: each call is one transaction on ``engine`` ----------------------------
+
+
+def register_source(engine: Engine, name: str, **attrs: Any) -> None:
+    """Make sure source ``name`` exists (created with ``attrs``: kind, spider, lang, url)."""
+    from db.session import session_scope
+
+    with session_scope(engine) as s:
+        get_or_create_source(s, name, **attrs)
+
+
+def open_run(engine: Engine, source: str, kind: str = "crawl", **attrs: Any) -> int:
+    """Open a crawl/import run of ``source`` (status running, the source created if new); its id."""
+    from db.session import session_scope
+
+    with session_scope(engine) as s:
+        return start_run(s, source, kind=kind, **attrs).id
+
+
+def close_run(engine: Engine, run_id: int, status: str, stats: dict[str, Any] | None = None,
+              error: str | None = None) -> None:
+    """Close run ``run_id`` with its final status, counters and error text."""
+    from db.session import session_scope
+
+    with session_scope(engine) as s:
+        finish_run(s, run_id, status, stats, error)
+
+
+def read_run(engine: Engine, run_id: int) -> RunRecord | None:
+    """Run ``run_id`` as ``crawl_runs`` holds it, or None."""
+    from db.session import session_scope
+
+    with session_scope(engine) as s:
+        return get_run(s, run_id)
+
+
+def close_stale_runs(engine: Engine, source: str, run_id: int, error: str) -> list[int]:
+    """``close_stale_crawls`` in its own transaction."""
+    from db.session import session_scope
+
+    with session_scope(engine) as s:
+        return close_stale_crawls(s, source, run_id, error)
+
+
+def last_seen(engine: Engine, source: str) -> Iterator[tuple[str, str | None, datetime]]:
+    """(external id, URL, last_seen) of every stored posting of ``source``, streamed."""
+    from db.session import session_scope
+
+    with session_scope(engine) as s:
+        yield from iter_last_seen(s, source)
+
+
+def touch_seen(engine: Engine, source: str, external_ids: Sequence[str], urls: Sequence[str],
+               now: datetime) -> int:
+    """``touch_last_seen`` in its own transaction; how many rows matched."""
+    from db.session import session_scope
+
+    with session_scope(engine) as s:
+        return touch_last_seen(s, source, external_ids, urls, now)
+
+
+def store_batch(engine: Engine, postings: Sequence[PostingIn], crawl_run_id: int | None = None) -> UpsertResult:
+    """Upsert ``postings`` in one transaction (all or none)."""
+    from db.session import session_scope
+
+    with session_scope(engine) as s:
+        return upsert_postings(s, postings, crawl_run_id)
+
+
+def store_each(engine: Engine, postings: Sequence[PostingIn],
+               crawl_run_id: int | None = None) -> tuple[UpsertResult, list[tuple[int, str]]]:
+    """Upsert ``postings`` one transaction each, so a row the database refuses takes no other with it;
+    returns the summed counts and (index in ``postings``, the database's one-line reason) of each refused row."""
+    from sqlalchemy.exc import DBAPIError
+
+    total, refused = UpsertResult(), []
+    for i, p in enumerate(postings):
+        try:
+            total += store_batch(engine, [p], crawl_run_id)
+        except DBAPIError as exc:
+            refused.append((i, (str(exc.orig).strip().splitlines() or ["database error"])[0]))
+    return total, refused
+
+
+def store_or_each(engine: Engine, postings: Sequence[PostingIn],
+                  crawl_run_id: int | None = None) -> tuple[UpsertResult, list[tuple[int, str]]]:
+    """Upsert ``postings`` in one transaction; if the database refuses the batch, row by row
+    (``store_each``), so one bad row is refused and the others are stored."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return store_batch(engine, postings, crawl_run_id), []
+    except DBAPIError:
+        return store_each(engine, postings, crawl_run_id)

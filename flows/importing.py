@@ -11,8 +11,9 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from db.migrate import upgrade
-from db.repo import PostingIn, UpsertResult, finish_run, start_run, upsert_postings
-from db.session import get_engine, session_scope
+from db.repo import UpsertResult, close_run, open_run, store_or_each
+from db.session import get_engine
+from labourwatch.contract import PostingIn
 from labourwatch.settings import get_settings
 from scrapers.fileimport import ImportFileError, Reject, map_columns, read_records, row_to_posting
 
@@ -74,8 +75,6 @@ def import_file(path: Path, source: str | None = None, rejects_path: Path | None
     """
     from datetime import UTC, datetime
 
-    from sqlalchemy.exc import DBAPIError
-
     from db.runs import Heartbeat, mark_interrupted
 
     path = Path(path)
@@ -95,8 +94,7 @@ def import_file(path: Path, source: str | None = None, rejects_path: Path | None
     first_line: dict[str, int] = {}
     mappings: dict[tuple[str, ...], dict[str, list[str]]] = {}
     mark_interrupted(engine)
-    with session_scope(engine) as s:
-        run_id = start_run(s, source, kind="import", url=str(path)).id
+    run_id = open_run(engine, source, kind="import", url=str(path))
 
     batch: list[tuple[int, str, PostingIn]] = []
 
@@ -104,18 +102,12 @@ def import_file(path: Path, source: str | None = None, rejects_path: Path | None
         nonlocal batch, total
         if not batch:
             return
-        try:
-            with session_scope(engine) as s:
-                total += upsert_postings(s, [p for _, _, p in batch], crawl_run_id=run_id)
-        except DBAPIError:
-            # One row the database refuses must not take the batch with it: store the rows one by one.
-            for line, raw, p in batch:
-                try:
-                    with session_scope(engine) as s:
-                        total += upsert_postings(s, [p], crawl_run_id=run_id)
-                except DBAPIError as exc:
-                    msg = (str(exc.orig).strip().splitlines() or ["database error"])[0]
-                    rejects.append(Reject(line, f"refused by the database: {msg}", {}, raw))
+        # One row the database refuses must not take the batch with it: the rest are stored row by row.
+        stored, refused = store_or_each(engine, [p for _, _, p in batch], crawl_run_id=run_id)
+        total += stored
+        for i, msg in refused:
+            line, raw, _ = batch[i]
+            rejects.append(Reject(line, f"refused by the database: {msg}", {}, raw))
         batch = []
 
     prog = Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -153,8 +145,7 @@ def import_file(path: Path, source: str | None = None, rejects_path: Path | None
                     flush()
             flush()
     except BaseException as exc:
-        with session_scope(engine) as s:
-            finish_run(s, run_id, "failed", _stats(n_rows, total, rejects, duplicates), error=str(exc))
+        close_run(engine, run_id, "failed", _stats(n_rows, total, rejects, duplicates), error=str(exc))
         raise
 
     written = None
@@ -162,9 +153,8 @@ def import_file(path: Path, source: str | None = None, rejects_path: Path | None
         written = rejects_path or settings.home / "rejects" / f"{path.stem}.rejects.csv"
         write_rejects(written, path, rejects)
     status = "succeeded" if total.inserted + total.updated + total.unchanged else "failed"
-    with session_scope(engine) as s:
-        finish_run(s, run_id, status, _stats(n_rows, total, rejects, duplicates),
-                   error=None if status == "succeeded" else "no row could be imported")
+    close_run(engine, run_id, status, _stats(n_rows, total, rejects, duplicates),
+              error=None if status == "succeeded" else "no row could be imported")
     return ImportReport(path, source, n_rows, total.inserted, total.updated, total.unchanged, len(rejects),
                         written, time.perf_counter() - started, run_id, duplicates, enc.name if enc else None)
 

@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import ConfigDict, TypeAdapter
 from pydantic.dataclasses import dataclass
 
-from db.repo import finish_run, get_run, start_run
-from db.session import get_engine, session_scope
+from db.repo import close_run, open_run, read_run
+from db.session import get_engine
 from labourwatch.contract import CrawlStats
 from labourwatch.settings import get_settings
 from scrapers.config import SourceConfig, load_auth, resolve_source
@@ -142,9 +142,8 @@ def crawl(job: CrawlJob, *, raise_on_failure: bool = False, timeout: float | Non
     src = job.source
     get_settings().ensure_dirs()
     engine = get_engine()
-    with session_scope(engine) as s:
-        run_id = start_run(s, src.name, kind="crawl", spider=src.spider, lang=src.lang,
-                           url=next(iter(src.sitemap_urls or src.start_urls), None)).id
+    run_id = open_run(engine, src.name, kind="crawl", spider=src.spider, lang=src.lang,
+                      url=next(iter(src.sitemap_urls or src.start_urls), None))
     log_dir = crawl_dir(src.name)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"run-{run_id}.log"
@@ -171,14 +170,14 @@ def crawl(job: CrawlJob, *, raise_on_failure: bool = False, timeout: float | Non
 def _without_result(run_id: int, source: str, rc: int | str, log_path: Path) -> CrawlResult:
     """The result of a crawl process that wrote none (killed, timed out, crashed): its row, closed as failed
     if it is still running."""
-    with session_scope(get_engine()) as s:
-        run = get_run(s, run_id)
-        if run is None:
-            raise LookupError(f"crawl run {run_id} does not exist in {get_engine().url.render_as_string()}")
-        if run.status != "running":
-            return CrawlResult(run.source, run_id, run.status, CrawlStats.from_dict(run.stats), run.error,
-                               str(log_path))
-        tail = log_path.read_text(encoding="utf-8", errors="replace")[-1500:]
-        error = f"crawl process exited ({rc}) without recording a result; log {log_path}:\n{tail}"
-        finish_run(s, run_id, "failed", run.stats, error)
+    engine = get_engine()
+    run = read_run(engine, run_id)
+    if run is None:
+        raise LookupError(f"crawl run {run_id} does not exist in {engine.url.render_as_string()}")
+    if run.status != "running":
+        return CrawlResult(run.source, run_id, run.status, CrawlStats.from_dict(run.stats), run.error,
+                           str(log_path))
+    tail = log_path.read_text(encoding="utf-8", errors="replace")[-1500:]
+    error = f"crawl process exited ({rc}) without recording a result; log {log_path}:\n{tail}"
+    close_run(engine, run_id, "failed", run.stats, error)
     return CrawlResult(source, run_id, "failed", CrawlStats.from_dict(run.stats), error, str(log_path))

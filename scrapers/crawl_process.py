@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from db.repo import close_stale_crawls, finish_run, start_run
-from db.session import get_engine, session_scope
+from db.repo import close_run, close_stale_runs, open_run
+from db.session import get_engine
 from labourwatch.contract import CrawlStats
 from labourwatch.settings import get_settings
 from scrapers.config import SourceConfig
@@ -177,8 +177,7 @@ def judge(stats: CrawlStats, max_drop_rate: float) -> tuple[str, str | None]:
 
 def _close(run_id: int, source: str, status: str, stats: CrawlStats, error: str | None) -> CrawlResult:
     """Record the end of run ``run_id`` in its crawl_runs row; the CrawlResult that says the same."""
-    with session_scope(get_engine()) as s:
-        finish_run(s, run_id, status, json.loads(json.dumps(stats.to_dict(), default=str)), error)
+    close_run(get_engine(), run_id, status, json.loads(json.dumps(stats.to_dict(), default=str)), error)
     return CrawlResult(source=source, run_id=run_id, status=status, stats=stats, error=error)
 
 
@@ -195,8 +194,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     mark_interrupted(engine)
     run_id = job.run_id
     if run_id is None:
-        with session_scope(engine) as s:
-            run_id = start_run(s, source.name, kind="crawl", spider=source.spider, lang=source.lang).id
+        run_id = open_run(engine, source.name, kind="crawl", spider=source.spider, lang=source.lang)
     cdir = crawl_dir(source.name)
     cdir.mkdir(parents=True, exist_ok=True)
     lock = open(cdir / "lock", "w")  # noqa: SIM115 - held for the whole crawl
@@ -206,10 +204,9 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         lock.close()
         return _close(run_id, source.name, "failed", CrawlStats(),
                       f"another crawl of source {source.name!r} is running (lock {cdir / 'lock'} is held)")
-    with session_scope(engine) as s:
-        # Runs of this source still 'running' while we hold its lock belong to killed processes.
-        close_stale_crawls(s, source.name, run_id,
-                           f"crawl process ended without recording a result (killed?); resumed by run {run_id}")
+    # Runs of this source still 'running' while we hold its lock belong to killed processes.
+    close_stale_runs(engine, source.name, run_id,
+                     f"crawl process ended without recording a result (killed?); resumed by run {run_id}")
     jobdir = cdir / "jobdir"
     paused = cdir / "paused"
     if jobdir.exists() and (not job.resume or not paused.exists()):

@@ -40,6 +40,15 @@ def test_no_sql_outside_db() -> None:
     assert not found, "SQL belongs in db/:\n" + "\n".join(found)
 
 
+def test_no_package_outside_db_opens_a_session() -> None:
+    """Callers hand db an engine and records; transactions are db's business (one per db function)."""
+    found = [f"{path.relative_to(ROOT)}:{no}: {line.strip()}"
+             for pkg in PACKAGES for path in sorted((ROOT / pkg).rglob("*.py"))
+             for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"\bsession_scope\b|\bSession\(|\.begin\(\)|\.connect\(\)", line)]
+    assert not found, "open transactions inside db/:\n" + "\n".join(found)
+
+
 def test_the_sql_pattern_finds_statements_not_prose() -> None:
     assert SQL.search('conn.execute(text("SELECT id FROM postings"))')
     assert SQL.search("    UPDATE labels SET x = 1")

@@ -10,8 +10,8 @@ from typing import Any
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from db.repo import get_or_create_source, iter_last_seen, touch_last_seen, upsert_postings
-from db.session import get_engine, session_scope
+from db.repo import last_seen, register_source, store_batch, touch_seen
+from db.session import get_engine
 from labourwatch.contract import PostingIn
 from scrapers.incremental import KnownPostings
 from scrapers.items import SeenUnchanged
@@ -50,13 +50,11 @@ class StorePipeline:
         spider = self.crawler.spider
         src = getattr(spider, "source", None)
         name = src.name if src is not None else spider.name
-        with session_scope(self.engine) as s:
-            get_or_create_source(s, name, spider=spider.name, lang=getattr(src, "lang", None),
-                                 url=next(iter((src.sitemap_urls or src.start_urls) if src else ()), None))
+        register_source(self.engine, name, spider=spider.name, lang=getattr(src, "lang", None),
+                        url=next(iter((src.sitemap_urls or src.start_urls) if src else ()), None))
         known = KnownPostings(enabled=False)
         if self.incremental:
-            with session_scope(self.engine) as s:
-                known = KnownPostings.from_rows(iter_last_seen(s, name))
+            known = KnownPostings.from_rows(last_seen(self.engine, name))
         spider.known = known
         self.stats.set_value("lw/known_at_start", len(known))
 
@@ -80,8 +78,7 @@ class StorePipeline:
         self.last_flush = time.monotonic()
         try:
             if self.batch:
-                with session_scope(self.engine) as s:
-                    r = upsert_postings(s, self.batch, self.run_id)
+                r = store_batch(self.engine, self.batch, self.run_id)
                 self.stats.inc_value("lw/store/stored", len(self.batch))
                 self.stats.inc_value("lw/store/inserted", r.inserted)
                 self.stats.inc_value("lw/store/updated", r.updated)
@@ -90,8 +87,7 @@ class StorePipeline:
             if self.touch_ids or self.touch_urls:
                 spider = self.crawler.spider
                 name = spider.source.name
-                with session_scope(self.engine) as s:
-                    n = touch_last_seen(s, name, self.touch_ids, self.touch_urls, datetime.now(UTC))
+                n = touch_seen(self.engine, name, self.touch_ids, self.touch_urls, datetime.now(UTC))
                 self.stats.inc_value("lw/store/touched", n)
                 self.touch_ids, self.touch_urls = [], []
         except Exception as exc:  # a lost batch must stop the crawl, not pass unnoticed

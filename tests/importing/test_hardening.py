@@ -93,9 +93,9 @@ def test_a_batch_the_database_refuses_is_never_half_written(tmp_path: Path, db_u
     """Each batch is one transaction; a refused batch is stored row by row and only the bad row is lost."""
     from sqlalchemy.exc import DataError
 
-    import flows.importing as imp
+    import db.repo as repo
 
-    real = imp.upsert_postings
+    real = repo.upsert_postings
 
     def picky(session, postings, crawl_run_id=None):  # type: ignore[no-untyped-def]
         res = real(session, postings, crawl_run_id=crawl_run_id)  # writes inside the batch's transaction ...
@@ -103,7 +103,7 @@ def test_a_batch_the_database_refuses_is_never_half_written(tmp_path: Path, db_u
             raise DataError("INSERT", {}, Exception("value refused"))  # ... then the batch fails
         return res
 
-    monkeypatch.setattr(imp, "upsert_postings", picky)
+    monkeypatch.setattr(repo, "upsert_postings", picky)
     path = tmp_path / "batch.csv"
     path.write_text(HEADER + rows(60))
     r = import_file(path, source="b", batch_size=20)
