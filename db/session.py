@@ -7,11 +7,14 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+import sqlalchemy
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from labourwatch.settings import get_settings
+
+Engine = sqlalchemy.Engine  # re-exported: packages outside db/ type an engine handle without SQLAlchemy
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,6 @@ from itertools import accumulate
 from labourwatch.contract import AI_LEVELS, EXPERIENCE_BUCKETS, experience_bucket
 from demoboard.texts import NEW_ECONOMY, ROLE_CODES, CategoryTexts, Variant, vocabulary
 
-FIRST_DAY = date(2024, 1, 1)
 LAST_DAY = date(2026, 6, 30)
 MONTHS: tuple[str, ...] = tuple(f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in range(30))
 SPRING_FESTIVAL: dict[int, date] = {2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17)}
@@ -687,7 +686,7 @@ class _Generator:
             tools = 0.0
         if not getattr(texts, f"ai_skills_{lang}"):
             skills = 0.0
-        return rng.choices(("incidental", "ai_tools", "ai_skills"), (inc or 1e-9, tools, skills))[0]
+        return rng.choices(AI_LEVELS[1:], (inc or 1e-9, tools, skills))[0]  # incidental, ai_tools, ai_skills
 
     def _title(self, rng: random.Random, v: Variant, lang: str, bucket: str) -> str:
         key = (v.category, v.name, lang)
