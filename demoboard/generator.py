@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from itertools import accumulate
 
-from labourwatch.contract import AI_LEVELS, EXPERIENCE_BUCKETS, experience_bucket
 from demoboard.texts import NEW_ECONOMY, ROLE_CODES, CategoryTexts, Variant, vocabulary
+from labourwatch.contract import AI_LEVELS, experience_bucket
 
 LAST_DAY = date(2026, 6, 30)
 MONTHS: tuple[str, ...] = tuple(f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in range(30))
@@ -692,7 +692,7 @@ class _Generator:
         key = (v.category, v.name, lang)
         split = self._title_split.get(key)
         if split is None:
-            titles = v.titles_zh if lang == "zh" else v.titles_en
+            titles: Sequence[str] = v.titles_zh if lang == "zh" else v.titles_en
             senior = [x for x in titles if any(m in x for m in SENIOR_MARKERS)]
             split = self._title_split[key] = (titles, senior, [x for x in titles if x not in senior])
         titles, senior, junior = split

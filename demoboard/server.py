@@ -406,10 +406,10 @@ class DemoBoard:
             return "listing", lambda: self._listing(query), None
         m = re.fullmatch(r"/jobs/([^/]+)\.html", path)
         if m:
-            p = self.html_by_id.get(m.group(1))
-            if p is None:
+            page = self.html_by_id.get(m.group(1))
+            if page is None:
                 return "not_found", lambda: self._not_found(path), None
-            return "detail", lambda: self._cached(("detail", p.external_id), lambda: self._detail(p)), p
+            return "detail", lambda: self._cached(("detail", page.external_id), lambda: self._detail(page)), page
         if path == "/api/positions":
             return "api_list", lambda: self._api_list(query), None
         m = re.fullmatch(r"/api/positions/([^/]+)", path)
