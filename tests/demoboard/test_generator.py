@@ -11,7 +11,6 @@ from datetime import date, timedelta
 import pytest
 
 from demoboard.generator import (
-    EXPERIENCE_BUCKETS,
     MONTHS,
     SPRING_FESTIVAL,
     DemoDataset,
@@ -20,6 +19,7 @@ from demoboard.generator import (
     iter_postings,
 )
 from demoboard.texts import ROLE_CODES, vocabulary
+from labourwatch.contract import EXPERIENCE_BUCKETS
 
 # Words that mean AI. "AI" alone is matched as a token, so AIRO / AIKA / MAIL do not count.
 AI_TERMS = re.compile(r"(?<![A-Za-z])AI(?![A-Za-z])|人工智能|大模型|AIGC|机器学习|深度学习|ChatGPT|Copilot|Cursor|"
