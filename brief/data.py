@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from db.briefs import DemandRow, EvaluationRow, ShareRow, quality_figures, trend_rows
+from db.session import Engine
+from labourwatch.contract import AI_LEVELS as LEVELS
+from labourwatch.contract import CrawlStats, Month, ai_level_metric, vocabulary
 
-from db import schema
+__all__ = ["DemandRow", "EvaluationRow", "ShareRow"]  # re-exported: the records the renderer and charts read
 
 log = logging.getLogger(__name__)
 
 GROUPS = ("all", "new_economy")
-AI_LEVELS = ("ai_incidental", "ai_tools", "ai_skills")
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-# Counters of rows a run refused: imports write "rejected" (an int), crawls "dropped" ({reason: count});
-# the first one present in a run counts.
-REJECT_KEYS = ("rejected", "dropped", "rejects", "item_dropped_count")
+# The trend metrics of the AI levels a posting can mention AI at (every level but none), lowest first.
+AI_LEVELS = tuple(ai_level_metric(level) for level in LEVELS if level != "none")
 HISTORY_MONTHS = 36
 
 
@@ -33,36 +32,6 @@ class BriefDataError(ValueError):
 class Category:
     code: str
     name: str
-
-
-@dataclass(frozen=True)
-class DemandRow:
-    """One ``trend_demand`` row (period_type month, dim all)."""
-
-    period: str
-    category: str
-    n: int
-    n_prev_year: int | None
-    yoy_change: float | None
-    yoy_ci_low: float | None
-    yoy_ci_high: float | None
-    index_value: float | None
-    suppressed: bool
-
-
-@dataclass(frozen=True)
-class ShareRow:
-    """One ``trend_shares`` row (period_type month, dim all)."""
-
-    period: str
-    category: str
-    metric: str
-    n: int
-    k: int
-    share: float | None
-    ci_low: float | None
-    ci_high: float | None
-    suppressed: bool
 
 
 @dataclass(frozen=True)
@@ -83,17 +52,6 @@ class SourceRow:
     @property
     def duplicate_rate(self) -> float | None:
         return self.duplicates / self.postings if self.postings else None
-
-
-@dataclass(frozen=True)
-class EvaluationRow:
-    model_version: str
-    dataset: str
-    field: str
-    metric: str
-    value: float
-    n: int
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -189,72 +147,31 @@ class BriefData:
 
 
 def validate_month(month: str) -> str:
-    if not MONTH_RE.match(month or ""):
-        raise BriefDataError(f"Month {month!r} is not in the form YYYY-MM (for example 2026-03).")
+    try:
+        Month.parse(month)
+    except ValueError:
+        raise BriefDataError(f"Month {month!r} is not in the form YYYY-MM (for example 2026-03).") from None
     return month
 
 
 def month_add(month: str, delta: int) -> str:
-    y, m = int(month[:4]), int(month[5:7])
-    total = y * 12 + (m - 1) + delta
-    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+    return str(Month.parse(month) + delta)
 
 
 def category_names(lang: str) -> list[Category]:
-    """Role categories in taxonomy order with names in ``lang``; bare codes if the taxonomy is unavailable."""
-    try:
-        from models.taxonomy import load_taxonomy  # type: ignore[import-not-found]
-    except ImportError:
-        log.warning("models.taxonomy is not available; the brief names categories by their codes")
-        return []
-    tax = load_taxonomy()
-    items: Any = None
-    for attr in ("categories", "roles", "role_categories", "codes"):
-        items = getattr(tax, attr, None)
-        if items is not None:
-            break
-    if items is None and isinstance(tax, Mapping):
-        items = tax.get("categories") or tax.get("roles")
-    if items is None:
-        return []
-    if isinstance(items, Mapping):
-        items = [items[k] if not isinstance(items[k], str) else {"code": k, "zh": items[k]} for k in items]
-    out = []
-    for item in items:
-        code = _pick(item, ("code", "id", "key"))
-        if not code:
-            continue
-        if lang == "zh":
-            name = _pick(item, ("name_zh", "zh", "zh_name", "label_zh"))
-        else:
-            name = _pick(item, ("name_en", "en", "en_name", "label_en"))
-        if not name:
-            names = _pick(item, ("names", "name"))
-            name = names.get(lang) if isinstance(names, Mapping) else None
-        out.append(Category(str(code), str(name or code)))
-    return out
-
-
-def _pick(item: Any, keys: Sequence[str]) -> Any:
-    for key in keys:
-        value = item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
-        if value:
-            return value
-    return None
+    """Role categories in taxonomy order with their names in ``lang`` (zh or en)."""
+    vocab = vocabulary()
+    return [Category(code, vocab.name(code, "zh" if lang == "zh" else "en")) for code in vocab.role_codes]
 
 
 def findings_arguments() -> dict[str, Any]:
-    """The taxonomy's category names (zh and en) and groups, as ``db.findings.headline_findings`` takes them.
+    """The taxonomy's category names (zh and en) and groups, as ``brief.findings.headline_findings`` takes them.
 
     ``labourwatch findings`` must pass the same, so that the brief prints the same sentences.
     """
-    try:
-        from models.taxonomy import load_taxonomy  # type: ignore[import-not-found]
-    except ImportError:
-        return {}
-    tax = load_taxonomy()
-    names = {c.code: {"zh": c.zh, "en": c.en} for c in tax.categories}
-    return {"names": names, "groups": {k: list(v) for k, v in tax.groups.items()}}
+    vocab = vocabulary()
+    names = {code: {"zh": vocab.name(code, "zh"), "en": vocab.name(code, "en")} for code in vocab.role_codes}
+    return {"names": names, "groups": {k: list(v) for k, v in vocab.groups.items()}}
 
 
 def load_findings(engine: Engine, month: str, lang: str, country: str | None = None) -> tuple[FindingLine, ...]:
@@ -289,23 +206,7 @@ def load_brief_data(engine: Engine, month: str, lang: str = "zh", *, group_names
     except ValueError as exc:
         raise BriefDataError(str(exc)) from exc
     first = month_add(month, -(HISTORY_MONTHS - 1))
-    D, S = schema.TrendDemand, schema.TrendShare
-    with engine.connect() as c:
-        demand_rows = c.execute(
-            select(D.period, D.category, D.n, D.n_prev_year, D.yoy_change, D.yoy_ci_low, D.yoy_ci_high,
-                   D.index_value, D.suppressed)
-            .where(D.period_type == "month", D.dim == market.dim, D.dim_value == market.dim_value,
-                   D.period >= first, D.period <= month)
-            .order_by(D.period, D.category)
-        ).all()
-        share_rows = c.execute(
-            select(S.period, S.category, S.metric, S.n, S.k, S.share, S.ci_low, S.ci_high, S.suppressed)
-            .where(S.period_type == "month", S.dim == market.dim, S.dim_value == market.dim_value,
-                   S.period >= first, S.period <= month)
-            .order_by(S.period, S.category, S.metric)
-        ).all()
-    demand_all = [DemandRow(*r[:8], bool(r[8])) for r in demand_rows]
-    shares_all = [ShareRow(*r[:8], bool(r[8])) for r in share_rows]
+    demand_all, shares_all = trend_rows(engine, market.dim, market.dim_value, first, month)
     if not any(r.period == month for r in demand_all):
         raise BriefDataError(
             f"No monthly trend rows for {month} in trend_demand; run `labourwatch trends` first "
@@ -353,49 +254,25 @@ def load_brief_data(engine: Engine, month: str, lang: str = "zh", *, group_names
 
 def load_quality(engine: Engine, month: str, *, min_cell_size: int, baseline_year: int) -> QualityData:
     """Sources with posting, canonical and reject counts; suppressed cells; versions; latest evaluations."""
-    P, S, R, D, T, B = (schema.Posting, schema.Source, schema.CrawlRun, schema.TrendDemand, schema.TrendShare,
-                        schema.Brief)
-    with engine.connect() as c:
-        postings = dict(c.execute(select(P.source_id, func.count()).group_by(P.source_id)).all())
-        canonical = dict(c.execute(select(P.source_id, func.count()).where(P.canonical_id.is_(None))
-                                   .group_by(P.source_id)).all())
-        runs: dict[int, list[tuple[datetime, str, dict]]] = defaultdict(list)
-        for sid, started, status, stats in c.execute(
-                select(R.source_id, R.started_at, R.status, R.stats).order_by(R.started_at)):
-            runs[sid].append((started, status, stats or {}))
-        sources = []
-        for sid, name, kind in c.execute(select(S.id, S.name, S.kind).order_by(S.name)):
-            rs = runs.get(sid, [])
-            sources.append(SourceRow(
-                name=name, kind=kind or "", postings=postings.get(sid, 0), canonical=canonical.get(sid, 0),
-                rejects=distinct_rejects([stats for _, _, stats in rs]), runs=len(rs),
-                last_run=rs[-1][0] if rs else None, last_status=rs[-1][1] if rs else None,
-            ))
-        month_filter_d = (D.period_type == "month", D.period == month)
-        month_filter_s = (T.period_type == "month", T.period == month)
-        cells_d = c.execute(select(func.count()).select_from(D).where(*month_filter_d)).scalar_one()
-        supp_d = c.execute(select(func.count()).select_from(D).where(*month_filter_d, D.suppressed)).scalar_one()
-        cells_s = c.execute(select(func.count()).select_from(T).where(*month_filter_s)).scalar_one()
-        supp_s = c.execute(select(func.count()).select_from(T).where(*month_filter_s, T.suppressed)).scalar_one()
-        versions = c.execute(
-            select(D.model_version, D.taxonomy_version, func.count())
-            .where(*month_filter_d).group_by(D.model_version, D.taxonomy_version)
-            .order_by(func.count().desc())
-        ).first()
-        model_version = versions[0] if versions else None
-        evals = _latest_evaluations(c, model_version)
-        previous = c.execute(select(func.count()).select_from(B).where(B.month < month)).scalar_one()
+    q = quality_figures(engine, month)
+    sources = tuple(
+        SourceRow(name=s.name, kind=s.kind, postings=s.postings, canonical=s.canonical,
+                  rejects=distinct_rejects([r.stats for r in s.runs]), runs=len(s.runs),
+                  last_run=s.runs[-1].started_at if s.runs else None,
+                  last_status=s.runs[-1].status if s.runs else None)
+        for s in q.sources)
     return QualityData(
-        sources=tuple(sources), postings=sum(s.postings for s in sources),
+        sources=sources, postings=sum(s.postings for s in sources),
         canonical=sum(s.canonical for s in sources), rejects=sum(s.rejects for s in sources),
-        suppressed_demand=supp_d, cells_demand=cells_d, suppressed_shares=supp_s, cells_shares=cells_s,
+        suppressed_demand=q.suppressed_demand, cells_demand=q.cells_demand,
+        suppressed_shares=q.suppressed_shares, cells_shares=q.cells_shares,
         min_cell_size=min_cell_size, baseline_year=baseline_year,
-        model_version=model_version, taxonomy_version=versions[1] if versions else None,
-        evaluations=evals, previous_briefs=previous,
+        model_version=q.model_version, taxonomy_version=q.taxonomy_version,
+        evaluations=q.evaluations, previous_briefs=q.previous_briefs,
     )
 
 
-def distinct_rejects(runs: Sequence[Mapping[str, Any]]) -> int:
+def distinct_rejects(runs: Sequence[CrawlStats]) -> int:
     """Distinct refused pages over a source's runs: the union of the runs' ``rejected_urls``; for runs that did
     not record URLs, the largest single-run count (a nightly crawl meets the same broken pages again, so a
     sum would count each page once per run). Imports refuse rows, which are not re-read: those add up."""
@@ -403,39 +280,10 @@ def distinct_rejects(runs: Sequence[Mapping[str, Any]]) -> int:
     unlisted = 0
     imported = 0
     for stats in runs:
-        listed = stats.get("rejected_urls")
-        if isinstance(listed, list) and listed:
-            urls.update(str(u) for u in listed)
-        elif "rejected" in stats:
-            imported += _rejects(stats)
+        if stats.rejected_urls:
+            urls.update(str(u) for u in stats.rejected_urls)
+        elif stats.rejected:
+            imported += stats.rejected
         else:
-            unlisted = max(unlisted, _rejects(stats))
+            unlisted = max(unlisted, stats.dropped_total)
     return max(len(urls), unlisted) + imported
-
-
-def _rejects(stats: Mapping[str, Any]) -> int:
-    for key in REJECT_KEYS:
-        value = stats.get(key)
-        if isinstance(value, Mapping):
-            value = sum(v for v in value.values() if isinstance(v, int | float) and not isinstance(v, bool))
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return int(value)
-    return 0
-
-
-def _latest_evaluations(conn: Any, model_version: str | None) -> tuple[EvaluationRow, ...]:
-    """The newest row per (field, metric, dataset) of the trend rows' model version, else of any version."""
-    E = schema.Evaluation
-    query = select(E.model_version, E.dataset, E.field, E.metric, E.value, E.n, E.created_at)
-    rows = []
-    if model_version:
-        rows = conn.execute(query.where(E.model_version == model_version).order_by(E.created_at)).all()
-    if not rows:
-        newest = conn.execute(select(E.model_version).order_by(E.created_at.desc()).limit(1)).scalar()
-        if newest is None:
-            return ()
-        rows = conn.execute(query.where(E.model_version == newest).order_by(E.created_at)).all()
-    latest: dict[tuple[str, str, str], EvaluationRow] = {}
-    for r in rows:
-        latest[(r.field, r.metric, r.dataset)] = EvaluationRow(*r)
-    return tuple(sorted(latest.values(), key=lambda e: (e.field, e.dataset, e.metric)))

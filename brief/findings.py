@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-
 from db.findings import DemandChange, Headlines, ShareFigure, headline_figures
+from db.session import Engine
 
 _DEFAULT_NAMES = {"new_economy": {"zh": "新经济", "en": "new-economy"}, "all": {"zh": "全部", "en": "all"}}
 _COUNTRY = {"CN": {"zh": "中国", "en": "China"}, "GB": {"zh": "英国", "en": "the United Kingdom"},

@@ -10,15 +10,15 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
-
 from brief.data import GROUPS, BriefData, DemandRow, EvaluationRow, load_brief_data, validate_month
+from db.briefs import record_brief
+from db.session import Engine
 
 log = logging.getLogger(__name__)
 
@@ -465,23 +465,3 @@ def _write_pdf(markup: str, regular: Path, bold: Path) -> tuple[int, bytes]:
     # the text mapping of some digits (pdftotext then reads "n=" for "n=114").
     pdf = document.write_pdf()
     return len(document.pages), pdf
-
-
-def record_brief(engine: Engine, month: str, lang: str, path: Path, sha256: str, pages: int,
-                 model_version: str | None, country: str = "all") -> None:
-    """Insert or update the ``briefs`` row of (month, lang, country); ``country`` is the brief's market (ISO
-    code, or ``all`` for every country pooled), so briefs of two countries are both kept."""
-    from db import schema
-    from db.session import session_scope
-
-    with session_scope(engine) as session:
-        row = session.scalars(select(schema.Brief).where(schema.Brief.month == month, schema.Brief.lang == lang,
-                                                         schema.Brief.country == country)).first()
-        if row is None:
-            row = schema.Brief(month=month, lang=lang, country=country)
-            session.add(row)
-        row.path = str(path.resolve())
-        row.sha256 = sha256
-        row.pages = pages
-        row.model_version = model_version
-        row.created_at = datetime.now(UTC)

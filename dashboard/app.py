@@ -25,6 +25,7 @@ from flask import Response, abort, request, send_file
 from dashboard import export
 from dashboard.i18n import (
     AI_METRICS,
+    LEVEL_METRICS,
     PERCENT_COLUMNS,
     bucket_name,
     category_name,
@@ -387,7 +388,7 @@ class Pages:
         # The three levels stack to the share referencing AI; its 95% interval is drawn on the total, each
         # level's interval is in the hover and the table.
         fig = go.Figure()
-        for metric in ("ai_skills", "ai_tools", "ai_incidental"):
+        for metric in LEVEL_METRICS:
             by = {p.category: p for p in pts if p.metric == metric}
             row = [by[c] for c in cats if c in by]
             bar = _share_bar(row, metric_name(metric, lang), lang, "month", dim, value)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from labourwatch.contract import AI_LEVEL_METRICS, ai_level_metric, vocabulary
+
 LANGS = ("zh", "en")
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -94,7 +96,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "open": ("打开", "open"),
 }
 
-AI_METRICS = ("references_ai", "ai_skills", "ai_tools", "ai_incidental")
+# The levels a posting can mention AI at, highest first (the stacking order of the AI page), as trend metrics.
+LEVEL_METRICS = tuple(reversed([m for m in AI_LEVEL_METRICS if m != ai_level_metric("none")]))
+AI_METRICS = ("references_ai", *LEVEL_METRICS)
 GROUP_NAMES = {"all": ("全部岗位", "All postings"), "new_economy": ("新经济岗位", "New-economy roles")}
 LEVEL_NAMES = {"none": ("无", "none"), "incidental": ("仅简介", "blurb only"), "ai_tools": ("AI 工具", "AI tools"),
                "ai_skills": ("AI 技能", "AI skills")}
@@ -114,11 +118,9 @@ def pick(pair: tuple[str, str], lang: str) -> str:
 
 @lru_cache(maxsize=1)
 def _taxonomy() -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, ...]], tuple[str, ...]]:
-    from models.taxonomy import load_taxonomy
-
-    tax = load_taxonomy()
-    names = {c.code: (c.zh, c.en) for c in tax.categories}
-    return names, dict(tax.groups), tax.codes
+    vocab = vocabulary()
+    names = {code: (vocab.name(code, "zh"), vocab.name(code, "en")) for code in vocab.role_codes}
+    return names, dict(vocab.groups), vocab.role_codes
 
 
 def category_name(code: str, lang: str) -> str:

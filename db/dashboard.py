@@ -26,13 +26,12 @@ from db.audit import audit_report as measured_accuracy
 from db.findings import market_sizes
 from db.stats import ShiftShare
 from db.trends import METRICS, shift_share_change
+from labourwatch.contract import CrawlStats
 
 PERIOD_TYPES = ("month", "week")
 # Seasonally adjusted monthly demand (migration 0005, written by ``db.seasonal.update_seasonal``): index_value
 # is the adjusted series with mean 100, null where the series has under three years (status yoy_only).
 SEASONAL = schema.TrendSeasonal.__table__
-# Counters of rows a run refused: imports write "rejected" (an int), crawls "dropped" ({reason: count}).
-REJECT_KEYS = ("rejected", "dropped", "rejects", "item_dropped_count")
 # Every table the pages read, down to the newest migration's (source_counts, 0007): an older database is told
 # to upgrade at start instead of failing on one page.
 REQUIRED_TABLES = ("postings", "posting_labels", "trend_demand", "trend_shares", "trend_seasonal", "audit_labels",
@@ -503,22 +502,22 @@ class QualityReport:
     cells: int
 
 
-def _rejects(stats: Mapping[str, Any] | None) -> int:
-    for key in REJECT_KEYS:
-        value = (stats or {}).get(key)
-        if isinstance(value, Mapping):
-            value = sum(v for v in value.values() if isinstance(v, int | float) and not isinstance(v, bool))
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return int(value)
-    return 0
+def _rejects(stats: CrawlStats | None) -> int:
+    """Rows an import refused, else postings a crawl dropped."""
+    if stats is None:
+        return 0
+    return stats.rejected or stats.dropped_total
 
 
-def _items(stats: Mapping[str, Any] | None) -> int | None:
-    for key in ("items_scraped", "item_scraped_count", "rows", "read", "inserted"):
-        value = (stats or {}).get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
+def _items(stats: CrawlStats | None) -> int | None:
+    """Items a crawl scraped, else rows an import read, else postings inserted; None for a run without stats."""
+    if stats is None:
+        return None
+    return stats.items_scraped or stats.rows or stats.inserted
+
+
+def _stats(raw: Mapping[str, Any] | None) -> CrawlStats | None:
+    return CrawlStats.from_dict(raw) if raw else None
 
 
 def quality_report(engine: Engine, runs_limit: int = 50) -> QualityReport:
@@ -539,11 +538,11 @@ def quality_report(engine: Engine, runs_limit: int = 50) -> QualityReport:
         rejects: dict[int, int] = defaultdict(int)
         nruns: dict[int, int] = defaultdict(int)
         for sid, stats in c.execute(select(R.source_id, R.stats)):
-            rejects[sid] += _rejects(stats)
+            rejects[sid] += _rejects(_stats(stats))
             nruns[sid] += 1
         runs = tuple(
-            CrawlRunRow(rid, names.get(sid, ("?", ""))[0], kind, started, finished, status, _items(stats),
-                        _rejects(stats), error)
+            CrawlRunRow(rid, names.get(sid, ("?", ""))[0], kind, started, finished, status, _items(_stats(stats)),
+                        _rejects(_stats(stats)), error)
             for rid, sid, kind, started, finished, status, stats, error in c.execute(
                 select(R.id, R.source_id, R.kind, R.started_at, R.finished_at, R.status, R.stats, R.error)
                 .order_by(R.started_at.desc(), R.id.desc()).limit(runs_limit)))

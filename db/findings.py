@@ -19,7 +19,7 @@ from db.audit import AdjustedShare, adjusted_binary_share
 from db.seasonal import moved_holiday
 from db.stats import RateChange, ShiftShare, rate_change, shift_share, wilson_interval
 from db.trends import _prev_year
-from labourwatch.contract import check_month, month_add
+from labourwatch.contract import AI_LEVEL_METRICS, check_month, month_add
 from labourwatch.settings import get_settings
 
 POOLED = ("all", "pooled")  # names that ask for the pooled (all-countries) figures explicitly
@@ -204,7 +204,7 @@ def headline_figures(engine: Engine, month: str, country: str | None = None,
         rises = tuple(c for c in ranked if c.excludes_zero and (c.change or 0) > 0)[:k]
 
         ai = _share(conn, market, SEED_GROUP, "references_ai", month, min_cell)
-        levels = {m: f for m in ("ai_tools", "ai_skills", "ai_incidental")
+        levels = {m: f for m in AI_LEVEL_METRICS if m != "ai_none"
                   if (f := _share(conn, market, SEED_GROUP, m, month, min_cell, pooling=ai.pooling if ai else None))}
         if ai is not None and "ai_tools" in levels and "ai_skills" in levels:
             kd = levels["ai_tools"].k + levels["ai_skills"].k

@@ -13,9 +13,8 @@ from datetime import date, time, timedelta
 from itertools import accumulate
 
 from demoboard.texts import NEW_ECONOMY, ROLE_CODES, CategoryTexts, Variant, vocabulary
-from labourwatch.contract import experience_bucket
+from labourwatch.contract import AI_LEVELS, experience_bucket
 
-FIRST_DAY = date(2024, 1, 1)
 LAST_DAY = date(2026, 6, 30)
 MONTHS: tuple[str, ...] = tuple(f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in range(30))
 SPRING_FESTIVAL: dict[int, date] = {2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17)}
@@ -687,13 +686,13 @@ class _Generator:
             tools = 0.0
         if not getattr(texts, f"ai_skills_{lang}"):
             skills = 0.0
-        return rng.choices(("incidental", "ai_tools", "ai_skills"), (inc or 1e-9, tools, skills))[0]
+        return rng.choices(AI_LEVELS[1:], (inc or 1e-9, tools, skills))[0]  # incidental, ai_tools, ai_skills
 
     def _title(self, rng: random.Random, v: Variant, lang: str, bucket: str) -> str:
         key = (v.category, v.name, lang)
         split = self._title_split.get(key)
         if split is None:
-            titles = v.titles_zh if lang == "zh" else v.titles_en
+            titles: Sequence[str] = v.titles_zh if lang == "zh" else v.titles_en
             senior = [x for x in titles if any(m in x for m in SENIOR_MARKERS)]
             split = self._title_split[key] = (titles, senior, [x for x in titles if x not in senior])
         titles, senior, junior = split

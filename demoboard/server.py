@@ -406,10 +406,10 @@ class DemoBoard:
             return "listing", lambda: self._listing(query), None
         m = re.fullmatch(r"/jobs/([^/]+)\.html", path)
         if m:
-            p = self.html_by_id.get(m.group(1))
-            if p is None:
+            page = self.html_by_id.get(m.group(1))
+            if page is None:
                 return "not_found", lambda: self._not_found(path), None
-            return "detail", lambda: self._cached(("detail", p.external_id), lambda: self._detail(p)), p
+            return "detail", lambda: self._cached(("detail", page.external_id), lambda: self._detail(page)), page
         if path == "/api/positions":
             return "api_list", lambda: self._api_list(query), None
         m = re.fullmatch(r"/api/positions/([^/]+)", path)
@@ -627,3 +627,63 @@ def _int_param(query: dict[str, list[str]], name: str, default: int) -> int:
         return int(raw[0])
     except ValueError:
         raise ValueError(f"query parameter {name}={raw[0]!r} is not an integer") from None
+
+
+# ---- serving speed (``labourwatch bench demo``; the unit tests check behaviour, not speed) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServeBenchmark:
+    """Detail pages served per second over ``clients`` keep-alive connections."""
+
+    requests: int
+    clients: int
+    ok: int
+    seconds: float
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        return (f"served {self.requests:,} detail pages ({self.ok:,} with 200) over {self.clients} keep-alive "
+                f"connections in {self.seconds:.2f} s = {self.requests_per_s:,.0f} requests/s")
+
+
+def serve_benchmark(dataset: DemoDataset, requests: int = 2000, clients: int = 4) -> ServeBenchmark:
+    """Start a board on ``dataset`` without faults and fetch ``requests`` detail pages (cycling through the
+    postings) from ``clients`` threads, each over one persistent HTTP/1.1 connection."""
+    import http.client
+
+    paths = [p.path for p in dataset.postings]
+    if not paths or requests <= 0 or clients <= 0:
+        raise ValueError(f"serve_benchmark needs postings, requests > 0 and clients > 0 (got {len(paths)} postings, "
+                         f"{requests} requests, {clients} clients)")
+    wanted = [paths[i % len(paths)] for i in range(requests)]
+    statuses: list[int] = []
+    lock = threading.Lock()
+    with DemoBoard(dataset) as board:
+        host, port = board.url.removeprefix("http://").split(":")
+
+        def client(chunk: list[str]) -> None:
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            got = []
+            try:
+                for path in chunk:
+                    conn.request("GET", path)
+                    resp = conn.getresponse()
+                    resp.read()
+                    got.append(resp.status)
+            finally:
+                conn.close()
+            with lock:
+                statuses.extend(got)
+
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=client, args=(wanted[i::clients],)) for i in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        seconds = time.perf_counter() - t0
+    return ServeBenchmark(len(statuses), clients, statuses.count(200), seconds)

@@ -26,6 +26,17 @@ AI_LEVELS: tuple[str, ...] = ("none", "incidental", "ai_tools", "ai_skills")
 ROLE_SOURCES: tuple[str, ...] = ("board", "text")
 
 
+def ai_level_metric(level: str) -> str:
+    """The trend metric counting postings of an AI level: ``ai_none``, ``ai_incidental``, ``ai_tools``,
+    ``ai_skills`` (levels already named ``ai_...`` keep their name)."""
+    if level not in AI_LEVELS:
+        raise ValueError(f"unknown AI level {level!r}; known: {', '.join(AI_LEVELS)}")
+    return level if level.startswith("ai_") else f"ai_{level}"
+
+
+AI_LEVEL_METRICS: tuple[str, ...] = tuple(ai_level_metric(level) for level in AI_LEVELS)
+
+
 @dataclass(frozen=True, slots=True)
 class Vocabulary:
     """The taxonomy's codes as data: version, role codes with their names, and groups of codes."""
@@ -212,7 +223,7 @@ class LabelRow:
 
 @dataclass(slots=True)
 class CrawlStats:
-    """What one crawl did, as ``crawl_runs.stats`` stores it: counters named for people.
+    """What one crawl or import did, as ``crawl_runs.stats`` stores it: counters named for people.
 
     Every reader uses these fields instead of guessing dict keys; ``from_dict`` accepts rows written before a
     field existed (it takes its default) and ignores keys it does not know.
@@ -255,6 +266,11 @@ class CrawlStats:
     cpu_s: float | None = None
     cpu_ms_per_page: float | None = None
     pid: int | None = None
+    # an import's counters (``labourwatch import``): rows read, rows refused and why, duplicates in the file
+    rows: int = 0
+    rejected: int = 0
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    duplicates_in_file: int = 0
 
     @property
     def dropped_total(self) -> int:

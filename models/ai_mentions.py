@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from labourwatch.contract import AI_LEVELS
 from models.ai_context import clause_around
 from models.sections import split_sections
 from models.segment import CJK
@@ -25,7 +26,7 @@ def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
     return re.compile(pattern.replace(r"\b", _ASCII_B), flags)
 
 
-LEVEL_RANK = {"none": 0, "incidental": 1, "ai_tools": 2, "ai_skills": 3}
+LEVEL_RANK = {level: rank for rank, level in enumerate(AI_LEVELS)}  # none < incidental < ai_tools < ai_skills
 
 
 @dataclass(frozen=True)

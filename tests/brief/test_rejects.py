@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from brief.data import distinct_rejects
+from brief.data import distinct_rejects as _distinct_rejects
+from labourwatch.contract import CrawlStats
+
+
+def distinct_rejects(runs: list[dict]) -> int:
+    return _distinct_rejects([CrawlStats.from_dict(r) for r in runs])
 
 
 def test_rejects_are_counted_per_distinct_page() -> None:

@@ -17,7 +17,7 @@ from urllib.robotparser import RobotFileParser
 import pytest
 
 from demoboard.generator import DemoDataset, DemoPosting
-from demoboard.server import DemoBoard, FaultConfig, job_posting_jsonld
+from demoboard.server import DemoBoard, FaultConfig, _Handler, job_posting_jsonld, serve_benchmark
 
 JSONLD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
@@ -193,13 +193,11 @@ def test_jsonld_experience_shapes_vary(small_dataset: DemoDataset) -> None:
 def test_concurrent_crawler_load(board: DemoBoard, small_dataset: DemoDataset) -> None:
     paths = [p.path for p in small_dataset.postings[:400]]
     before = sum(board.requests.values())
-    t0 = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda path: fetch(board.url + path)[0], paths))
-    rate = len(paths) / (time.perf_counter() - t0)
+    # Speed is for `labourwatch bench demo` (demoboard.server.serve_benchmark), not for a unit test.
     assert statuses == [200] * len(paths)
     assert sum(board.requests.values()) - before == len(paths)
-    assert rate > 100, f"{rate:.0f} requests/s"
 
 
 # ---- faults ----------------------------------------------------------------------------------------------
@@ -247,10 +245,12 @@ def test_slow_responses_wait_first(small_dataset: DemoDataset) -> None:
     with DemoBoard(small_dataset, faults=FaultConfig(slow_rate=1.0, slow_seconds=0.4, burst=1)) as b:
         t0 = time.perf_counter()
         assert fetch(b.url + p.path)[0] == 200
+        # A lower bound only: it fails when the delay did not happen at all, never because the machine is slow.
         assert time.perf_counter() - t0 >= 0.4
-        t0 = time.perf_counter()
+        assert b.faults_served["slow"] == 1
+        # burst=1: the second request is served without the delay (the board's fault counter does not move).
         assert fetch(b.url + p.path)[0] == 200
-        assert time.perf_counter() - t0 < 0.4
+        assert b.faults_served["slow"] == 1 and b.hits(p.path) == 2
 
 
 def test_gbk_pages_are_declared_and_decode_to_the_same_content(small_dataset: DemoDataset) -> None:
@@ -315,7 +315,7 @@ def test_render_cache_is_bounded(small_dataset: DemoDataset) -> None:
 
 
 def test_keep_alive_clients_are_not_held_back(board: DemoBoard, small_dataset: DemoDataset) -> None:
-    """Several hundred requests/s over persistent connections (Nagle's delay would cap it near 100/s)."""
+    """Persistent connections are answered request after request (the handler turns Nagle's algorithm off)."""
     host, port = board.url.removeprefix("http://").split(":")
     paths = [p.path for p in small_dataset.postings[:600]]
     statuses: list[int] = []
@@ -329,12 +329,22 @@ def test_keep_alive_clients_are_not_held_back(board: DemoBoard, small_dataset: D
             statuses.append(resp.status)
         conn.close()
 
-    t0 = time.perf_counter()
+    before = sum(board.requests.values())
     threads = [threading.Thread(target=worker, args=(paths[i::4],)) for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    rate = len(paths) / (time.perf_counter() - t0)
+    # Every request is answered on the four persistent connections; the speed (several hundred requests/s,
+    # where Nagle's delay would cap it near 100/s) is printed by `labourwatch bench demo`, not asserted here.
     assert statuses == [200] * len(paths)
-    assert rate > 300, f"{rate:.0f} requests/s"
+    assert sum(board.requests.values()) - before == len(paths)
+    assert _Handler.disable_nagle_algorithm and _Handler.protocol_version == "HTTP/1.1"
+
+
+def test_serve_benchmark_counts_what_it_served(small_dataset: DemoDataset) -> None:
+    result = serve_benchmark(small_dataset, requests=40, clients=2)
+    assert result.requests == result.ok == 40 and result.clients == 2 and result.seconds > 0
+    assert "requests/s" in result.summary()
+    with pytest.raises(ValueError, match="clients > 0"):
+        serve_benchmark(small_dataset, requests=1, clients=0)

@@ -32,10 +32,16 @@ def _crawler(**settings: object):  # noqa: ANN202
     return crawler
 
 
-def test_check_posting_required_and_optional_fields() -> None:
+TODAY = date(2026, 3, 20)  # a frozen clock: check_posting reads "today" through validate.today_in
+
+
+def test_check_posting_required_and_optional_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scrapers.pipelines.validate as validate
+
+    monkeypatch.setattr(validate, "today_in", lambda tz="Asia/Shanghai": TODAY)
     p, required, optional = check_posting(_posting(title=None, external_id=""))
     assert required == ["external_id", "title"]
-    future = date.today() + timedelta(days=30)
+    future = TODAY + timedelta(days=30)
     p, required, optional = check_posting(_posting(posted_at=future, salary_min=30000, salary_max=20000))
     assert required == [] and optional == ["posted_at", "salary"]
     assert p.posted_at is None and p.salary_min is None and p.salary_max is None
