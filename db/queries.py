@@ -139,10 +139,10 @@ def check_param(key: str, value: str) -> None:
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise ValueError(f"--param {key}={value}: not a month; give YYYY-MM with a month 01-12 (e.g. 2026-03)")
     elif key == "category":
-        from models.taxonomy import load_taxonomy
+        from labourwatch.contract import vocabulary
 
-        tax = load_taxonomy()
-        known = set(tax.codes) | set(tax.groups)
+        vocab = vocabulary()
+        known = set(vocab.role_codes) | set(vocab.groups)
         if value not in known:
             raise ValueError(f"--param category={value}: unknown category or group; known: "
                              f"{', '.join(sorted(known))}")

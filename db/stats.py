@@ -18,12 +18,11 @@ def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
         raise ValueError(f"wilson_interval needs n > 0, got n={n}")
     if not 0 <= k <= n:
         raise ValueError(f"wilson_interval needs 0 <= k <= n, got k={k}, n={n}")
-    p = k / n
-    z2 = z * z
-    denom = 1.0 + z2 / n
-    centre = (p + z2 / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    from scipy.stats import norm
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(k, n, alpha=2 * float(norm.sf(z)), method="wilson")
+    return max(0.0, float(low)), min(1.0, float(high))
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,9 +47,10 @@ class FieldReport:
     @property
     def accuracy_interval(self) -> tuple[float, float]:
         """95% Wilson interval of the accuracy (the rows as a sample of postings like them)."""
-        from db.stats import wilson_interval
+        from statsmodels.stats.proportion import proportion_confint
 
-        return wilson_interval(round(self.accuracy * self.n), self.n)
+        low, high = proportion_confint(round(self.accuracy * self.n), self.n, alpha=0.05, method="wilson")
+        return float(low), float(high)
 
     def top_confusions(self, k: int = 10) -> list[tuple[str, str, int]]:
         """The ``k`` most frequent (expected, predicted, count) disagreements."""
