@@ -478,17 +478,6 @@ class CategoryAdjustment:
     def adjusted(self) -> bool:
         return self.n_audit >= self.min_audit and any(r.adjusted is not None for r in self.rows)
 
-    def shortfall(self) -> str | None:
-        """Why the shares are not corrected, in plain words; None when they are."""
-        if self.adjusted:
-            return None
-        where = f"{self.country} postings" if self.country else "postings (all countries)"
-        version = f" labelled by {self.model_version}" if self.model_version else ""
-        return (f"role categories not adjusted for labelling error: the audit holds {self.n_audit} role_category "
-                f"label{'s' if self.n_audit != 1 else ''} with a true value on {where}{version}; at least "
-                f"{self.min_audit} are needed. Draw more with `labourwatch audit sample"
-                + (f" --country {self.country}" if self.country else "") + "`, label them, then `audit record FILE`.")
-
 
 def category_adjustment(engine: Engine, month: str | None = None, country: str | None = None, *,
                         exclude: Iterable[str] = ("all",), min_audit: int = MIN_CATEGORY_AUDIT,

@@ -13,12 +13,9 @@ from sqlalchemy import Engine, text
 from db.bulk import LABEL_COLUMNS, POST_COLUMNS, LabelledPosting, move_id_sequences
 from db.repo import get_or_create_source
 from db.session import session_scope
+from labourwatch.contract import Month, iter_months, vocabulary
 
-ROLES = ("software_dev", "software_qa", "it_ops", "ai_ml", "data", "hardware_eng", "product_project",
-         "design_basic", "design_ux", "content_media", "operations", "marketing", "sales_bd", "customer_service",
-         "supply_chain_repetitive", "supply_chain_mgmt", "manufacturing", "engineering_construction",
-         "finance_accounting", "hr_admin_legal", "healthcare", "education", "services_hospitality", "management",
-         "other")
+ROLES = vocabulary().role_codes
 # Yearly demand factor per role (1.0 = flat): the seed evidence's declines, and AI roles growing.
 YEARLY_FACTOR = {"software_dev": 0.75, "design_basic": 0.5, "supply_chain_repetitive": 0.55, "ai_ml": 1.4}
 CITIES = ("北京", "上海", "深圳", "杭州", "广州", "成都", "武汉", "南京")
@@ -69,8 +66,8 @@ def generate_labelled_sql(engine: Engine, n: int, seed: int = 2026, start: date 
     # Role drawn per month from a 1,024-bucket table of the month's cumulative weights (the drift of
     # synthetic_postings: YEARLY_FACTOR ** years since the start year).
     picks = []
-    y, m = start.year, start.month
-    while (y, m) <= (end.year, end.month):
+    for month in iter_months(Month.of(start), Month.of(end)):
+        y, m = month.year, month.month
         t = y - start.year + (m - 1) / 12
         w = [YEARLY_FACTOR.get(r, 1.0) ** t for r in ROLES]
         total, acc, j = sum(w), 0.0, 0
@@ -82,8 +79,7 @@ def generate_labelled_sql(engine: Engine, n: int, seed: int = 2026, start: date 
             u = (b + 0.5) / 1024
             while j < len(ROLES) - 1 and u >= cum[j]:
                 j += 1
-            picks.append({"ym": f"{y:04d}-{m:02d}", "b": b, "r": ROLES[j]})
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+            picks.append({"ym": str(month), "b": b, "r": ROLES[j]})
 
     def draw(k: int) -> str:  # a uniform draw in [0, 1) per posting and stream k
         return f"((hashint8extended(g.i, {seed * 16 + k}) & 4294967295)::float8 / 4294967296.0)"

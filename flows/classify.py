@@ -120,11 +120,9 @@ def train_classifier(force: bool = False, include_audit: bool = False,
     audit = None
     if include_audit:
         from db.labels import audited_roles
-        from db.migrate import upgrade
         from db.session import get_engine
 
         engine = engine or get_engine()
-        upgrade(engine)
         audit = [Exemplar(a.title, a.description, a.role_category) for a in audited_roles(engine)]
         if not audit:
             raise ValueError("--include-audit: the audit store holds no role labels yet (mark labels in the "

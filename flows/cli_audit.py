@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from db.audit import CategoryAdjustment
 
 console = Console()
 app = typer.Typer(help="Audit the classifier: draw a sample, record analysts' labels, measure accuracy.",
@@ -168,9 +171,8 @@ def _adjusted_shares(engine: Any, month: str | None, country: str | None, fmt: s
         adj = category_adjustment(engine, month, country, exclude=load_taxonomy().groups)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    reason = adj.shortfall()
-    if reason is not None:
-        raise _fail(reason)
+    if not adj.adjusted:
+        raise _fail(_shortfall(adj))
     market = adj.country or "all countries pooled"
     if fmt == "json":
         sys.stdout.write(json.dumps({
@@ -212,3 +214,13 @@ def _score(value: float | None, ci: tuple[float, float] | None) -> str:
     if value is None or ci is None:
         return "—"
     return f"{value * 100:.0f}% ({ci[0] * 100:.0f}–{ci[1] * 100:.0f})"
+
+
+def _shortfall(adj: CategoryAdjustment) -> str:
+    """Why the shares are not corrected, in plain words, with the commands that fix it."""
+    where = f"{adj.country} postings" if adj.country else "postings (all countries)"
+    version = f" labelled by {adj.model_version}" if adj.model_version else ""
+    return (f"role categories not adjusted for labelling error: the audit holds {adj.n_audit} role_category "
+            f"label{'s' if adj.n_audit != 1 else ''} with a true value on {where}{version}; at least "
+            f"{adj.min_audit} are needed. Draw more with `labourwatch audit sample"
+            + (f" --country {adj.country}" if adj.country else "") + "`, label them, then `audit record FILE`.")

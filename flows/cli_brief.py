@@ -15,11 +15,10 @@ def _previous_month() -> str:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from labourwatch.contract import Month
     from labourwatch.settings import get_settings
 
-    today = datetime.now(ZoneInfo(get_settings().timezone))
-    y, m = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
-    return f"{y:04d}-{m:02d}"
+    return str(Month.of(datetime.now(ZoneInfo(get_settings().timezone))) + -1)
 
 
 

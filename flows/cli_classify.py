@@ -68,6 +68,11 @@ def train_cmd(
     clauses) into <cache>/classifiers/<version>/."""
     from flows.classify import train_classifier
 
+    if include_audit:  # the audit store is read from the configured database: bring its schema up first
+        from db.migrate import upgrade
+        from db.session import get_engine
+
+        upgrade(get_engine())
     r = train_classifier(force=force, include_audit=include_audit)
     audit = f", {r.audit_labels} audit labels" if include_audit else ""
     console.print(f"classifier {r.version}: {r.examples} role examples in {r.categories} categories{audit}, "
