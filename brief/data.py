@@ -11,6 +11,7 @@ from typing import Any
 
 from db.briefs import DemandRow, EvaluationRow, ShareRow, quality_figures, trend_rows
 from db.session import Engine
+from db.stats import DuplicateCounts
 from labourwatch.contract import AI_LEVELS as LEVELS
 from labourwatch.contract import CrawlStats, Month, ai_level_metric, vocabulary
 
@@ -35,7 +36,7 @@ class Category:
 
 
 @dataclass(frozen=True)
-class SourceRow:
+class SourceRow(DuplicateCounts):
     name: str
     kind: str
     postings: int
@@ -44,14 +45,6 @@ class SourceRow:
     runs: int
     last_run: datetime | None
     last_status: str | None
-
-    @property
-    def duplicates(self) -> int:
-        return self.postings - self.canonical
-
-    @property
-    def duplicate_rate(self) -> float | None:
-        return self.duplicates / self.postings if self.postings else None
 
 
 @dataclass(frozen=True)
@@ -70,7 +63,7 @@ class FindingLine:
 
 
 @dataclass(frozen=True)
-class QualityData:
+class QualityData(DuplicateCounts):
     """The methods and data-quality page: sources, duplicates, rejects, suppression, versions, accuracy."""
 
     sources: tuple[SourceRow, ...]
@@ -87,14 +80,6 @@ class QualityData:
     taxonomy_version: str | None
     evaluations: tuple[EvaluationRow, ...]
     previous_briefs: int
-
-    @property
-    def duplicates(self) -> int:
-        return self.postings - self.canonical
-
-    @property
-    def duplicate_rate(self) -> float | None:
-        return self.duplicates / self.postings if self.postings else None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from db import schema
+from db.dashboard import SharePoint
 from db.session import session_scope
 from labourwatch.contract import CrawlStats
 
@@ -30,19 +31,7 @@ class DemandRow:
     suppressed: bool
 
 
-@dataclass(frozen=True)
-class ShareRow:
-    """One ``trend_shares`` row (period_type month, one market)."""
-
-    period: str
-    category: str
-    metric: str
-    n: int
-    k: int
-    share: float | None
-    ci_low: float | None
-    ci_high: float | None
-    suppressed: bool
+ShareRow = SharePoint  # one trend_shares cell; the brief reads the monthly cells of one market
 
 
 @dataclass(frozen=True)
@@ -105,13 +94,15 @@ def trend_rows(engine: Engine, dim: str, dim_value: str, first: str, last: str
             .order_by(D.period, D.category)
         ).all()
         share_rows = c.execute(
-            select(S.period, S.category, S.metric, S.n, S.k, S.share, S.ci_low, S.ci_high, S.suppressed)
+            select(S.period_type, S.period, S.dim, S.dim_value, S.category, S.metric, S.n, S.k, S.share, S.ci_low,
+                   S.ci_high, S.suppressed)
             .where(S.period_type == "month", S.dim == dim, S.dim_value == dim_value,
                    S.period >= first, S.period <= last)
             .order_by(S.period, S.category, S.metric)
         ).all()
     return ([DemandRow(*r[:8], bool(r[8])) for r in demand_rows],
-            [ShareRow(*r[:8], bool(r[8])) for r in share_rows])
+            [SharePoint(r.period_type, r.period, r.dim, r.dim_value, r.category, r.metric, int(r.n), int(r.k),
+                        r.share, r.ci_low, r.ci_high, bool(r.suppressed)) for r in share_rows])
 
 
 def quality_figures(engine: Engine, month: str) -> QualityFigures:

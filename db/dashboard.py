@@ -24,7 +24,7 @@ from db import schema
 from db.audit import AUDIT_FIELDS, AuditIn, latest_audit, record_audit
 from db.audit import audit_report as measured_accuracy
 from db.findings import market_sizes
-from db.stats import ShiftShare
+from db.stats import DuplicateCounts, ShiftShare
 from db.trends import METRICS, shift_share_change
 from labourwatch.contract import CrawlStats
 
@@ -466,21 +466,13 @@ class CrawlRunRow:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceQuality:
+class SourceQuality(DuplicateCounts):
     source: str
     kind: str
     postings: int
     canonical: int
     rejects: int
     runs: int
-
-    @property
-    def duplicates(self) -> int:
-        return self.postings - self.canonical
-
-    @property
-    def duplicate_rate(self) -> float | None:
-        return self.duplicates / self.postings if self.postings else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,3 +97,19 @@ def shift_share(a: Mapping[str, tuple[int, int]], b: Mapping[str, tuple[int, int
     share_a = sum(k for _, k in a.values()) / n_a
     share_b = sum(k for _, k in b.values()) / n_b
     return ShiftShare(share_a, share_b, share_b - share_a, within, between, n_a, n_b, parts)
+
+
+class DuplicateCounts:
+    """For a record with ``postings`` and ``canonical`` counts: how many are copies, and their rate."""
+
+    __slots__ = ()
+    postings: int
+    canonical: int
+
+    @property
+    def duplicates(self) -> int:
+        return self.postings - self.canonical
+
+    @property
+    def duplicate_rate(self) -> float | None:
+        return self.duplicates / self.postings if self.postings else None
