@@ -38,16 +38,22 @@ def bench_demo(
     postings: int = typer.Option(1_000_000, "--postings", help="Postings to generate."),
     seed: int = typer.Option(2026, "--seed", help="Generator seed."),
     truth_dir: Path | None = typer.Option(None, "--truth-dir", help="Also stream the ground truth here."),
+    serve_requests: int = typer.Option(2000, "--serve-requests", help="Detail pages fetched from a served board "
+                                       "(4 keep-alive clients) to time serving; 0 skips it."),
 ) -> None:
-    """Generate POSTINGS postings (streamed) and print postings/s and peak memory."""
+    """Generate POSTINGS postings (streamed) and print postings/s and peak memory; then serve a 2,000-posting
+    board and print the requests/s it answers."""
     console = wrap_console  # long lines stay unwrapped
     import time
 
-    from demoboard.generator import benchmark, iter_postings
+    from demoboard.generator import benchmark, generate, iter_postings
+    from demoboard.server import serve_benchmark
     from demoboard.truth import write_truth
 
     result = benchmark(postings, seed)
     console.print(result.summary())
+    if serve_requests > 0:
+        console.print(serve_benchmark(generate(2000, seed), requests=serve_requests).summary())
     if truth_dir is not None:
         t0 = time.perf_counter()
         write_truth(iter_postings(postings, seed), truth_dir)
