@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass as plain_dataclass
 from dataclasses import field, replace
 from pathlib import Path
@@ -25,6 +27,7 @@ from db.session import get_engine
 from labourwatch.contract import CrawlStats
 from labourwatch.settings import get_settings
 from scrapers.config import SourceConfig, load_auth, resolve_source
+from scrapers.progress import CrawlProgress, read_progress
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,13 +134,18 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
-def crawl(job: CrawlJob, *, raise_on_failure: bool = False, timeout: float | None = None) -> CrawlResult:
+def crawl(job: CrawlJob, *, raise_on_failure: bool = False, timeout: float | None = None,
+          progress: Callable[[CrawlProgress], None] | None = None, poll_s: float = 0.5) -> CrawlResult:
     """Run ``job`` in a subprocess and return how it went.
 
     Opens the run's ``crawl_runs`` row, then the subprocess crawls, stores into the configured (already
     migrated) database and closes the row. A source that fails returns status ``failed`` unless
     ``raise_on_failure`` (CrawlFailed). The process is killed after ``timeout`` seconds. Its log goes to
     ``<home>/crawls/<source>/run-<id>.log``.
+
+    With ``progress``, the process writes its counters every ``LW_PROGRESS_INTERVAL`` seconds to
+    ``run-<id>.progress.json`` beside the log; they are read every ``poll_s`` seconds and each new snapshot is
+    passed to ``progress`` (in this thread), the last one (``finished``) with the run's final counters.
     """
     src = job.source
     get_settings().ensure_dirs()
@@ -149,22 +157,63 @@ def crawl(job: CrawlJob, *, raise_on_failure: bool = False, timeout: float | Non
     log_path = log_dir / f"run-{run_id}.log"
     result_path = log_dir / f"run-{run_id}.result.json"
     result_path.unlink(missing_ok=True)
+    progress_path = log_dir / f"run-{run_id}.progress.json"
     job = replace(job, run_id=run_id, result_path=str(result_path))
+    if progress is not None:
+        progress_path.unlink(missing_ok=True)
+        job = replace(job, extra_settings={**job.extra_settings, "LW_PROGRESS_FILE": str(progress_path)})
     with open(log_path, "wb") as log:
-        try:
-            proc = subprocess.run(command(job), env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
-                                  timeout=timeout, check=False)
-            rc: int | str = proc.returncode
-        except subprocess.TimeoutExpired:
-            rc = f"timeout after {timeout}s"
+        if progress is None:
+            try:
+                proc = subprocess.run(command(job), env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
+                                      timeout=timeout, check=False)
+                rc: int | str = proc.returncode
+            except subprocess.TimeoutExpired:
+                rc = f"timeout after {timeout}s"
+        else:
+            rc = _run_watched(command(job), log, timeout, progress_path, progress, poll_s)
     if result_path.exists():
         result = replace(CrawlResult.from_json(result_path.read_text(encoding="utf-8")), log_path=str(log_path))
         result_path.unlink(missing_ok=True)
     else:
         result = _without_result(run_id, src.name, rc, log_path)
+    if progress is not None:
+        last = read_progress(progress_path)
+        progress_path.unlink(missing_ok=True)
+        if last is None or not last.finished:  # killed or crashed before its spider closed: the row's counters
+            s = result.stats
+            last = CrawlProgress(source=src.name, pages=s.response_count, requests=s.requests,
+                                 scraped=s.items_scraped, stored=s.items_stored, skipped=s.skipped_unchanged,
+                                 dropped=s.dropped_total, elapsed_s=s.elapsed_s or 0.0, finished=True)
+        progress(last)
     if raise_on_failure and result.status == "failed":
         raise CrawlFailed(result)
     return result
+
+
+def _run_watched(cmd: list[str], log: Any, timeout: float | None, progress_path: Path,
+                 progress: Callable[[CrawlProgress], None], poll_s: float) -> int | str:
+    """Run ``cmd`` like ``subprocess.run`` (output to ``log``, killed after ``timeout``), passing every new
+    unfinished snapshot of ``progress_path`` to ``progress`` meanwhile; returns the exit code or the timeout."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    seen: CrawlProgress | None = None
+    with subprocess.Popen(cmd, env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT) as proc:
+        while True:
+            wait = poll_s if deadline is None else max(0.0, min(poll_s, deadline - time.monotonic()))
+            try:
+                return proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                if deadline is not None and time.monotonic() >= deadline:
+                    proc.kill()
+                    proc.wait()
+                    return f"timeout after {timeout}s"
+            snap = read_progress(progress_path)
+            if snap is not None and snap != seen and not snap.finished:  # the finished one comes after the result
+                seen = snap
+                try:
+                    progress(snap)
+                except Exception:  # a broken display must not kill the crawl it shows
+                    pass
 
 
 def _without_result(run_id: int, source: str, rc: int | str, log_path: Path) -> CrawlResult:

@@ -51,6 +51,11 @@ LOG_LEVEL = "INFO"
 # methods it caches by die at once, so that costs an ast.parse per response. Our spiders are tested instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 LOGSTATS_INTERVAL = 30.0
+# A live display's counters (scrapers.progress): written only when LW_PROGRESS_FILE is set (scrapers.crawl.crawl
+# sets it when its caller passes a progress callback).
+EXTENSIONS = {"scrapers.progress.ProgressFile": 500}
+LW_PROGRESS_FILE = ""
+LW_PROGRESS_INTERVAL = 2.0  # seconds between two snapshots
 
 # labourwatch settings (LW_*), overridable per source (`settings:` in sources.yaml) or per run.
 LW_MAX_REQUESTS = 0  # request budget per run; 0 = unlimited
