@@ -47,9 +47,9 @@ def backfill(start: str, end: str, crawl: bool = True, sources: list[str] | None
     warm = pipeline.prepare_classifier.submit()  # trains on a fresh install, while the crawls run
     if crawl:
         names = sources or crawling.enabled_sources()
-        report.sources = crawl_all(names, max_requests=max_requests, retries=crawl_retries)
+        report.sources = crawl_all(names, max_requests=max_requests, retries=crawl_retries, flow="backfill")
     warm.wait()
-    classify_and_trend(report, dedupe_since=start, trends_since=start)
+    classify_and_trend(report, dedupe_since=start, trends_since=start, months=months)
     if report.sources:
         fill_source_counts(report)
     report.finished_at = datetime.now(UTC)

@@ -6,7 +6,7 @@ import csv
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -60,10 +60,11 @@ def label_rows(clf: PostingClassifier, batch: Sequence[PendingPosting]) -> list[
 
 def classify_pending(engine: Engine | None = None, batch_size: int | None = None, progress: bool = False,
                      classifier: PostingClassifier | None = None,
-                     sources: Sequence[str] | None = None) -> ClassifyReport:
+                     sources: Sequence[str] | None = None,
+                     on_batch: Callable[[int, int], None] | None = None) -> ClassifyReport:
     """Label every posting that has no label of the current model version, in committed batches; with
     ``sources``, only the postings of those sources (unknown names are an error naming them). The caller has
-    migrated the database."""
+    migrated the database. ``on_batch(done, total)`` is called after each committed batch."""
     from db import labels as db_labels
     from db.session import get_engine
     from labourwatch.settings import get_settings
@@ -100,6 +101,8 @@ def classify_pending(engine: Engine | None = None, batch_size: int | None = None
             done += len(batch)
             if bar is not None:
                 bar.update(task, advance=len(batch))
+            if on_batch is not None:
+                on_batch(done, total)
     finally:
         if bar is not None:
             bar.stop()

@@ -41,10 +41,13 @@ def crawl_cmd(
     list_: bool = typer.Option(False, "--list", help="List the configured sources and exit."),
     base_url: str | None = typer.Option(None, "--base-url", help="Replace scheme and host of every URL of "
                                         "the crawled sources (replaying recorded responses)."),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Live progress display; default: "
+                                              "only when the output is a terminal."),
 ) -> None:
     """Crawl sources into the database, one subprocess per source; exit 1 if any failed, 3 if any lost pages."""
     from db.migrate import upgrade
     from db.session import get_engine
+    from flows.progress import Display, wanted
     from scrapers.config import SourceConfigError, load_sources, sources_path
     from scrapers.crawl import crawl, crawl_job
 
@@ -96,8 +99,13 @@ def crawl_cmd(
     for name, u, sp in jobs:
         console.print(f"crawling [bold]{name}[/bold] ...")
         try:
-            report = crawl(crawl_job(name, url=u, spider=sp, max_requests=max_requests, resume=not fresh,
-                                     extra_settings=extra or None, base_url=base_url))
+            job = crawl_job(name, url=u, spider=sp, max_requests=max_requests, resume=not fresh,
+                            extra_settings=extra or None, base_url=base_url)
+            if wanted(progress, console):
+                with Display(console) as display:
+                    report = crawl(job, progress=display)
+            else:
+                report = crawl(job)
         except SourceConfigError as exc:
             console.print(f"[red]{exc}[/red]", soft_wrap=True)
             failed += 1

@@ -36,6 +36,8 @@ def backfill_cmd(
     end: str = typer.Option(..., "--end", help="Last month, YYYY-MM."),
     crawl: bool = typer.Option(True, "--crawl/--no-crawl", help="Crawl the sources' history first."),
     source: list[str] = typer.Option(None, "--source", "-s", help="Crawl only these sources."),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Live progress display; default: "
+                                              "only when the output is a terminal."),
 ) -> None:
     """Re-run the months START..END: crawl history, classify, dedupe and recompute their trends."""
     from flows.tasks.runstate import month_range
@@ -46,8 +48,10 @@ def backfill_cmd(
         raise typer.BadParameter(str(exc)) from None
     prefect_setup()
     from flows.backfill import backfill
+    from flows.progress import shown
 
-    report = backfill(start=start, end=end, crawl=crawl, sources=source or None)
+    with shown(console, progress):
+        report = backfill(start=start, end=end, crawl=crawl, sources=source or None)
     console.print(Markdown(report.pipeline.markdown()))
     from rich.table import Table
 
@@ -140,13 +144,17 @@ def demo_cmd(
     postings: int | None = typer.Option(None, "--postings", help="Demo board size; default 20000."),
     seed: int | None = typer.Option(None, "--seed", help="Generator seed; default 2026."),
     lang: str = typer.Option("zh", "--lang", help="Brief language: zh or en."),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Live progress display; default: "
+                                              "only when the output is a terminal."),
 ) -> None:
     """The main job on embedded defaults: demo board → backfill → nightly → trends in SQLite → brief."""
     prefect_setup()
     from flows.demo import run_demo
+    from flows.progress import shown
 
     t0 = time.perf_counter()
-    result = run_demo(postings=postings, seed=seed, lang=lang, say=console.print)
+    with shown(console, progress):
+        result = run_demo(postings=postings, seed=seed, lang=lang, say=console.print)
     wall = time.perf_counter() - t0
     console.print(Markdown(result.backfill_summary))
     console.print(Markdown(result.nightly_summary))

@@ -158,8 +158,10 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
     Generates the demo board (``postings``/``seed`` default to the settings), writes its ground truth,
     serves it on 127.0.0.1, backfills its history (both board styles), runs the nightly flow, and
     renders the brief of the latest month. Flow runs go to Prefect's temporary local API unless
-    ``PREFECT_API_URL`` names a server.
+    ``PREFECT_API_URL`` names a server. Each stage (generate, backfill, nightly, brief, findings) is reported
+    to ``flows.progress`` listeners as the demo's, the flows' own stages inside them as theirs.
     """
+    from flows import progress
     from flows.prefect_env import configure_prefect
 
     settings = get_settings()
@@ -171,9 +173,11 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
 
     def stage(name: str) -> Callable[[], None]:
         t0 = time.perf_counter()
+        shown = progress.stage("demo", name).__enter__()
 
         def done() -> None:
             timings[name] = time.perf_counter() - t0
+            shown.__exit__(None, None, None)
             say(f"  {name}: {timings[name]:.1f} s")
         return done
 
@@ -217,10 +221,12 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
     done = stage("brief")
     summary = monthly_brief(month=last, lang=lang)
     done()
+    with progress.stage("demo", "findings"):
+        findings = _three_headlines(engine, last, lang)
     return DemoResult(
         database=engine.url.render_as_string(hide_password=True), brief=summary.path,
         truth_dir=str(Path(truth_dir).resolve()), board_url=board_url, postings=n, months=(first, last),
-        findings=_three_headlines(engine, last, lang), withheld=summary.withheld, timings=timings, nightly_summary=night.markdown(),
+        findings=findings, withheld=summary.withheld, timings=timings, nightly_summary=night.markdown(),
         backfill_summary=back.pipeline.markdown(),
     )
 

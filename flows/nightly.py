@@ -11,9 +11,12 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from db.progress import months_to_recompute, source_counts
 from db.session import get_engine
+from flows.progress import stage
 from flows.tasks import crawling, pipeline
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from prefect.futures import PrefectFuture
 
     from scrapers.crawl import CrawlResult
@@ -94,8 +97,16 @@ class PipelineReport:
         return "\n".join(lines)
 
 
-def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: int = 3) -> list[SourceResult]:
-    """Crawl ``sources`` in parallel as tagged tasks; a failing source is recorded, never raised."""
+def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: int = 3,
+              flow: str = "nightly") -> list[SourceResult]:
+    """Crawl ``sources`` in parallel as tagged tasks; a failing source is recorded, never raised. Reported as
+    the ``crawl`` stage of ``flow`` (sources done of all), each source's crawl with its live counters."""
+    with stage(flow, "crawl", total=len(sources), unit="sources") as st:
+        return _crawl_all(sources, max_requests=max_requests, retries=retries, advance=st.update)
+
+
+def _crawl_all(sources: list[str], *, max_requests: int | None, retries: int,
+               advance: Callable[[int], None]) -> list[SourceResult]:
     logger = get_run_logger()
     crawling.ensure_concurrency_limits(sources)
     futures: dict[str, PrefectFuture[CrawlResult]] = {}
@@ -127,15 +138,22 @@ def crawl_all(sources: list[str], *, max_requests: int | None = None, retries: i
                     failed.requests = stats.requests
             logger.error("source %s failed: %s", source, failed.error)
             results.append(failed)
+        advance(len(results))
     return results
 
 
 def classify_and_trend(report: PipelineReport, *, dedupe_since: str | None = None,
-                       trends_since: str | None = None, full: bool = False) -> None:
-    """Classify pending postings, link duplicates, recompute the trend months that changed (in place)."""
+                       trends_since: str | None = None, full: bool = False,
+                       months: list[str] | None = None) -> None:
+    """Classify pending postings, link duplicates, recompute the trend months that changed (in place).
+
+    Reported as the stages classify (postings labelled), dedupe (duplicates linked) and trends (months
+    recomputed; with ``months``, those of ``months`` out of all of them) of ``report.flow``."""
     from flows.partitioned import PartitionedReport, classify_step
 
-    classified = classify_step()  # the single-process task, or partitions on Dask (LABOURWATCH_DASK_*)
+    with stage(report.flow, "classify", unit="postings") as st:
+        classified = classify_step()  # the single-process task, or partitions on Dask (LABOURWATCH_DASK_*)
+        st.update(classified.labelled)
     if isinstance(classified, PartitionedReport):
         parts = classified.partitions
         report.notes.append(f"classified on Dask: {len(parts)} partitions on "
@@ -147,12 +165,16 @@ def classify_and_trend(report: PipelineReport, *, dedupe_since: str | None = Non
     # Duplicates are looked for among postings whose labels are newer than the trend tables (this run's).
     dedupe_from = dedupe_since or months_to_recompute(get_engine())
     if dedupe_from is not None or full:
-        deduped = pipeline.link_duplicates(since_month=dedupe_from)
+        with stage(report.flow, "dedupe", unit="duplicates") as st:
+            deduped = pipeline.link_duplicates(since_month=dedupe_from)
+            st.update(deduped.linked)
         report.duplicates_linked = deduped.linked
     # update_trends finds the periods whose labelled postings changed by itself (fingerprints per period),
     # so calling it every night is cheap and a run killed before this step is caught up by the next one.
     # The newest labels are this run's classifier's; None also copes with a database with no labels yet.
-    trends = pipeline.update_trends(since=trends_since, full=full)
+    with stage(report.flow, "trends", total=len(months) if months else None, unit="months") as st:
+        trends = pipeline.update_trends(since=trends_since, full=full)
+        st.update(len(set(trends.months) & set(months)) if months else len(trends.months))
     report.trends_since = trends.months[0] if trends.months else None
     report.trend_rows_changed = trends.rows_changed
 

@@ -24,7 +24,7 @@ class CrawlProgress:
     source: str
     pages: int = 0  # responses received
     requests: int = 0
-    scraped: int = 0  # valid postings (lw/items/valid)
+    scraped: int = 0  # valid postings (lw/items/valid, set when the crawl ends; items scraped so far before)
     stored: int = 0  # postings written to the database so far (stored in batches)
     skipped: int = 0  # detail pages skipped as stored and unchanged (incremental)
     dropped: int = 0
@@ -41,7 +41,7 @@ class CrawlProgress:
         """The snapshot of Scrapy stats ``stats`` (a crawler's ``get_stats()``) after ``elapsed_s`` seconds."""
         dropped = sum(int(v) for k, v in stats.items() if k.startswith("lw/dropped/"))
         return cls(source=source, pages=int(stats.get(_PAGES, 0)), requests=int(stats.get(_REQUESTS, 0)),
-                   scraped=int(stats.get("lw/items/valid", 0)), stored=int(stats.get("lw/store/stored", 0)),
+                   scraped=int(stats.get("lw/items/valid", stats.get("item_scraped_count", 0))), stored=int(stats.get("lw/store/stored", 0)),
                    skipped=int(stats.get("lw/items/seen_unchanged", 0)), dropped=dropped,
                    elapsed_s=round(elapsed_s, 2), finished=finished)
 
@@ -54,9 +54,9 @@ class CrawlProgress:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
     def line(self) -> str:
-        """One short line for a terminal: ``124 pages · 98 stored · 2 dropped · 31.0 pages/s``."""
-        return (f"{self.pages:,} pages · {self.stored:,} stored · {self.dropped:,} dropped · "
-                f"{self.pages_per_s:.1f} pages/s")
+        """One short line for a terminal: ``124 pages, 98 postings (50 stored), 2 dropped, 31 pages/s``."""
+        return (f"{self.pages:,} pages, {self.scraped + self.skipped:,} postings ({self.stored:,} stored), "
+                f"{self.dropped:,} dropped, {self.pages_per_s:.0f} pages/s")
 
 
 def write_progress(path: Path, progress: CrawlProgress) -> None:

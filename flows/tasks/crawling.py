@@ -60,11 +60,12 @@ def crawl_source(source: str, max_requests: int | None = None, url: str | None =
 
     from db.runs import link_crawl_run
     from db.session import get_engine
+    from flows.progress import crawl_listener
     from scrapers.crawl import crawl, crawl_job
 
     try:
         report = crawl(crawl_job(source, url=url, max_requests=max_requests, resume=True), raise_on_failure=True,
-                       timeout=CRAWL_TIMEOUT_S)
+                       timeout=CRAWL_TIMEOUT_S, progress=crawl_listener())
     except Exception as exc:
         failed = crawl_failure_report(exc)
         if failed is not None:

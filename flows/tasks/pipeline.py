@@ -40,6 +40,7 @@ def prepare_classifier() -> str:
       cache_policy=NO_CACHE)
 def classify_pending(model_version: str | None = None) -> ClassifyReport:
     """Label every posting that has no label from classifier ``model_version`` (default: the configured one)."""
+    from flows import progress
     from flows.classify import classify_pending as _classify
 
     classifier = None
@@ -48,7 +49,8 @@ def classify_pending(model_version: str | None = None) -> ClassifyReport:
         from models import load_classifier
 
         classifier = load_classifier(get_settings().model_copy(update={"classifier_version": model_version}))
-    return _classify(engine=get_engine(), classifier=classifier)
+    on_batch = (lambda done, total: progress.advance("classify", done, total)) if progress.active() else None
+    return _classify(engine=get_engine(), classifier=classifier, on_batch=on_batch)
 
 
 @task(name="link-duplicates", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=3600,

@@ -20,11 +20,11 @@ def test_progress_file_round_trip_is_atomic(tmp_path: Path) -> None:
     (tmp_path / "p").mkdir()
     path = tmp_path / "p" / "run-1.progress.json"
     assert read_progress(path) is None
-    snap = CrawlProgress(source="s", pages=10, stored=4, dropped=1, elapsed_s=2.0)
+    snap = CrawlProgress(source="s", pages=10, scraped=6, stored=4, dropped=1, elapsed_s=2.0)
     write_progress(path, snap)
     assert read_progress(path) == snap and snap.pages_per_s == 5.0
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left behind
-    assert "10 pages · 4 stored · 1 dropped · 5.0 pages/s" == snap.line()
+    assert snap.line() == "10 pages, 6 postings (4 stored), 1 dropped, 5 pages/s"
     path.write_text("{half", encoding="utf-8")
     assert read_progress(path) is None
 
