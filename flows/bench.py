@@ -252,7 +252,7 @@ def step_load(db_url: str, n: int, seed: int, offset: int) -> tuple[float, float
         bulk_insert_labelled(engine, synthetic_postings(n, seed=seed, start=start, end=end, prefix=prefix),
                              labelled_at=when)
     analyze_after_load(engine)
-    return time.perf_counter() - t, peak_rss_mb(), f"{n:,} postings + labels; peak +{peak_rss_mb() - base:.0f} MB"
+    return time.perf_counter() - t, peak_rss_mb(), f"{n:,} postings + labels; +{peak_rss_mb() - base:.0f} MB"
 
 
 def step_update(db_url: str, groups: dict[str, list[str]], full: bool) -> tuple[float, float, str]:
@@ -268,8 +268,8 @@ def step_update(db_url: str, groups: dict[str, list[str]], full: bool) -> tuple[
     t = time.perf_counter()
     r = update_trends(engine, groups, full=full)
     return (time.perf_counter() - t, peak_rss_mb(),
-            f"{len(r.months)} months, {len(r.weeks)} weeks recomputed; {r.rows_changed:,} rows changed; "
-            f"peak +{peak_rss_mb() - base:.0f} MB over the RSS before the step")
+            f"{len(r.months)} months, {len(r.weeks)} weeks; {r.rows_changed:,} rows changed; "
+            f"+{peak_rss_mb() - base:.0f} MB")
 
 
 def step_queries(db_url: str) -> tuple[float, float, list[tuple[str, int, list[float]]]]:

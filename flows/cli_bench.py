@@ -80,15 +80,9 @@ def bench_crawl(
 
     results = run(postings=postings, seed=seed, styles=("html", "api") if style == "both" else (style,),
                         faults=faults, recrawl=recrawl)
-    table = Table(title=f"crawl benchmark: {postings} postings, seed {seed}{', faults' if faults else ''}")
-    for col in ("source", "status", "pages", "seconds", "pages/s", "peak MB", "expected", "stored",
-                "missing", "duplicates", "extra", "dropped"):
-        table.add_column(col)
-    for r in results:
-        table.add_row(r.source, r.status, str(r.pages), f"{r.seconds:.1f}", f"{r.pages_per_s:.1f}",
-                      f"{r.peak_rss_mb:.0f}", str(r.expected), str(r.stored), str(r.missing),
-                      str(r.duplicates), str(r.extra), str(r.dropped))
-    console.print(table)
+    for table in crawl_tables(results, f"crawl benchmark: {postings} postings, seed {seed}"
+                              f"{', faults' if faults else ''}"):
+        console.print(table)
     for r in results:
         print(f"{r.source}: {r.status}; {r.pages} pages in {r.seconds:.1f} s = {r.pages_per_s:.1f} pages/s; "
               f"peak {r.peak_rss_mb:.0f} MB; expected {r.expected}, stored {r.stored}, missing {r.missing}, "
@@ -97,6 +91,43 @@ def bench_crawl(
               f"skipped as unchanged {r.stats.skipped_unchanged}")
     if any(r.missing or r.duplicates or r.extra or r.status == "failed" for r in results):
         raise typer.Exit(1)
+
+
+def _table(title: str, columns: tuple[str, ...], wrap: str | None = None) -> Table:
+    """A table that stays readable at 80 columns: no vertical rules, numbers right-aligned, no cell wraps
+    except in column ``wrap``."""
+    from rich import box
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 or col == wrap else "right", no_wrap=col != wrap,
+                         ratio=1 if col == wrap else None)
+    return table
+
+
+def crawl_tables(results: list[Any], title: str) -> list[Table]:
+    """The crawl benchmark as two tables of at most 80 columns: speed, then the ground-truth comparison."""
+    speed = _table(title, ("source", "status", "pages", "seconds", "pages/s", "peak MB"))
+    truth = _table("against the board's ground truth", ("source", "expected", "stored", "missing", "dupl.",
+                                                          "extra", "dropped"))
+    for r in results:
+        speed.add_row(r.source, r.status, str(r.pages), f"{r.seconds:.1f}", f"{r.pages_per_s:.1f}",
+                      f"{r.peak_rss_mb:.0f}")
+        truth.add_row(r.source, str(r.expected), str(r.stored), str(r.missing), str(r.duplicates), str(r.extra),
+                      str(r.dropped))
+    return [speed, truth]
+
+
+def trends_tables(title: str, steps: list[Any], queries: list[tuple[str, int, list[float]]]) -> list[Table]:
+    """The trends benchmark at 80 columns: its steps (the result column wraps), then the named queries."""
+    table = _table(title, ("step", "seconds", "peak MB", "result"), wrap="result")
+    for step in steps:
+        table.add_row(step.label, f"{step.seconds:.2f}", f"{step.peak_rss_mb:.0f}", step.result)
+    qtable = _table("named queries (`labourwatch query NAME`), analyst connection: seconds per call",
+                    ("query", "rows", "1st", "2nd", "3rd"))
+    for name, nrows, times in queries:
+        qtable.add_row(name, f"{nrows:,}", *[f"{x:.3f}" for x in times])
+    return [table, qtable]
 
 
 @app.command("classify")
@@ -149,32 +180,20 @@ def bench_trends(
     # Each step runs in a fresh process, so its peak RSS is the step's own (flat in the postings
     # when the work stays in the database).
     night = max(1_000, postings // 900) if night is None else night
-    how = ("SQL generate_series" if engine.dialect.name == "postgresql"
-           else "executemany, synthetic generator in Python")
+    how = "SQL generate_series" if engine.dialect.name == "postgresql" else "Python generator"
     rows = []
     if not have:
         rows.append(in_child(f"load ({how})", step_load, db_url, postings, 0, 0))
     rows.append(in_child("full recompute", step_update, db_url, groups, True))
-    rows.append(in_child("repeat run (nothing changed)", step_update, db_url, groups, False))
-    rows.append(in_child(f"one night: load +{night:,} labelled postings", step_load, db_url, night, 7,
-                          have + postings))
-    rows.append(in_child("incremental update after the night", step_update, db_url, groups, False))
+    rows.append(in_child("repeat (nothing changed)", step_update, db_url, groups, False))
+    rows.append(in_child(f"one night: load +{night:,}", step_load, db_url, night, 7, have + postings))
+    rows.append(in_child("update after the night", step_update, db_url, groups, False))
     queries = in_child("named queries", step_queries, db_url).result
     counts = row_counts(engine)
     total, cells, shares = counts["postings"], counts["trend_demand"], counts["trend_shares"]
-    table = Table(title=f"bench trends — {engine.dialect.name}, {total:,} postings, {cells:,} demand rows, "
-                        f"{shares:,} share rows")
-    for col in ("step", "seconds", "peak RSS MB", "result"):
-        table.add_column(col)
-    for step in rows:
-        table.add_row(step.label, f"{step.seconds:.2f}", f"{step.peak_rss_mb:.0f}", step.result)
-    console.print(table)
-    qtable = Table(title="named queries (`labourwatch query NAME`), analyst connection: seconds per call")
-    for col in ("query", "rows", "1st", "2nd", "3rd"):
-        qtable.add_column(col)
-    for name, nrows, times in queries:
-        qtable.add_row(name, f"{nrows:,}", *[f"{x:.3f}" for x in times])
-    console.print(qtable)
+    for table in trends_tables(f"bench trends — {engine.dialect.name}, {total:,} postings, {cells:,} demand "
+                               f"rows, {shares:,} share rows", rows, queries):
+        console.print(table)
 
 
 @app.command("seasonal")

@@ -18,9 +18,12 @@ def test_demo_produces_tables_brief_truth_and_findings(prefect_api: None, fake_c
                                                        lw_home: Path) -> None:
     from flows.demo import run_demo
     from flows.prefect_env import configure_prefect
+    from flows.progress import StageProgress, listening
 
     lines: list[str] = []
-    result = run_demo(postings=300, seed=5, say=lines.append)
+    events: list[object] = []
+    with listening(events.append):
+        result = run_demo(postings=300, seed=5, say=lines.append)
 
     # Prefect keeps its state under the data directory, never in ~/.prefect.
     assert Path(configure_prefect()["PREFECT_HOME"]).is_dir()
@@ -44,6 +47,14 @@ def test_demo_produces_tables_brief_truth_and_findings(prefect_api: None, fake_c
     assert set(result.timings) == {"generate", "backfill", "nightly", "brief"}
     assert result.findings or result.withheld
     assert any("backfill 2024-01..2026-06" in line for line in lines)
+    # The progress display gets each stage of the demo in order, each with its time, and the flows' own inside.
+    done = [(e.flow, e.stage) for e in events if isinstance(e, StageProgress) and e.finished]
+    demo = [s for f, s in done if f == "demo"]
+    assert demo == ["generate", "backfill", "nightly", "brief", "findings"]
+    timed = {e.stage: e.elapsed_s for e in events if isinstance(e, StageProgress) and e.finished and e.flow == "demo"}
+    assert all(timed[s] == pytest.approx(result.timings[s], abs=0.5) for s in result.timings)
+    assert [s for f, s in done if f == "backfill"] == ["crawl", "classify", "dedupe", "trends"]
+    assert done.index(("backfill", "trends")) < done.index(("demo", "backfill")) < done.index(("nightly", "crawl"))
 
 
 def test_demo_command_runs_with_no_server_and_writes_nothing_to_home_dir(fake_classifier: None, lw_home: Path,

@@ -149,12 +149,31 @@ def test_a_source_returning_500s_fails_alone(prefect_api: None, fake_classifier:
 
 def test_backfill_over_three_months(prefect_api: None, fake_classifier: None, small_board: Any) -> None:
     from flows.backfill import backfill
+    from flows.progress import CrawlProgress, StageProgress, listening
 
     dataset, _board = small_board
     months = ["2026-01", "2026-02", "2026-03"]
-    report = backfill(start=months[0], end=months[-1], crawl_retries=1)
+    events: list[StageProgress | CrawlProgress] = []
+    with listening(events.append):
+        report = backfill(start=months[0], end=months[-1], crawl_retries=1)
 
     assert report.pipeline.ok
+    # Every stage is reported started then finished, in order, with what it did; each crawl with its counters.
+    stages = [e for e in events if isinstance(e, StageProgress)]
+    finished = {e.stage: e for e in stages if e.finished}
+    assert [e.stage for e in stages if e.finished] == ["crawl", "classify", "dedupe", "trends"]
+    assert [e.stage for e in stages if e.done == 0 and not e.finished][:2] == ["crawl", "classify"]
+    assert {e.flow for e in stages} == {"backfill"}
+    assert (finished["crawl"].done, finished["crawl"].total) == (len(report.pipeline.sources),) * 2
+    assert finished["classify"].done == report.pipeline.labelled > 0
+    assert finished["dedupe"].done == report.pipeline.duplicates_linked
+    assert (finished["trends"].done, finished["trends"].total, finished["trends"].unit) == (3, 3, "months")
+    classify_counts = [e.done for e in stages if e.stage == "classify"]
+    assert classify_counts == sorted(classify_counts)
+    crawled = {e.source: e for e in events if isinstance(e, CrawlProgress) and e.finished}
+    assert set(crawled) == {s.source for s in report.pipeline.sources}
+    for s in report.pipeline.sources:
+        assert crawled[s.source].requests == s.requests
     assert [r["month"] for r in report.months] == months
     truth = Counter(p.month for p in dataset.postings if not p.malformed)
     for row in report.months:
