@@ -178,7 +178,8 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
         def done() -> None:
             timings[name] = time.perf_counter() - t0
             shown.__exit__(None, None, None)
-            say(f"  {name}: {timings[name]:.1f} s")
+            if not progress.active():  # a display printed the stage's time already
+                say(f"  {name}: {timings[name]:.1f} s")
         return done
 
     from db.session import get_engine
