@@ -32,13 +32,13 @@ def _crawler(**settings: object):  # noqa: ANN202
     return crawler
 
 
-TODAY = date(2026, 3, 20)  # a frozen clock: check_posting reads "today" through validate.today_in
+TODAY = date(2026, 3, 20)  # a frozen clock: check_posting reads "today" through posting.today_in
 
 
 def test_check_posting_required_and_optional_fields(monkeypatch: pytest.MonkeyPatch) -> None:
-    import scrapers.pipelines.validate as validate
+    import scrapers.pipelines.posting as posting
 
-    monkeypatch.setattr(validate, "today_in", lambda tz="Asia/Shanghai": TODAY)
+    monkeypatch.setattr(posting, "today_in", lambda tz="Asia/Shanghai": TODAY)
     p, required, optional = check_posting(_posting(title=None, external_id=""))
     assert required == ["external_id", "title"]
     future = TODAY + timedelta(days=30)
