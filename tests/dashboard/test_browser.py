@@ -110,6 +110,7 @@ def test_dashboard_in_a_real_browser(served: tuple[str, Engine], tmp_path: Path)
         page = context.new_page()
         page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname != "127.0.0.1" else None)
         page.set_default_timeout(60_000)  # a loaded CI machine, not a budget
+        expect.set_options(timeout=60_000)  # expect() has its own wait (5 s by default), not the page's
 
         # Overview: the month's key figures and the recorded brief, served as a PDF
         page.goto(base)
