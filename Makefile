@@ -61,4 +61,4 @@ docs: setup
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache .grimp_cache .import_linter_cache .hypothesis
