@@ -82,7 +82,7 @@ _BUILD_VERBS = _rx(r"开发|研发|训练|部署|集成|接入|搭建|落地|构
                           r"implement\w*|engineer\w*|design and build|productioni[sz]e)\b")
 _USE_VERBS = _rx(r"使用|运用|利用|借助|熟练|会用|善用|应用|提效|提升效率|\b(?:use|using|leverage|leveraging|utili[sz]\w*|"
                         r"proficien\w*|familiar\w*|hands-on with|adopt\w*)\b")
-_INCIDENTAL_CONTEXT = _rx(r"专业|学历|major|degree in|研究方向|兴趣|热爱|感兴趣|关注|interest|passion|curious|面试|招聘|"
+_INCIDENTAL_CONTEXT = _rx(r"专业|学历|major|degree in|研究方向|兴趣|热爱|感兴趣|关注|interest|passion|curious|curiosity|面试|招聘|"
                                  r"recruit|hiring process|application process|screening|行业|赛道|industry|公司|企业(?!级)|"
                                  r"我们是|we are|our (?:company|mission|platform)|leading|驱动|powered company")
 _COMPANY_NAME = _rx(r"(?:AI|人工智能|智能)[\u4e00-\u9fffA-Za-z]{0,8}(?:科技|技术|信息|网络|软件)?(?:股份)?有限公司|"
@@ -108,22 +108,48 @@ def _in_company_name(text: str, m: re.Match[str]) -> bool:
     return False
 
 
+# Scraped pages write hyphens as U+2010/U+2011 ("AI‑assisted"): the patterns spell them "-".
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-"})
+# AI as the adjective of a product, market or era ("AI-driven decisions", "AI-native competitors", "the AI
+# economy") or as a vision ("the future of AI") describes the company or its world, not what the job does.
+_DESCRIBING_AFTER = _rx(r"\s*-\s*(?:driven|native|first|led|centric|focused)\b|\s+(?:economy|era|revolution|age)\b")
+_VISION = _rx(r"\b(?:future|power|potential|promise|age|rise) of (?:AI|A\.I\.|artificial intelligence|generative AI|GenAI)\b")
+# AI put to work in the job's own routine: using it, even when a build verb is nearby ("integrating AI into how
+# you work", "AI in your daily workflow").
+_OWN_WORK = _rx(r"\b(?:into|in) (?:how you work|the way you work|your (?:daily |day-to-day )?(?:work|workflows?|routine))\b|"
+                r"\bin your workflow\b")
 _HIRING = _rx(r"面试|招聘流程|简历筛选|\b(?:application|hiring|recruitment|interview|selection) process\b|"
               r"\breviewing applications\b|\bscreening\b")
 # ML named as another team's work that this job only feeds or supports: "算法团队的机器学习模块将会使用这些数据".
 _OTHER_TEAM = _rx(r"(?:算法|数据科学|AI|人工智能|机器学习)(?:团队|组|部门)的|\b(?:data science|ML|AI|machine learning) "
-                  r"team'?s\b")
-_COMPANY_VOICE = _rx(r"我们|本公司|公司|集团|平台是|\b(?:we|we're|we are|our|us)\b")
+                  r"team'?s\b|"
+                  # a platform or data the job builds that serves ML elsewhere ("platforms that support machine learning")
+                  r"\b(?:that|which) (?:support|supports|power|powers|feed|feeds|enable|enables|fuel|fuels) "
+                  r"(?:\w+ ){0,2}(?:machine learning|ML|AI)\b")
+_COMPANY_VOICE = _rx(r"我们|本公司|公司|集团|平台是|\b(?:we|we're|we are|our|us|headquartered|founded in)\b")
 _JOB_VOICE = _rx(r"你|您|负责|要求|熟悉|掌握|精通|具备|优先|经验|\b(?:you|your|must|required|requirements?|experience|"
                  r"responsib\w*|skills?)\b")
 
 
+_MODEL_NAMES = _rx(r"^(?:LLMs?|large language models?)$")
+
+
+def _used_as_tool(clause: str, m: re.Match[str]) -> bool:
+    """An LLM named beside AI tools that the job uses ("using AI tools (Cursor, Copilot, LLMs) to write code"),
+    with no word of building one nearby."""
+    if not _MODEL_NAMES.match(m.group(0).strip()):
+        return False
+    return bool(_TOOLS.search(clause) and _USE_VERBS.search(clause) and not _BUILD_VERBS.search(clause))
+
+
 def _generic_level(clause: str) -> str | None:
     """The level of a bare AI mention in the job's own text from the words around it; None when no cue decides."""
-    if _HIRING.search(clause):
+    if _HIRING.search(clause) or _VISION.search(clause):
         return "incidental"
     if _INCIDENTAL_CONTEXT.search(clause) and not _USE_VERBS.search(clause):
         return "incidental"
+    if _OWN_WORK.search(clause):
+        return "ai_tools"
     if _BUILD_VERBS.search(clause):
         return "ai_skills"
     if _USE_VERBS.search(clause):
@@ -183,6 +209,8 @@ def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False,
                     continue
                 spans.append((m.start(), m.end()))
                 term_level = level if job else "incidental"
+                if job and rx is _SKILLS and _used_as_tool(clause, m):
+                    term_level = "ai_tools"
                 if job and (unsure or rx is _AMBIGUOUS_SKILLS):
                     pred = ask(clause, m)
                     if rx is _AMBIGUOUS_SKILLS and sure(pred, "not_ai"):
@@ -196,7 +224,9 @@ def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False,
             if _is_illustrator(clause, m) or _in_company_name(clause, m) or not _cjk_whole_word(clause, m, context):
                 continue
             term = m.group(0).strip()
-            reading: str | None = _generic_level(clause) if job else "incidental"
+            reading: str | None = "incidental"
+            if job and not _DESCRIBING_AFTER.match(clause, m.end()):
+                reading = _generic_level(clause)
             if reading is None:
                 # No cue in the words around it: the context model's reading decides (a term that can mean
                 # something else is dropped only on a confident not_ai); without a model it counts as incidental.
@@ -236,6 +266,8 @@ def detect_ai(title: str | None, description: str | None = None,
     """
     if not _ANY.search(title or "") and not _ANY.search(description or ""):
         return AIMention("none", ())
+    title = title.translate(_HYPHENS) if title else title
+    description = description.translate(_HYPHENS) if description else description
     found: dict[str, str] = {}
     if title:
         t_found: dict[str, str] = {}

@@ -1,0 +1,56 @@
+"""Golden cases for the English error classes fixed in issue 19 (project wording, not board rows).
+
+AI level: each class the rules now read (rule tests, no model); and the fixed development/held-out split of the
+English evaluation sets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from models.ai_mentions import detect_ai
+
+AI_CASES = [
+    # AI as the adjective of a product, market or era describes the company's world, not the job
+    ("Data Engineer", "You will build streaming pipelines feeding dashboards and AI-driven pricing.", "incidental"),
+    ("Strategy Consultant", "Help clients compete against AI-native challengers in their markets.", "incidental"),
+    ("Account Manager", "Our clients are preparing for the AI economy.", "incidental"),
+    # AI as a vision ("the future/power of AI") in the company's voice
+    ("Partnerships Lead", "Responsibilities: We harness the power of AI so shop owners spend less time on admin.",
+     "incidental"),
+    # a data platform that serves machine learning elsewhere: the job feeds ML, it does not build it
+    ("Platform Engineer", "You will run large data platforms that support advanced machine learning for the group.",
+     "incidental"),
+    # a company describing itself in the third person
+    ("Sales Director", "Headquartered in Leeds, the firm offers cloud services, AI consulting and engineering.",
+     "incidental"),
+    # typographic hyphens (U+2011) spell the same tool words
+    ("Operations Analyst", "Requirements: design and roll out AI\u2011assisted triage of payment breaks.",
+     "ai_tools"),
+    # AI put to work in the job's own routine, even with a build word nearby
+    ("Junior Engineer", "Requirements: examples of integrating AI into the way you work.", "ai_tools"),
+    ("Reporting Analyst", "Requirements: automate monthly reporting, including the use of AI", "ai_tools"),
+    # an LLM named among the AI tools the job uses
+    ("Analytics Engineer", "Requirements: happy using AI tools (Copilot, Cursor, LLMs) to write code faster.",
+     "ai_tools"),
+    # unchanged: building with LLMs is still a skill, and an interest is still incidental
+    ("Engineer", "Requirements: build retrieval pipelines on top of LLMs for customer support.", "ai_skills"),
+    ("Graduate Developer", "Requirements: genuine curiosity about AI and what it means for engineering.",
+     "incidental"),
+]
+
+
+@pytest.mark.parametrize(("title", "description", "level"), AI_CASES)
+def test_english_ai_classes(title: str, description: str, level: str) -> None:
+    assert detect_ai(title, description).level == level
+
+
+def test_english_split_is_fixed_and_disjoint() -> None:
+    """The held-out part is drawn once: the same ids give the same split, a quarter held out, nothing shared."""
+    from evaluation.english_split import split_ids
+
+    ids = [f"adzuna-{i}" for i in range(200)]
+    dev, held = split_ids(ids)
+    assert (dev, held) == split_ids(list(reversed(ids)))
+    assert len(held) == 50 and not dev & held and dev | held == set(ids)
+    assert split_ids(ids, seed=20)[1] != held
