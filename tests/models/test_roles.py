@@ -154,15 +154,18 @@ def test_embedding_caches(tmp_path: Path) -> None:
     from models.embed import CachedEmbedder, DiskCache
 
     texts = ["java开发工程师", "数据分析师", "java开发工程师"]
-    first = CachedEmbedder(HashEmbedder(16), max_entries=10, disk=DiskCache(tmp_path / "v.sqlite", 16))
+    first = CachedEmbedder(HashEmbedder(16), max_entries=10, disk=DiskCache(tmp_path / "vectors", 16))
     a = first.embed(texts)
     assert (first.misses, first.hits) == (2, 0)  # a repeat inside one batch is computed once
     first.embed(texts[:1])
     assert first.hits == 1
-    second = CachedEmbedder(HashEmbedder(16), disk=DiskCache(tmp_path / "v.sqlite", 16))  # a later run
+    second = CachedEmbedder(HashEmbedder(16), disk=DiskCache(tmp_path / "vectors", 16))  # a later run
     b = second.embed(texts)
     assert (second.misses, second.disk_hits) == (0, 2)
     assert (a == b).all()
+    # a vector of another size (a model changed under the same name) is ignored and recomputed
+    narrow = DiskCache(tmp_path / "vectors", 8)
+    assert narrow.get_many(texts[:2]) == {}
 
 
 def test_load_classifier_uses_the_artifact_this_code_defines(fake_settings: Path) -> None:
