@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, cast
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from db.session import Engine, get_engine
+from db.labels import pending_count, pending_id_ranges
+from db.session import get_engine
 from labourwatch.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -72,21 +73,6 @@ def worker_classifier(model_version: str | None = None) -> tuple[PostingClassifi
 
 
 # --- planning ------------------------------------------------------------------------------------------
-
-
-def count_pending_ids(engine: Engine, version: str) -> int:
-    """Postings without a label of ``version``."""
-    from db.labels import pending_count
-
-    return pending_count(engine, version)
-
-
-def plan_partitions(engine: Engine, version: str, size: int) -> list[tuple[int, int]]:
-    """Inclusive id ranges, in id order, each holding ``size`` postings without a label of ``version`` (the last
-    one fewer); ``db.labels.pending_id_ranges``."""
-    from db.labels import pending_id_ranges
-
-    return pending_id_ranges(engine, version, size)
 
 
 def partition_size(settings: Settings) -> int:
@@ -188,12 +174,12 @@ def classify_partitions(model_version: str | None = None) -> PartitionedReport:
     settings = get_settings()
     engine = get_engine()
     version = model_version or classifier_version.submit().result()
-    ranges = plan_partitions(engine, version, partition_size(settings))
-    before = count_pending_ids(engine, version)
+    ranges = pending_id_ranges(engine, version, partition_size(settings))
+    before = pending_count(engine, version)
     logger.info("classifying %d pending postings with %s in %d partitions", before, version, len(ranges))
     futures = [classify_partition.submit(a, b, version) for a, b in ranges]
     reports = [f.result() for f in futures]  # a partition that failed after its retries fails the flow
-    after = count_pending_ids(engine, version)
+    after = pending_count(engine, version)
     report = PartitionedReport(before - after, version, time.perf_counter() - t0, after, reports)
     logger.info("labelled %d postings in %d partitions on %d workers in %.1fs", report.labelled, len(reports),
                 len(report.workers), report.seconds)

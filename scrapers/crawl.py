@@ -9,6 +9,7 @@ caller migrates the database (once per command or flow); neither side here does.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from labourwatch.settings import get_settings
 from scrapers.config import SourceConfig, load_auth, resolve_source
 from scrapers.progress import CrawlProgress, read_progress
 
+logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -163,15 +165,7 @@ def crawl(job: CrawlJob, *, raise_on_failure: bool = False, timeout: float | Non
         progress_path.unlink(missing_ok=True)
         job = replace(job, extra_settings={**job.extra_settings, "LW_PROGRESS_FILE": str(progress_path)})
     with open(log_path, "wb") as log:
-        if progress is None:
-            try:
-                proc = subprocess.run(command(job), env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
-                                      timeout=timeout, check=False)
-                rc: int | str = proc.returncode
-            except subprocess.TimeoutExpired:
-                rc = f"timeout after {timeout}s"
-        else:
-            rc = _run_watched(command(job), log, timeout, progress_path, progress, poll_s)
+        rc = _run_process(command(job), log, timeout, progress_path, progress, poll_s)
     if result_path.exists():
         result = replace(CrawlResult.from_json(result_path.read_text(encoding="utf-8")), log_path=str(log_path))
         result_path.unlink(missing_ok=True)
@@ -191,15 +185,18 @@ def crawl(job: CrawlJob, *, raise_on_failure: bool = False, timeout: float | Non
     return result
 
 
-def _run_watched(cmd: list[str], log: Any, timeout: float | None, progress_path: Path,
-                 progress: Callable[[CrawlProgress], None], poll_s: float) -> int | str:
+def _run_process(cmd: list[str], log: Any, timeout: float | None, progress_path: Path,
+                 progress: Callable[[CrawlProgress], None] | None, poll_s: float) -> int | str:
     """Run ``cmd`` like ``subprocess.run`` (output to ``log``, killed after ``timeout``), passing every new
-    unfinished snapshot of ``progress_path`` to ``progress`` meanwhile; returns the exit code or the timeout."""
+    unfinished snapshot of ``progress_path`` to ``progress`` meanwhile (none read without ``progress``);
+    returns the exit code or the timeout."""
     deadline = None if timeout is None else time.monotonic() + timeout
     seen: CrawlProgress | None = None
+    step = poll_s if progress is not None else None  # without a display: one wait until the end or timeout
     with subprocess.Popen(cmd, env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT) as proc:
         while True:
-            wait = poll_s if deadline is None else max(0.0, min(poll_s, deadline - time.monotonic()))
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            wait = step if left is None else left if step is None else min(step, left)
             try:
                 return proc.wait(timeout=wait)
             except subprocess.TimeoutExpired:
@@ -207,13 +204,15 @@ def _run_watched(cmd: list[str], log: Any, timeout: float | None, progress_path:
                     proc.kill()
                     proc.wait()
                     return f"timeout after {timeout}s"
+            if progress is None:
+                continue
             snap = read_progress(progress_path)
             if snap is not None and snap != seen and not snap.finished:  # the finished one comes after the result
                 seen = snap
                 try:
                     progress(snap)
                 except Exception:  # a broken display must not kill the crawl it shows
-                    pass
+                    logger.warning("crawl progress display failed; the crawl goes on", exc_info=True)
 
 
 def _without_result(run_id: int, source: str, rc: int | str, log_path: Path) -> CrawlResult:

@@ -71,9 +71,9 @@ def task_runs(flow_run_id: Any) -> list[Any]:
 
 
 def test_partitions_cover_every_pending_posting_once(engine: Engine) -> None:
-    from db.labels import LabelRow, write_labels
+    from db.labels import LabelRow, pending_count, pending_id_ranges, write_labels
     from db.session import session_scope
-    from flows.partitioned import count_pending_ids, partition_size, plan_partitions
+    from flows.partitioned import partition_size
 
     store(engine, 260)
     with engine.connect() as c:
@@ -84,15 +84,15 @@ def test_partitions_cover_every_pending_posting_once(engine: Engine) -> None:
                          for i in sorted(done)])
     pending = [i for i in ids if i not in done]
     assert len(pending) == 229
-    parts = plan_partitions(engine, "v", 50)
+    parts = pending_id_ranges(engine, "v", 50)
     covered = [i for a, b in parts for i in pending if a <= i <= b]
     assert covered == pending  # every pending posting in exactly one range, in id order
     assert [sum(a <= i <= b for i in pending) for a, b in parts] == [50, 50, 50, 50, len(pending) - 200]  # 229 pending
     assert all(parts[k][1] < parts[k + 1][0] for k in range(len(parts) - 1))
-    assert count_pending_ids(engine, "v") == len(pending)
-    assert plan_partitions(engine, "other-version", 1000) == [(ids[0], ids[-1])]
+    assert pending_count(engine, "v") == len(pending)
+    assert pending_id_ranges(engine, "other-version", 1000) == [(ids[0], ids[-1])]
     with pytest.raises(ValueError):
-        plan_partitions(engine, "v", 0)
+        pending_id_ranges(engine, "v", 0)
     s = get_settings().model_copy(update={"classify_batch_size": 64, "classify_partition_size": 100})
     assert partition_size(s) == 128
 
