@@ -2,7 +2,9 @@
 
     python -m evaluation.english_split /path/to/shared/data/real [--errors]
 
-Role: the 570 labelled Adzuna titles (every ``adzuna_roles*.csv``); AI level: the English rows of the
+Role: the 570 labelled Adzuna titles (every ``adzuna_roles*.csv``), scored as titles alone and as whole postings
+(title + description, as the pipeline classifies them; the readers read the description where the title left the
+role open); AI level: the English rows of the
 ``ai_level*.csv`` sets. Each pool is shuffled with a fixed seed and 25% is held out. The held-out part is only
 ever scored (``--errors`` lists the errors of the development part alone), so it stays an unseen measure while
 the exemplars and rules are changed on the development part's errors.
@@ -54,7 +56,7 @@ def _line(name: str, ok: list[bool]) -> str:
 
 def main() -> None:
     from models import load_classifier
-    from models.classifier import PostingText
+    from models.classifier import Labels, PostingText
     from models.evaluate import f1_scores
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -67,12 +69,18 @@ def main() -> None:
 
     roles = _labels(ROLE_FILES)
     dev, held = split_ids(list(roles["id"]))
-    posts = [PostingText(i, z.loc[int(i.split("-")[1]), "job_title"], lang="en") for i in roles["id"]]
-    got = {str(p.id): lab for p, lab in zip(posts, clf.classify(posts), strict=True)}
     exp = dict(zip(roles["id"], roles["expected_role_category"], strict=True))
-    print("role, Adzuna titles (English)")
-    for name, part in (("development", dev), ("held out", held), ("all", dev | held)):
-        print(_line(name, [got[i].role_category == exp[i] for i in sorted(part)]))
+    got: dict[str, Labels] = {}
+    for what, with_description in (("titles", False), ("whole postings", True)):
+        posts = []
+        for i in roles["id"]:
+            r = z.loc[int(i.split("-")[1])]
+            d = r.get("job_description") if with_description else None
+            posts.append(PostingText(i, r["job_title"], d if isinstance(d, str) else None, lang="en"))
+        got = {str(p.id): lab for p, lab in zip(posts, clf.classify(posts), strict=True)}
+        print(f"role, Adzuna {what} (English)")
+        for name, part in (("development", dev), ("held out", held), ("all", dev | held)):
+            print(_line(name, [got[i].role_category == exp[i] for i in sorted(part)]))
 
     ai = _labels(AI_FILES)
     ai = ai[ai["id"].str.startswith("adzuna-")]
@@ -92,7 +100,7 @@ def main() -> None:
         print(_line(name, [agot[i].ai_level == aexp[i] for i in ids]) + f"  F1(references_ai)={f1:.3f}")
 
     if args.errors:
-        print("\nrole errors, development part only (expected ← predicted, confidence, title)")
+        print("\nrole errors on whole postings, development part only (expected ← predicted, confidence, title)")
         for i in sorted(dev, key=lambda i: (exp[i], got[i].role_category)):
             if got[i].role_category != exp[i]:
                 t = z.loc[int(i.split("-")[1]), "job_title"]

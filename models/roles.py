@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,8 +16,12 @@ from models.embed import Embedder
 from models.segment import CJK, Segmenter, embedding_key, normalise_title, pretokenized, title_parts
 
 # Bump when feature extraction changes: it is part of the artifact version.
-FEATURES_VERSION = "f6"
+FEATURES_VERSION = "f7"  # f7: the English duty reader
 DESCRIPTION_CHARS = 200  # the head of the duties carries the role; the rest costs segmentation time, adds little
+DUTY_CHARS = 1500  # how much of an English description's job sentences the duty reader reads
+_CLAUSE_SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=[a-z])(?=[A-Z][a-z])")  # sentences; headings glued to the next one
+_COMPANY_VOICE = re.compile(r"\b(?:we|we're|we are|our|us|headquartered|founded in)\b", re.IGNORECASE)
+_JOB_VOICE = re.compile(r"\b(?:you|your|must|required|requirements?|experience|responsib\w*|skills?)\b", re.IGNORECASE)
 
 
 def _without_furniture(text: str) -> str:
@@ -46,6 +51,33 @@ def description_head(description: str | None) -> str:
     return out[:DESCRIPTION_CHARS].strip()
 
 
+def duty_text(description: str | None, limit: int = DUTY_CHARS) -> str:
+    """The English sentences of a description's job sections that can say what the job is: page furniture and
+    headings (lines under 60 characters), Chinese text, short fragments and sentences in the company's voice
+    ("We are a fast-growing …") skipped; up to ``limit`` characters. Empty for a Chinese description."""
+    if not description or not any("a" <= c.lower() <= "z" for c in description[:400]):
+        return ""
+    from models.sections import split_sections
+
+    out: list[str] = []
+    n = 0
+    for section in split_sections(description):
+        if not section.is_job:
+            continue
+        for line in section.text.split("\n"):
+            if len(line) < 60 or CJK.search(line):
+                continue
+            for clause in _CLAUSE_SPLIT.split(line):
+                clause = clause.strip()
+                if len(clause) < 25 or (_COMPANY_VOICE.search(clause) and not _JOB_VOICE.search(clause)):
+                    continue
+                out.append(clause)
+                n += len(clause)
+                if n >= limit:
+                    return " ".join(out)
+    return " ".join(out)
+
+
 @dataclass(frozen=True)
 class RoleFeatureConfig:
     """How the feature blocks are weighted; saved with the artifact."""
@@ -56,15 +88,22 @@ class RoleFeatureConfig:
     description_weight: float = 1.2  # boards' skill tags and highlight lines carry the role when the title does not
     qualifier_weight: float = 0.3  # words of an English title's qualifier segments ("– Data, Azure")
     C: float = 16.0
+    # The duty reader (English): when the head is less sure than ``duty_below`` of its answer, the log
+    # probabilities of a small head over the words of the description's job sentences (trained on the
+    # project's English duty sentences) are added with weight ``duty_weight``: a "Head of Data Science" whose
+    # duties are building models reads as ai_ml, an "Analyst" who builds dashboards as data.
+    duty_weight: float = 1.0
+    duty_below: float = 0.8
+    duty_C: float = 3.0
     other_threshold: float = 0.15  # below this top probability the posting is `other`
 
     def __post_init__(self) -> None:
         for name in ("embedding_weight", "title_word_weight", "title_char_weight", "description_weight",
-                     "qualifier_weight"):
+                     "qualifier_weight", "duty_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"RoleFeatureConfig.{name} must be >= 0, got {getattr(self, name)}")
-        if self.C <= 0:
-            raise ValueError(f"RoleFeatureConfig.C must be > 0, got {self.C}")
+        if self.C <= 0 or self.duty_C <= 0:
+            raise ValueError(f"RoleFeatureConfig.C and duty_C must be > 0, got {self.C}, {self.duty_C}")
         if not 0 <= self.other_threshold < 1:
             raise ValueError(f"RoleFeatureConfig.other_threshold must be in [0, 1), got {self.other_threshold}")
 
@@ -87,6 +126,9 @@ class RoleClassifier:
         self.desc_words = TfidfVectorizer(analyzer=pretokenized, sublinear_tf=True, min_df=2, max_features=30000)
         self.title_quals = TfidfVectorizer(analyzer=pretokenized, sublinear_tf=True, min_df=1)
         self.head = LogisticRegression(C=self.config.C, max_iter=3000)
+        # the duty reader: None until ``fit_duties`` (an artifact without English duties has none)
+        self.duty_words: TfidfVectorizer | None = None
+        self.duty_head: LogisticRegression | None = None
         self._token_cache: OrderedDict[tuple[str, bool], list[str]] = OrderedDict()
 
     # --- features ---------------------------------------------------------------------------------
@@ -169,13 +211,57 @@ class RoleClassifier:
         self.head.fit(X, [labels[i] for i in keep], sample_weight=np.asarray(counts, dtype=np.float64))
         return self
 
+    def fit_duties(self, texts: Sequence[str], labels: Sequence[str]) -> RoleClassifier:
+        """Train the duty reader on English duty sentences and their codes (call after ``fit``)."""
+        if len(texts) != len(labels):
+            raise ValueError(f"fit_duties needs parallel lists; got {len(texts)} texts, {len(labels)} labels")
+        if len(set(labels)) < 2:
+            self.duty_words = self.duty_head = None
+            return self
+        unknown = set(labels) - set(self.classes)
+        if unknown:
+            raise ValueError(f"fit_duties: codes the head does not know: {sorted(unknown)}")
+        self.duty_words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
+        self.duty_head = LogisticRegression(C=self.config.duty_C, max_iter=3000)
+        self.duty_head.fit(self.duty_words.fit_transform(texts), list(labels))
+        return self
+
+    def duty_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """The duty reader's class probabilities for English job text, columns in ``classes`` order (codes it
+        was not trained on get a small floor)."""
+        if self.duty_words is None or self.duty_head is None:
+            raise ValueError("this classifier has no duty reader (fit_duties was not called)")
+        out = np.full((len(texts), len(self.classes)), 1e-3)
+        index = {c: i for i, c in enumerate(self.classes)}
+        p = self.duty_head.predict_proba(self.duty_words.transform(list(texts)))
+        for k, c in enumerate(self.duty_head.classes_):
+            out[:, index[str(c)]] = p[:, k]
+        return out / out.sum(axis=1, keepdims=True)
+
     @property
     def classes(self) -> tuple[str, ...]:
         return tuple(str(c) for c in self.head.classes_)
 
     def predict_proba(self, titles: Sequence[str], descriptions: Sequence[str | None]) -> np.ndarray:
-        """Class probabilities, columns in ``classes`` order."""
-        return np.asarray(self.head.predict_proba(self._features(titles, descriptions)))
+        """Class probabilities, columns in ``classes`` order; where the head is unsure and an English
+        description has job sentences, the duty reader's reading of them is added (``duty_weight``)."""
+        proba = np.asarray(self.head.predict_proba(self._features(titles, descriptions)))
+        cfg = self.config
+        if self.duty_head is None or cfg.duty_weight == 0:
+            return proba
+        rows, texts = [], []
+        for i, d in enumerate(descriptions):
+            if d and proba[i].max() < cfg.duty_below:
+                text = duty_text(d)
+                if text:
+                    rows.append(i)
+                    texts.append(text)
+        if rows:
+            logits = np.log(np.clip(proba[rows], 1e-12, None)) + cfg.duty_weight * np.log(self.duty_proba(texts))
+            logits -= logits.max(axis=1, keepdims=True)
+            e = np.exp(logits)
+            proba[rows] = e / e.sum(axis=1, keepdims=True)
+        return proba
 
     def predict(self, titles: Sequence[str], descriptions: Sequence[str | None] | None = None) -> list[RolePrediction]:
         """One prediction per title; low-confidence predictions become ``other``."""
@@ -195,7 +281,8 @@ class RoleClassifier:
     def state(self) -> dict[str, object]:
         """The picklable learned state (vectorizers and head), without the embedder or segmenter."""
         return {"title_words": self.title_words, "title_chars": self.title_chars, "desc_words": self.desc_words,
-                "title_quals": self.title_quals, "head": self.head}
+                "title_quals": self.title_quals, "head": self.head, "duty_words": self.duty_words,
+                "duty_head": self.duty_head}
 
     def load_state(self, state: dict[str, object]) -> None:
         self.title_words = state["title_words"]  # type: ignore[assignment]
@@ -203,3 +290,5 @@ class RoleClassifier:
         self.desc_words = state["desc_words"]  # type: ignore[assignment]
         self.title_quals = state["title_quals"]  # type: ignore[assignment]
         self.head = state["head"]  # type: ignore[assignment]
+        self.duty_words = state.get("duty_words")  # type: ignore[assignment]
+        self.duty_head = state.get("duty_head")  # type: ignore[assignment]

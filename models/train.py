@@ -19,13 +19,14 @@ from models.ai_context import CONTEXT_HEAD, CONTEXTS_FILE, AIContextModel, load_
 from models.board_categories import BOARD_CATEGORIES_FILE
 from models.embed import embedding_engine, engine_tag, load_embedder
 from models.roles import FEATURES_VERSION, RoleClassifier, RoleFeatureConfig
-from models.segment import DEFAULT_USERDICT, RESOURCES, Segmenter
+from models.segment import CJK, DEFAULT_USERDICT, RESOURCES, Segmenter
 from models.taxonomy import TAXONOMY_VERSION, load_taxonomy
 
 log = logging.getLogger(__name__)
 
 EXEMPLARS_FILE = RESOURCES / "exemplars.yaml"
 OCCUPATIONS_FILE = RESOURCES / "occupations.yaml"
+DUTIES_FILE = RESOURCES / "duties_en.yaml"
 ARTIFACT_FORMAT = 2  # 2: the AI-context head (ai_context.joblib) travels with the role head
 # Bump when the experience or AI rules change: the version names the whole labeller, not only the head.
 RULES_VERSION = "r2"
@@ -111,6 +112,23 @@ def load_occupations(path: Path = OCCUPATIONS_FILE) -> OccupationBank:
     return OccupationBank(titles, tags, [str(x) for x in data.get("no_role_titles") or []])
 
 
+def load_duties(exemplars: dict[str, dict[str, list[str]]], path: Path = DUTIES_FILE) -> tuple[list[str], list[str]]:
+    """(texts, codes) the duty reader learns from: the English duty sentences file and the exemplars' English
+    snippets (those without Chinese characters)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    unknown = set(data) - set(load_taxonomy().codes)
+    if unknown:
+        raise ValueError(f"{path}: categories not in the taxonomy: {sorted(unknown)}")
+    texts: list[str] = []
+    codes: list[str] = []
+    for code in sorted(exemplars):
+        for s in exemplars[code]["snippets"] + [str(x) for x in data.get(code) or []]:
+            if not CJK.search(s):
+                texts.append(s)
+                codes.append(code)
+    return texts, codes
+
+
 def merge_occupations(data: dict[str, dict[str, list[str]]], bank: OccupationBank) -> dict[str, dict[str, list[str]]]:
     """Exemplars with the bank's titles added (duplicates dropped, order kept)."""
     out = {code: {k: list(v) for k, v in d.items()} for code, d in data.items()}
@@ -188,11 +206,12 @@ def _slug(name: str) -> str:
 
 def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars: Path = EXEMPLARS_FILE,
                      userdict: Path = DEFAULT_USERDICT, contexts: Path = CONTEXTS_FILE,
-                     occupations: Path = OCCUPATIONS_FILE, board_map: Path = BOARD_CATEGORIES_FILE) -> str:
-    """A deterministic version: same exemplars, occupation bank, board-category table, AI contexts, dictionaries,
+                     occupations: Path = OCCUPATIONS_FILE, board_map: Path = BOARD_CATEGORIES_FILE,
+                     duties: Path = DUTIES_FILE) -> str:
+    """A deterministic version: same exemplars, occupation bank, English duties, board-category table, AI contexts, dictionaries,
     rules, features, embedder and embedding engine (``embedding_engine``) → same version."""
     engine = embedding_engine(embedding_model)
-    digest = _digest(exemplars.read_bytes(), occupations.read_bytes(), board_map.read_bytes(), contexts.read_bytes(), json.dumps(CONTEXT_HEAD).encode(),
+    digest = _digest(exemplars.read_bytes(), occupations.read_bytes(), duties.read_bytes(), board_map.read_bytes(), contexts.read_bytes(), json.dumps(CONTEXT_HEAD).encode(),
                      userdict.read_bytes(), RULES_VERSION.encode(),
                      json.dumps(asdict(config), sort_keys=True).encode(), embedding_model.encode(),
                      str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode(),
@@ -235,7 +254,8 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
                            int(t.get("audit_labels", 0)))
     t0 = time.perf_counter()
     bank = load_occupations()
-    data = merge_occupations(load_exemplars(exemplars), bank)
+    shipped = load_exemplars(exemplars)
+    data = merge_occupations(shipped, bank)
     examples = expand_exemplars(data) + tag_exemplars(data, bank) + audit * AUDIT_REPEAT
     segmenter = Segmenter((DEFAULT_USERDICT,))
     engine = embedding_engine(embedding_model)
@@ -243,6 +263,8 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     clf = RoleClassifier(embedder, segmenter, config)
     log.info("training role classifier %s on %d examples with %s", version, len(examples), embedding_model)
     clf.fit([e.title for e in examples], [e.description for e in examples], [e.code for e in examples])
+    duty_texts, duty_codes = load_duties(shipped)
+    clf.fit_duties(duty_texts, duty_codes)
     clauses, clause_labels = load_contexts(CONTEXTS_FILE)
     context = AIContextModel(embedder, segmenter).fit(clauses, clause_labels)
     tmp = dest.with_name(dest.name + ".tmp")
@@ -270,6 +292,7 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
         "training": {"examples": len(examples), "categories": len(data),
                      "exemplars_sha256": _digest(exemplars.read_bytes()),
                      "occupations_sha256": _digest(OCCUPATIONS_FILE.read_bytes()),
+                     "duty_sentences": len(duty_texts), "duties_sha256": _digest(DUTIES_FILE.read_bytes()),
                      "audit_labels": len(audit),
                      "ai_context_clauses": len(clauses), "ai_contexts_sha256": _digest(CONTEXTS_FILE.read_bytes())},
     }

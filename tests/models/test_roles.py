@@ -210,3 +210,82 @@ def test_description_head_skips_page_furniture() -> None:
     assert description_head(page).startswith("You will design and run batch")
     assert description_head("岗位职责：\n1、负责后端开发\n2、维护系统").startswith("1、负责后端开发")
     assert description_head("Short notice only") == "Short notice only"  # nothing but short lines: kept as is
+
+
+def test_duty_text_reads_the_job_sentences_of_an_english_page() -> None:
+    from models.roles import duty_text
+
+    page = ("Lead Analyst\n ❮ back to last search\n\n Northwind Ltd\n\nBristol\n\nApply for this job\n"
+            "We are a family-owned retailer with two hundred shops across the south west of the country.\n"
+            "You will build forecasting models in Python and put them into production for the buying team.\n"
+            "Benefits: 30 days holiday, a pension scheme with matched contributions and free parking on site.")
+    text = duty_text(page)
+    assert text.startswith("You will build forecasting models")  # furniture and the company's voice skipped
+    assert "holiday" not in text  # benefits are not the job
+    assert duty_text("岗位职责：\n1、负责后端服务的开发与维护，参与系统架构设计，保证服务的稳定性和性能") == ""
+    assert duty_text(None) == "" and duty_text("Apply now\nShort lines only") == ""
+    assert len(duty_text("You will maintain the reporting suite. " * 100, limit=200)) < 300
+
+
+def _duty_reader(config: RoleFeatureConfig) -> RoleClassifier:
+    """A tiny head that cannot tell an analyst's role from the title, and a duty reader trained on sentences."""
+    titles = ["Data Analyst", "BI Analyst", "Reporting Analyst", "Machine Learning Engineer", "AI Engineer",
+              "Deep Learning Engineer", "Analyst", "Analyst"]
+    codes = ["data", "data", "data", "ai_ml", "ai_ml", "ai_ml", "data", "ai_ml"]
+    clf = RoleClassifier(HashEmbedder(16), Segmenter(), config).fit(titles, [None] * len(titles), codes)
+    return clf.fit_duties(
+        ["You will train neural network models and deploy them to serve predictions",
+         "Fine-tune language models and evaluate their outputs against benchmarks",
+         "Build computer vision models and optimise inference on GPUs",
+         "Maintain dashboards and monthly KPI reporting for the finance team",
+         "Write SQL queries and present trends in sales figures to managers",
+         "Keep the data warehouse tidy and document the reporting tables"],
+        ["ai_ml", "ai_ml", "ai_ml", "data", "data", "data"])
+
+
+def test_duty_reader_decides_a_generic_english_title_from_its_duties() -> None:
+    clf = _duty_reader(RoleFeatureConfig(duty_below=0.95))
+    ml = ("Analyst\nApply for this job\n"
+          "You will train and deploy neural network models and evaluate the predictions they serve on GPUs.")
+    bi = ("Analyst\nApply for this job\n"
+          "You will write SQL and maintain dashboards, and present monthly KPI reporting to the finance managers.")
+    preds = clf.predict(["Analyst", "Analyst"], [ml, bi])
+    assert [p.code for p in preds] == ["ai_ml", "data"]
+    # without a duty reader (an old head) or with its weight at 0 the description's duties are not read this way
+    off = _duty_reader(RoleFeatureConfig(duty_weight=0.0))
+    assert off.predict_proba(["Analyst"], [ml]).tolist() == off.predict_proba(["Analyst"], [bi]).tolist()
+
+
+def test_duty_reader_leaves_a_sure_title_alone() -> None:
+    clf = _duty_reader(RoleFeatureConfig(duty_below=0.0))  # no title is ever unsure enough
+    ml = "You will train and deploy neural network models and evaluate the predictions they serve on GPUs."
+    assert (clf.predict_proba(["Data Analyst"], [ml]) == clf.predict_proba(["Data Analyst"], [None])).all()
+
+
+def test_duty_reader_validates_and_round_trips(trained_cache: Path) -> None:
+    from tests.models.conftest import FAKE_MODEL
+
+    clf = RoleClassifier(HashEmbedder(16), Segmenter()).fit(["会计", "出纳", "仓管员", "拣货员"], [None] * 4,
+                                                             ["finance_accounting"] * 2 + ["supply_chain_repetitive"] * 2)
+    with pytest.raises(ValueError, match="codes the head does not know"):
+        clf.fit_duties(["Teach lessons to pupils", "Keep the books"], ["education", "finance_accounting"])
+    with pytest.raises(ValueError, match="no duty reader"):
+        clf.duty_proba(["Keep the books"])
+    version = artifact_version(FAKE_MODEL, RoleFeatureConfig())
+    meta = json.loads((trained_cache / "classifiers" / version / "config.json").read_text())
+    assert meta["training"]["duty_sentences"] > 100
+    a = load_artifact(trained_cache / "classifiers" / version, trained_cache)
+    p = a.roles.duty_proba(["Pick, pack and dispatch customer orders from the warehouse shelves"])
+    assert a.roles.classes[int(p.argmax())] == "supply_chain_repetitive"
+    assert abs(float(p.sum()) - 1.0) < 1e-9
+
+
+def test_duties_file_is_part_of_the_version(tmp_path: Path) -> None:
+    from models.train import DUTIES_FILE
+    from tests.models.conftest import FAKE_MODEL
+
+    edited = tmp_path / "duties_en.yaml"
+    edited.write_text(DUTIES_FILE.read_text(encoding="utf-8") + "  - Tend the greenhouse and record plant growth\n",
+                      encoding="utf-8")
+    assert artifact_version(FAKE_MODEL, RoleFeatureConfig(), duties=edited) != artifact_version(
+        FAKE_MODEL, RoleFeatureConfig())
