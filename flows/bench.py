@@ -89,9 +89,10 @@ def board_ids(dataset: Any, style: str) -> set[str]:
 
 
 def bench_crawl(*, postings: int, seed: int, styles: tuple[str, ...] = ("html", "api"), faults: bool = False,
-                recrawl: bool = False, home: Path | None = None) -> list[CrawlBenchResult]:
+                recrawl: bool = False, home: Path | None = None, shards: int = 1) -> list[CrawlBenchResult]:
     """Serve a generated demo board on 127.0.0.1, crawl each style into a scratch home and SQLite database and
-    compare; with ``recrawl`` each style is crawled a second time (incremental: ``<source> (again)``)."""
+    compare; with ``recrawl`` each style is crawled a second time (incremental: ``<source> (again)``); each
+    crawl runs as ``shards`` processes."""
     from db.migrate import upgrade
     from db.session import get_engine
     from demoboard.generator import generate
@@ -109,10 +110,10 @@ def bench_crawl(*, postings: int, seed: int, styles: tuple[str, ...] = ("html", 
                               demo_board_url=board.url, sources_file=None):
             upgrade(get_engine())
             for style in styles:
-                report = crawl(crawl_job(f"demo_{style}"))
+                report = crawl(crawl_job(f"demo_{style}", shards=shards))
                 results.append(compare_crawl(report, board_ids(dataset, style)))
                 if recrawl:
-                    again = compare_crawl(crawl(crawl_job(f"demo_{style}")), board_ids(dataset, style))
+                    again = compare_crawl(crawl(crawl_job(f"demo_{style}", shards=shards)), board_ids(dataset, style))
                     results.append(replace(again, source=f"{again.source} (again)"))
     return results
 

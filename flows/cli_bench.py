@@ -71,6 +71,8 @@ def bench_crawl(
     faults: bool = typer.Option(False, "--faults", help="Inject 500/429 bursts, slow, truncated and "
                                 "mis-encoded pages."),
     recrawl: bool = typer.Option(False, "--recrawl", help="Crawl each style a second time (incremental)."),
+    shards: int = typer.Option(1, "--shards", min=1, max=64, help="Crawl processes per source (each its own part "
+                               "of the detail pages; every one reads the listings)."),
 ) -> None:
     """Crawl a fresh local demo board into a scratch database; print pages/s, peak memory and the
     comparison with the board's ground truth (missing and duplicate postings)."""
@@ -79,12 +81,13 @@ def bench_crawl(
     from flows.bench import bench_crawl as run
 
     results = run(postings=postings, seed=seed, styles=("html", "api") if style == "both" else (style,),
-                        faults=faults, recrawl=recrawl)
+                        faults=faults, recrawl=recrawl, shards=shards)
     for table in crawl_tables(results, f"crawl benchmark: {postings} postings, seed {seed}"
-                              f"{', faults' if faults else ''}"):
+                              f"{', faults' if faults else ''}{f', {shards} shards' if shards > 1 else ''}"):
         console.print(table)
     for r in results:
-        print(f"{r.source}: {r.status}; {r.pages} pages in {r.seconds:.1f} s = {r.pages_per_s:.1f} pages/s; "
+        print(f"{r.source}: {r.status}; {r.pages} pages in {r.seconds:.1f} s = {r.pages_per_s:.1f} pages/s "
+              f"({r.stats.cpu_ms_per_page} CPU ms a page, {r.stored / max(r.seconds, 1e-9):.1f} postings/s); "
               f"peak {r.peak_rss_mb:.0f} MB; expected {r.expected}, stored {r.stored}, missing {r.missing}, "
               f"duplicates {r.duplicates}, extra {r.extra}, dropped {r.dropped} {r.stats.dropped}; "
               f"retries {r.stats.retries}; inserted {r.stats.inserted}, "

@@ -43,8 +43,11 @@ def crawl_cmd(
                                         "the crawled sources (replaying recorded responses)."),
     progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Live progress display; default: "
                                               "only when the output is a terminal."),
+    shards: int | None = typer.Option(None, "--shards", min=1, max=64, help="Processes that crawl each source "
+                                      "together, each its own part of the detail pages (default "
+                                      "LABOURWATCH_CRAWL_SHARDS)."),
 ) -> None:
-    """Crawl sources into the database, one subprocess per source; exit 1 if any failed, 3 if any lost pages."""
+    """Crawl sources into the database, one subprocess per source (or --shards per source); exit 1 if any failed, 3 if any lost pages."""
     from db.migrate import upgrade
     from db.session import get_engine
     from flows.progress import Display, wanted
@@ -100,7 +103,7 @@ def crawl_cmd(
         console.print(f"crawling [bold]{name}[/bold] ...")
         try:
             job = crawl_job(name, url=u, spider=sp, max_requests=max_requests, resume=not fresh,
-                            extra_settings=extra or None, base_url=base_url)
+                            extra_settings=extra or None, base_url=base_url, shards=shards)
             if wanted(progress, console):
                 with Display(console) as display:
                     report = crawl(job, progress=display)

@@ -25,7 +25,7 @@ from db.session import get_engine
 from labourwatch.contract import CrawlStats
 from labourwatch.settings import get_settings
 from scrapers.config import SourceConfig
-from scrapers.crawl import CrawlJob, CrawlResult, crawl_dir
+from scrapers.crawl import CrawlJob, CrawlResult, crawl_dir, drop_other_layouts
 
 logger = logging.getLogger("scrapers.crawl_process")
 
@@ -195,20 +195,28 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     run_id = job.run_id
     if run_id is None:
         run_id = open_run(engine, source.name, kind="crawl", spider=source.spider, lang=source.lang)
+    sharded = job.shards > 1
     cdir = crawl_dir(source.name)
-    cdir.mkdir(parents=True, exist_ok=True)
-    lock = open(cdir / "lock", "w")  # noqa: SIM115 - held for the whole crawl
+    # One shard of several (scrapers.sharding): its own lock, queue and pause marker; the parent holds the
+    # source's lock, closes stale runs and closes the run with every shard's counters.
+    wdir = cdir / f"shard-{job.shard}-of-{job.shards}" if sharded else cdir
+    wdir.mkdir(parents=True, exist_ok=True)
+    lock = open(wdir / "lock", "w")  # noqa: SIM115 - held for the whole crawl
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.close()
-        return _close(run_id, source.name, "failed", CrawlStats(),
-                      f"another crawl of source {source.name!r} is running (lock {cdir / 'lock'} is held)")
-    # Runs of this source still 'running' while we hold its lock belong to killed processes.
-    close_stale_runs(engine, source.name, run_id,
-                     f"crawl process ended without recording a result (killed?); resumed by run {run_id}")
-    jobdir = cdir / "jobdir"
-    paused = cdir / "paused"
+        held = f"another crawl of source {source.name!r} is running (lock {wdir / 'lock'} is held)"
+        if sharded:
+            return CrawlResult(source=source.name, run_id=run_id, status="failed", error=held)
+        return _close(run_id, source.name, "failed", CrawlStats(), held)
+    if not sharded:
+        # Runs of this source still 'running' while we hold its lock belong to killed processes.
+        close_stale_runs(engine, source.name, run_id,
+                         f"crawl process ended without recording a result (killed?); resumed by run {run_id}")
+        drop_other_layouts(cdir, 1)
+    jobdir = wdir / "jobdir"
+    paused = wdir / "paused"
     if jobdir.exists() and (not job.resume or not paused.exists()):
         # A JOBDIR without the 'paused' marker is from a killed process: its disk queue may be torn.
         # Progress is not lost: stored postings are skipped (incremental) and the rest fetched again.
@@ -217,8 +225,8 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
                            "are kept and not fetched again)", source.name)
         shutil.rmtree(jobdir)
     paused.unlink(missing_ok=True)
-    settings = scrapy_settings(source, run_id=run_id, jobdir=jobdir, max_requests=job.max_requests,
-                               extra=job.extra_settings)
+    extra = {**job.extra_settings, **({"LW_SHARD": job.shard, "LW_SHARDS": job.shards} if sharded else {})}
+    settings = scrapy_settings(source, run_id=run_id, jobdir=jobdir, max_requests=job.max_requests, extra=extra)
     t0 = time.monotonic()
     error: str | None = None
     scrapy_stats: dict[str, Any] = {}
@@ -245,7 +253,10 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         paused.write_text(str(run_id))
     elif stats.finish_reason == "finished" and jobdir.exists():
         shutil.rmtree(jobdir, ignore_errors=True)
-    result = _close(run_id, source.name, status, stats, error)
+    if sharded:
+        result = CrawlResult(source=source.name, run_id=run_id, status=status, stats=stats, error=error)
+    else:
+        result = _close(run_id, source.name, status, stats, error)
     logger.info("crawl of %s: %s %s", source.name, status,
                 json.dumps(stats.to_dict(), default=str, ensure_ascii=False))
     with contextlib.suppress(OSError):

@@ -34,6 +34,12 @@ DOWNLOADER_MIDDLEWARES = {
 # A page cut short (Content-Length not reached) is an error to retry, never a silently short body.
 DOWNLOAD_FAIL_ON_DATALOSS = True
 
+# A source crawled by several processes (LABOURWATCH_CRAWL_SHARDS, `labourwatch crawl --shards`): each keeps its
+# own part of the detail pages and postings (scrapers.sharding); off with one shard.
+SPIDER_MIDDLEWARES = {"scrapers.sharding.ShardMiddleware": 50}
+LW_SHARD = 0  # this process's shard, 0 … LW_SHARDS-1 (set per process by scrapers.crawl_process)
+LW_SHARDS = 1
+
 ITEM_PIPELINES = {
     "scrapers.pipelines.normalise.NormalisePipeline": 300,
     "scrapers.pipelines.validate.ValidatePipeline": 400,
