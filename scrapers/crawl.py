@@ -267,9 +267,7 @@ def _crawl_sharded(job: CrawlJob, log_dir: Path, timeout: float | None,
         per_shard = None if budget is None else -(-budget // n)
         procs = [_Process.of(replace(job, shard=k, max_requests=per_shard), log_dir / f"run-{run_id}.shard-{k}",
                              progress) for k in range(n)]
-        t0 = time.monotonic()
         results, _, interrupted = _crawl_processes(procs, timeout, progress, poll_s)
-        elapsed = time.monotonic() - t0
     status, errors = "succeeded", []
     for k, (proc, result) in enumerate(zip(procs, results, strict=True)):
         if result is None:
@@ -281,7 +279,7 @@ def _crawl_sharded(job: CrawlJob, log_dir: Path, timeout: float | None,
             status = result.status
         if result.error:
             errors.append(f"shard {k} of {n}: {result.error}")
-    stats = merge_stats([r.stats for r in results if r is not None], elapsed)
+    stats = merge_stats([r.stats for r in results if r is not None])
     joined = "; ".join(errors) or None
     close_run(engine, run_id, status, json.loads(json.dumps(stats.to_dict(), default=str)), joined)
     main_log.write_text("".join(f"shard {k} of {n}: {r.status if r else 'failed'}, log {p.log_path.name}\n"

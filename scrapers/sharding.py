@@ -103,14 +103,16 @@ class ShardMiddleware:
 _SUMMED = {f.name for f in fields(CrawlStats) if f.type in ("int", int)}
 
 
-def merge_stats(parts: list[CrawlStats], elapsed_s: float) -> CrawlStats:
-    """One run's counters from its shards' (``elapsed_s``: the run's wall time).
+def merge_stats(parts: list[CrawlStats]) -> CrawlStats:
+    """One run's counters from its shards'.
 
-    Counts and per-reason counts are summed; CPU and peak memory are totals over the shard processes; the drop
+    The run's time is its longest shard's (as with one process: from the crawl's start, not the interpreter's),
+    its page rate all pages over that time. Counts and per-reason counts are summed; CPU and peak memory are totals over the shard processes; the drop
     rate is the highest shard's (each shard judged its own against LW_MAX_DROP_RATE); the run finished only when
     every shard did, otherwise its reason is the first shard's that did not."""
     if not parts:
-        return CrawlStats(elapsed_s=round(elapsed_s, 2))
+        return CrawlStats()
+    elapsed_s = max(p.elapsed_s for p in parts)
     merged: dict[str, Any] = {}
     for f in fields(CrawlStats):
         values = [getattr(p, f.name) for p in parts]

@@ -48,20 +48,20 @@ def test_a_shard_out_of_range_is_refused_naming_the_values() -> None:
 
 
 def test_merge_sums_counts_and_keeps_the_worst() -> None:
-    a = CrawlStats(finish_reason="finished", requests=10, response_count=9, items_scraped=5, items_stored=5,
+    a = CrawlStats(finish_reason="finished", elapsed_s=2.0, requests=10, response_count=9, items_scraped=5, items_stored=5,
                    dropped={"invalid": 1}, lost={"detail": 1}, known_at_start=40, cpu_s=1.0, peak_rss_mb=100.0,
                    drop_rate=0.1, rejected_urls=["u1"])
-    b = CrawlStats(finish_reason="shutdown", requests=20, response_count=21, items_scraped=7, items_stored=6,
+    b = CrawlStats(finish_reason="shutdown", elapsed_s=3.0, requests=20, response_count=21, items_scraped=7, items_stored=6,
                    dropped={"invalid": 2, "parse": 1}, known_at_start=40, cpu_s=2.0, peak_rss_mb=120.0,
                    drop_rate=0.2, store_error="disk full", rejected_urls=["u2"])
-    m = merge_stats([a, b], elapsed_s=3.0)
+    m = merge_stats([a, b])
     assert (m.requests, m.response_count, m.items_scraped, m.items_stored) == (30, 30, 12, 11)
     assert m.dropped == {"invalid": 3, "parse": 1} and m.lost == {"detail": 1}
     assert m.known_at_start == 40  # both shards loaded the same stored set
     assert m.finish_reason == "shutdown" and m.store_error == "disk full" and m.drop_rate == 0.2
-    assert m.pages_per_s == 10.0 and m.cpu_s == 3.0 and m.cpu_ms_per_page == 100.0 and m.peak_rss_mb == 220.0
+    assert m.elapsed_s == 3.0 and m.pages_per_s == 10.0 and m.cpu_s == 3.0 and m.cpu_ms_per_page == 100.0 and m.peak_rss_mb == 220.0
     assert m.rejected_urls == ["u1", "u2"]
-    assert merge_stats([a, replace(b, finish_reason="finished")], 1.0).finish_reason == "finished"
+    assert merge_stats([a, replace(b, finish_reason="finished")]).finish_reason == "finished"
 
 
 @pytest.fixture
