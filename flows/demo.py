@@ -185,6 +185,7 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
     from db.session import get_engine
 
     engine = get_engine()  # migrated by the backfill flow, the first to touch it
+    _train_early()
 
     from demoboard.generator import generate
     from demoboard.truth import write_truth
@@ -230,6 +231,25 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
         findings=findings, withheld=summary.withheld, timings=timings, nightly_summary=night.markdown(),
         backfill_summary=back.pipeline.markdown(),
     )
+
+
+def _train_early() -> None:
+    """On a fresh install, start training the classifier now, in a thread beside the board's generation and
+    Prefect's start-up, instead of when the backfill first asks for it (its request then waits for this
+    training: models.train holds a lock per version). A failure here is only logged: the backfill then trains
+    and reports it itself."""
+    import logging
+    import threading
+
+    from models import ensure_trained
+
+    def run() -> None:
+        try:
+            ensure_trained()
+        except Exception:
+            logging.getLogger(__name__).warning("early training failed; the backfill trains instead", exc_info=True)
+
+    threading.Thread(target=run, name="train-early", daemon=True).start()
 
 
 # The three figures the README's run command prints: demand, AI share, experience.

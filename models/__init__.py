@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from models.classifier import Labels, PostingClassifier, PostingText, load_classifier
+    from models.classifier import Labels, PostingClassifier, PostingText, ensure_trained, load_classifier
 
-__all__ = ["Labels", "PostingClassifier", "PostingText", "load_classifier"]
+__all__ = ["Labels", "PostingClassifier", "PostingText", "ensure_trained", "load_classifier"]
 
 
 def __getattr__(name: str) -> Any:

@@ -124,6 +124,16 @@ def load_classifier(settings: object | None = None) -> PostingClassifier:
     from labourwatch.settings import Settings, get_settings
 
     s = settings if isinstance(settings, Settings) else get_settings()
+    return PostingClassifier(load_artifact(ensure_trained(s), s.cache_path))
+
+
+def ensure_trained(settings: object | None = None) -> Path:
+    """The folder of the classifier ``load_classifier`` would load, trained first from the shipped exemplars when
+    it is not there yet (one training per cache: callers asking together wait for the first). A configured
+    ``classifier_version`` that does not exist raises FileNotFoundError naming the known ones."""
+    from labourwatch.settings import Settings, get_settings
+
+    s = settings if isinstance(settings, Settings) else get_settings()
     cache: Path = s.cache_path
     if s.classifier_version:
         path = cache / "classifiers" / s.classifier_version
@@ -131,13 +141,12 @@ def load_classifier(settings: object | None = None) -> PostingClassifier:
             known = ", ".join(v for v, _ in list_artifacts(cache)) or "none"
             raise FileNotFoundError(f"classifier version {s.classifier_version!r} not found in {cache / 'classifiers'}"
                                     f" (known: {known}); run `labourwatch train` or unset LABOURWATCH_CLASSIFIER_VERSION")
-        return PostingClassifier(load_artifact(path, cache))
+        return path
     # The shipped exemplars, contexts, rules and features define the default classifier: after an upgrade that
     # changes any of them, the matching artifact is trained once rather than an older one reused.
-    current = artifact_version(s.embedding_model, RoleFeatureConfig())
-    if (cache / "classifiers" / current / "config.json").exists():
-        return PostingClassifier(load_artifact(cache / "classifiers" / current, cache))
+    current = cache / "classifiers" / artifact_version(s.embedding_model, RoleFeatureConfig())
+    if (current / "config.json").exists():
+        return current
     log.warning("no trained classifier for embedding model %s in %s: training one from the shipped exemplars",
                 s.embedding_model, cache)
-    report = train(s.embedding_model, cache)
-    return PostingClassifier(load_artifact(report.path, cache))
+    return train(s.embedding_model, cache).path

@@ -558,15 +558,13 @@ def onnx_model_path(cache_path: Path) -> Path:
     """The ONNX build of the built-in model; exported on first use, in a child process of its own: the export
     and the quantiser hold the float32 network several times over (a few GB at their peak), which a
     long-running caller (the demo, a Dask worker) would otherwise keep as its own peak memory."""
-    import fcntl
+    from labourwatch.locks import exclusive
 
     path = onnx_model_dir(cache_path)
     if _onnx_is_current(path):
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
     # One export per cache: processes starting together (Dask workers on a fresh machine) wait for the first.
-    with open(path.parent / f"{path.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(path.parent / f"{path.name}.lock", f"waiting for another process exporting {path}"):
         if not _onnx_is_current(path):
             _export_in_child(cache_path, path)
     return path

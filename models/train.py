@@ -15,6 +15,7 @@ from pathlib import Path
 import joblib
 import yaml
 
+from labourwatch.locks import exclusive
 from models.ai_context import CONTEXT_HEAD, CONTEXTS_FILE, AIContextModel, load_contexts
 from models.board_categories import BOARD_CATEGORIES_FILE
 from models.embed import embedding_engine, engine_tag, load_embedder
@@ -246,6 +247,14 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
         audit_digest = _digest(*(f"{e.title}\t{e.description or ''}\t{e.code}".encode() for e in audit))
         version = f"{version}-audit{len(audit)}-{audit_digest[:8]}"
     dest = cache_path / "classifiers" / version
+    # One training per version and cache: processes or threads asking together (Dask workers, the demo's early
+    # start and its backfill) wait for the first and then reuse what it wrote.
+    with exclusive(dest.with_name(dest.name + ".lock"), f"waiting for another process training {version}"):
+        return _train_into(dest, version, embedding_model, cache_path, config, exemplars, force, audit)
+
+
+def _train_into(dest: Path, version: str, embedding_model: str, cache_path: Path, config: RoleFeatureConfig,
+                exemplars: Path, force: bool, audit: list[Exemplar]) -> TrainReport:
     if (dest / "config.json").exists() and not force:
         log.info("classifier %s already trained at %s", version, dest)
         meta = json.loads((dest / "config.json").read_text())
