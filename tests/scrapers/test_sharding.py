@@ -216,3 +216,17 @@ def test_changing_the_number_of_shards_drops_the_old_queues(db_url: str, board: 
     assert not (cdir / "shard-0-of-2" / "jobdir").exists()  # finished: its queue is cleared too
     job = CrawlJob.from_json(crawl_job("demo_html", shards=3).to_json())
     assert job.shards == 3 and job.shard == 0
+
+
+def test_the_shard_count_comes_from_the_setting_unless_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("LABOURWATCH_CRAWL_SHARDS", "3")
+    get_settings.cache_clear()
+    assert crawl_job("demo_html").shards == 3
+    assert crawl_job("demo_html", shards=1).shards == 1
+    monkeypatch.setenv("LABOURWATCH_CRAWL_SHARDS", "0")
+    get_settings.cache_clear()
+    with pytest.raises(ValidationError, match="crawl_shards"):
+        get_settings()
+    get_settings.cache_clear()
