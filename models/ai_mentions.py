@@ -185,6 +185,11 @@ def _generic_level(clause: str, at: int = -1) -> str | None:
     ``at``: the mention's offset in the clause (-1: unknown); a use verb right before it ("the use of AI") decides
     over a build word elsewhere in a long clause."""
     clause, at = _after_label(clause, at)
+    if at >= 0 and clause.count("|") >= 2:
+        # a line of pipe-separated keywords ("Data Engineer | Azure | AI & Analytics"): the mention's own item
+        start = clause.rfind("|", 0, at) + 1
+        end = clause.find("|", at)
+        clause, at = clause[start:end if end >= 0 else len(clause)], at - start
     if _HIRING.search(clause) or _VISION.search(clause) or _TREND.search(clause):
         return "incidental"
     if _INCIDENTAL_CONTEXT.search(clause) and not _USE_VERBS.search(clause):
