@@ -113,6 +113,15 @@ _HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-"})
 # AI as the adjective of a product, market or era ("AI-driven decisions", "AI-native competitors", "the AI
 # economy") or as a vision ("the future of AI") describes the company or its world, not what the job does.
 _DESCRIBING_AFTER = _rx(r"\s*-\s*(?:driven|native|first|led|centric|focused)\b|\s+(?:economy|era|revolution|age)\b")
+# AI as a trend in the world the job watches ("how AI is reshaping software", "the shift toward agentic AI") or an
+# attitude to it ("takes AI seriously"): not what the job does.
+_TREND = _rx(r"\bhow (?:agentic |generative )?(?:AI|A\.I\.|artificial intelligence) (?:is|are|will|could|can) "
+             r"(?:be )?(?:reshap|chang|transform|disrupt|shap|redefin|revolutioni[sz])\w*|"
+             r"\b(?:shift|move|transition|pivot)s? (?:to|toward|towards) (?:agentic |generative )?(?-i:AI)|"
+             r"\b(?:take|takes|taking) (?-i:AI) seriously\b|\b(?:impact|implications|effects?) of (?:agentic |generative )?"
+             r"(?:AI|artificial intelligence)\b")
+_LABEL_CHARS = 40  # a label opening a clause ("AI Integration:") is at most this long
+_NEAR_CHARS = 25  # how far before a mention its own verb is looked for
 _VISION = _rx(r"\b(?:future|power|potential|promise|age|rise) of (?:AI|A\.I\.|artificial intelligence|generative AI|GenAI)\b")
 # AI put to work in the job's own routine: using it, even when a build verb is nearby ("integrating AI into how
 # you work", "AI in your daily workflow").
@@ -134,21 +143,60 @@ _JOB_VOICE = _rx(r"你|您|负责|要求|熟悉|掌握|精通|具备|优先|经�
 _MODEL_NAMES = _rx(r"^(?:LLMs?|large language models?)$")
 
 
+def _is_label(text: str) -> bool:
+    """A heading-like label: a few capitalised words ("AI Integration", "Industry Knowledge & AI Fluency"), not a
+    sentence ("Experience building AI products")."""
+    words = text.split()
+    return 0 < len(words) <= 5 and all(w[0].isupper() or not w[0].isalpha() or len(w) <= 3 for w in words)
+
+
+def _after_label(clause: str, at: int) -> tuple[str, int]:
+    """The clause without a short label that opens it ("AI Integration: leverage AI tools …", "AI Comfort: …"):
+    a label names a topic, what it introduces says what the job does with it. Returns (the text, the mention's
+    offset in it; -1 when the mention is in the label)."""
+    colon = clause.find(":")
+    if 0 <= colon <= _LABEL_CHARS and _is_label(clause[:colon]):
+        return clause[colon + 1:], (at - colon - 1 if at > colon else -1)
+    return clause, at
+
+
 def _used_as_tool(clause: str, m: re.Match[str]) -> bool:
     """An LLM named beside AI tools that the job uses ("using AI tools (Cursor, Copilot, LLMs) to write code"),
-    with no word of building one nearby."""
+    with no word of building one nearby (a label the clause opens with does not count: "AI Integration: …")."""
     if not _MODEL_NAMES.match(m.group(0).strip()):
         return False
-    return bool(_TOOLS.search(clause) and _USE_VERBS.search(clause) and not _BUILD_VERBS.search(clause))
+    text, _ = _after_label(clause, m.start())
+    return bool(_TOOLS.search(text) and _USE_VERBS.search(text) and not _BUILD_VERBS.search(text))
 
 
-def _generic_level(clause: str) -> str | None:
-    """The level of a bare AI mention in the job's own text from the words around it; None when no cue decides."""
-    if _HIRING.search(clause) or _VISION.search(clause):
+def _near_cue(clause: str, at: int) -> str | None:
+    """The verb right before a mention, within its comma-delimited part ("including the use of AI", "build AI
+    features"): ai_skills for a build verb, ai_tools for a use verb, None when neither is there."""
+    window = re.split(r"[,，、(（]", clause[max(0, at - _NEAR_CHARS):at])[-1]
+    if _BUILD_VERBS.search(window):
+        return "ai_skills"
+    if _USE_VERBS.search(window):
+        return "ai_tools"
+    return None
+
+
+def _generic_level(clause: str, at: int = -1) -> str | None:
+    """The level of a bare AI mention in the job's own text from the words around it; None when no cue decides.
+    ``at``: the mention's offset in the clause (-1: unknown); a use verb right before it ("the use of AI") decides
+    over a build word elsewhere in a long clause."""
+    clause, at = _after_label(clause, at)
+    if at >= 0 and clause.count("|") >= 2:
+        # a line of pipe-separated keywords ("Data Engineer | Azure | AI & Analytics"): the mention's own item
+        start = clause.rfind("|", 0, at) + 1
+        end = clause.find("|", at)
+        clause, at = clause[start:end if end >= 0 else len(clause)], at - start
+    if _HIRING.search(clause) or _VISION.search(clause) or _TREND.search(clause):
         return "incidental"
     if _INCIDENTAL_CONTEXT.search(clause) and not _USE_VERBS.search(clause):
         return "incidental"
     if _OWN_WORK.search(clause):
+        return "ai_tools"
+    if at >= 0 and _near_cue(clause, at) == "ai_tools":
         return "ai_tools"
     if _BUILD_VERBS.search(clause):
         return "ai_skills"
@@ -226,7 +274,7 @@ def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False,
             term = m.group(0).strip()
             reading: str | None = "incidental"
             if job and not _DESCRIBING_AFTER.match(clause, m.end()):
-                reading = _generic_level(clause)
+                reading = _generic_level(clause, m.start())
             if reading is None:
                 # No cue in the words around it: the context model's reading decides (a term that can mean
                 # something else is dropped only on a confident not_ai); without a model it counts as incidental.

@@ -33,6 +33,24 @@ AI_CASES = [
     # an LLM named among the AI tools the job uses
     ("Analytics Engineer", "Requirements: happy using AI tools (Copilot, Cursor, LLMs) to write code faster.",
      "ai_tools"),
+    # AI as a trend the job watches, or an attitude to it, is not a duty (r19)
+    ("Strategy Associate", "Requirements: a view on how generative AI is changing the way insurers build products.",
+     "incidental"),
+    ("Graduate Engineer", "Requirements: you want to build boldly with a team that takes AI seriously.",
+     "incidental"),
+    ("Consultant", "Requirements: follow the shift towards agentic AI while developing client strategy.", "incidental"),
+    # the verb right before the mention decides over a build word elsewhere in a long glued clause (r19)
+    ("Finance Analyst", "Requirements: build monthly packs and streamline reporting, including the use of AI to cut "
+     "manual work", "ai_tools"),
+    # a short label opening a line names a topic; what follows it says what the job does (r19)
+    ("Analytics Engineer", "Responsibilities\nAI Integration: use AI tools and LLMs to speed up documentation.",
+     "ai_tools"),
+    ("Engineer", "Responsibilities\nAI Delivery: build and ship AI features for customers.", "ai_skills"),
+    ("Engineer", "Requirements\nExperience building AI products: essential.", "ai_skills"),
+    # a line of pipe-separated keywords: each item is read alone (r19)
+    ("Platform Engineer", "Platform Engineer | Hybrid | Azure | AI & Analytics | Engineer the group's data platform",
+     "incidental"),
+    ("Platform Engineer", "Platform Engineer | Hybrid | build AI agents for support | Python", "ai_skills"),
     # unchanged: building with LLMs is still a skill, and an interest is still incidental
     ("Engineer", "Requirements: build retrieval pipelines on top of LLMs for customer support.", "ai_skills"),
     ("Graduate Developer", "Requirements: genuine curiosity about AI and what it means for engineering.",
