@@ -249,7 +249,7 @@ def train(embedding_model: str, cache_path: Path, config: RoleFeatureConfig | No
     dest = cache_path / "classifiers" / version
     # One training per version and cache: processes or threads asking together (Dask workers, the demo's early
     # start and its backfill) wait for the first and then reuse what it wrote.
-    with exclusive(dest.with_name(dest.name + ".lock"), f"waiting for another process training {version}"):
+    with exclusive(dest.with_name(dest.name + ".lock"), f"waiting for the training of {version} already under way"):
         return _train_into(dest, version, embedding_model, cache_path, config, exemplars, force, audit)
 
 

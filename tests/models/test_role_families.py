@@ -37,6 +37,19 @@ FAMILY_CASES = [
     ("Polymer Lab Technician", "manufacturing"),
     # product growth is an operations function
     ("Product Growth Manager - B2C", "operations"),
+    # everyday US and UK board vocabulary across care, trades, hospitality, logistics, teaching and law (ISCO 5131,
+    # 9112, 9333, 7126/7127, 7411, 5312/2341, 5321, 3256, 3411): a restaurant "server" is not a computer
+    ("Restaurant Server - Evenings", "services_hospitality"),
+    ("Janitor (part-time)", "services_hospitality"),
+    ("Material Handler 2nd Shift", "supply_chain_repetitive"),
+    ("Package Handler - Early Morning", "supply_chain_repetitive"),
+    ("HVAC Service Technician (Residential)", "engineering_construction"),
+    ("Journeyman Electrician - Commercial", "engineering_construction"),
+    ("Paraprofessional - Grade 3", "education"),
+    ("Substitute Teacher K-12", "education"),
+    ("CNA - Night Shift", "healthcare"),
+    ("Medical Assistant - Family Practice", "healthcare"),
+    ("Residential Conveyancer", "hr_admin_legal"),
 ]
 
 
