@@ -265,10 +265,23 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     return result
 
 
+def stop_with_parent() -> None:
+    """Ask Linux for a SIGTERM — Scrapy's clean stop: the queue is kept, the next crawl resumes it — when the
+    process that started this one dies. ``scrapers.crawl`` starts crawl processes in a session of their own (so
+    that Ctrl-C reaches them once, through it), where a signal to the parent's process group no longer reaches
+    them; a killed parent must not leave them crawling on their own."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m scrapers.crawl_process", description=__doc__)
     ap.add_argument("--job", required=True, help="the CrawlJob as JSON (scrapers.crawl.CrawlJob.to_json)")
     args = ap.parse_args(argv)
+    stop_with_parent()
     job = CrawlJob.from_json(args.job)
     result = run_crawl(job)
     if job.result_path:

@@ -230,3 +230,40 @@ def test_the_shard_count_comes_from_the_setting_unless_given(monkeypatch: pytest
     with pytest.raises(ValidationError, match="crawl_shards"):
         get_settings()
     get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_killed_parent_leaves_no_shard_crawling_and_the_next_crawl_resumes(db_url: str, board: object) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from labourwatch.settings import child_env
+
+    script = ("from scrapers.crawl import crawl, crawl_job\n"
+              f"crawl(crawl_job('demo_html', shards=2, extra_settings={SLOW!r}))\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], env=child_env())
+    deadline = time.monotonic() + 90
+    while len(stored_external_ids(get_engine(), "demo_html")) < 10:
+        assert parent.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    shards = [c for c in psutil.Process(parent.pid).children() if "scrapers.crawl_process" in " ".join(c.cmdline())]
+    assert len(shards) == 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    gone, alive = psutil.wait_procs(shards, timeout=60)
+    assert not alive  # each shard stopped by itself once its parent was gone
+    cdir = crawl_dir("demo_html")
+    assert all((cdir / f"shard-{k}-of-2" / "paused").exists() for k in range(2))  # a clean stop: queues kept
+    part = stored_external_ids(get_engine(), "demo_html")
+    resumed = crawl(crawl_job("demo_html", shards=2))
+    assert resumed.status == "succeeded", resumed.error
+    ids = stored_external_ids(get_engine(), "demo_html")
+    assert len(ids) == len(set(ids)) and set(ids) == _expected(board, "html")
+    assert resumed.stats.inserted == len(ids) - len(part)
+    # the killed parent's run, left 'running', was closed by the next crawl
+    assert [r.status for r in _runs("demo_html")][-1] == "succeeded"
+    assert "running" not in [r.status for r in _runs("demo_html")]
