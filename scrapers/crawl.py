@@ -257,7 +257,7 @@ def _crawl_sharded(job: CrawlJob, log_dir: Path, timeout: float | None,
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            error = f"another crawl of source {src.name!r} is running (lock {log_dir / 'lock'} is held)"
+            error = busy(src.name, log_dir / "lock")
             close_run(engine, run_id, "failed", CrawlStats().to_dict(), error)
             return CrawlResult(src.name, run_id, "failed", CrawlStats(), error, None), False
         close_stale_runs(engine, src.name, run_id,
@@ -285,6 +285,11 @@ def _crawl_sharded(job: CrawlJob, log_dir: Path, timeout: float | None,
     main_log.write_text("".join(f"shard {k} of {n}: {r.status if r else 'failed'}, log {p.log_path.name}\n"
                                 for k, (p, r) in enumerate(zip(procs, results, strict=True))), encoding="utf-8")
     return CrawlResult(src.name, run_id, status, stats, joined, str(main_log)), interrupted
+
+
+def busy(source: str, lock: Path) -> str:
+    """Why a crawl of ``source`` could not start: another one holds ``lock``."""
+    return f"another crawl of source {source!r} is running (lock {lock} is held)"
 
 
 def drop_other_layouts(cdir: Path, shards: int) -> None:

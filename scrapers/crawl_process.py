@@ -25,7 +25,7 @@ from db.session import get_engine
 from labourwatch.contract import CrawlStats
 from labourwatch.settings import get_settings
 from scrapers.config import SourceConfig
-from scrapers.crawl import CrawlJob, CrawlResult, crawl_dir, drop_other_layouts
+from scrapers.crawl import CrawlJob, CrawlResult, busy, crawl_dir, drop_other_layouts
 
 logger = logging.getLogger("scrapers.crawl_process")
 
@@ -206,7 +206,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.close()
-        held = f"another crawl of source {source.name!r} is running (lock {wdir / 'lock'} is held)"
+        held = busy(source.name, wdir / "lock")
         if sharded:
             return CrawlResult(source=source.name, run_id=run_id, status="failed", error=held)
         return _close(run_id, source.name, "failed", CrawlStats(), held)

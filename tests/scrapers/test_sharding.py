@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -13,8 +17,8 @@ from db import schema
 from db.queries import stored_external_ids
 from db.session import get_engine, session_scope
 from labourwatch.contract import CrawlStats
-from labourwatch.settings import get_settings
-from scrapers.crawl import CrawlJob, crawl, crawl_dir, crawl_job
+from labourwatch.settings import child_env, get_settings
+from scrapers.crawl import CrawlJob, CrawlResult, crawl, crawl_dir, crawl_job
 from scrapers.progress import CrawlProgress
 from scrapers.sharding import check_shard, merge_stats, shard_of
 
@@ -124,7 +128,7 @@ def test_sharded_and_single_crawls_fetch_each_detail_page_once(db_url: str, boar
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_a_sharded_crawl_waits_for_no_one_while_another_holds_the_source(db_url: str, board: object) -> None:
+def test_a_sharded_crawl_fails_at_once_while_another_holds_the_source(db_url: str, board: object) -> None:
     cdir = crawl_dir("demo_html")
     cdir.mkdir(parents=True, exist_ok=True)
     with open(cdir / "lock", "w") as held:
@@ -152,6 +156,27 @@ def _kill_crawl_processes_once_stored(n: int) -> Callable[[CrawlProgress], None]
     return on_progress
 
 
+def _start_crawl_script(script: str, stdout: int | None = None) -> subprocess.Popen[str]:
+    """``script`` in a Python process of its own, returned once it has stored 10 postings of demo_html."""
+    proc = subprocess.Popen([sys.executable, "-c", script], env=child_env(), stdout=stdout, text=True)
+    deadline = time.monotonic() + 90
+    while len(stored_external_ids(get_engine(), "demo_html")) < 10:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    return proc
+
+
+def _next_crawl_completes(board: object, stored_before: list[str]) -> CrawlResult:
+    """A two-shard crawl of demo_html after an interrupted one: it succeeds, stores the whole board once and
+    inserts only what the first left out."""
+    result = crawl(crawl_job("demo_html", shards=2))
+    assert result.status == "succeeded", result.error
+    ids = stored_external_ids(get_engine(), "demo_html")
+    assert len(ids) == len(set(ids)) and set(ids) == _expected(board, "html")
+    assert result.stats.inserted == len(ids) - len(stored_before)
+    return result
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_killed_shards_are_recorded_and_the_next_crawl_completes_without_duplicates(db_url: str,
                                                                                      board: object) -> None:
@@ -160,46 +185,26 @@ def test_killed_shards_are_recorded_and_the_next_crawl_completes_without_duplica
     assert killed.status == "failed" and "shard 0 of 2" in (killed.error or "")
     part = stored_external_ids(get_engine(), "demo_html")
     assert 10 <= len(part) < len(_expected(board, "html"))
-    again = crawl(crawl_job("demo_html", shards=2))
-    assert again.status == "succeeded", again.error
-    ids = stored_external_ids(get_engine(), "demo_html")
-    assert len(ids) == len(set(ids)) and set(ids) == _expected(board, "html")
+    again = _next_crawl_completes(board, part)
     assert again.stats.skipped_unchanged + again.stats.unchanged >= len(part)  # stored before the kill: kept
-    assert again.stats.inserted == len(ids) - len(part)
     assert [r.status for r in _runs("demo_html")] == ["failed", "succeeded"]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_ctrl_c_pauses_every_shard_and_the_next_crawl_resumes_their_queues(db_url: str, board: object) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from labourwatch.settings import child_env
-
     script = ("import sys; from scrapers.crawl import crawl, crawl_job\n"
               "try:\n"
               f"    crawl(crawl_job('demo_html', shards=2, extra_settings={SLOW!r}))\n"
               "except KeyboardInterrupt as exc:\n"
               "    print('interrupted:', exc); sys.exit(130)\n")
-    proc = subprocess.Popen([sys.executable, "-c", script], env=child_env(), stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 90
-    while len(stored_external_ids(get_engine(), "demo_html")) < 10:
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
+    proc = _start_crawl_script(script, stdout=subprocess.PIPE)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=90)
     assert proc.returncode == 130 and "interrupted: crawl of demo_html interrupted" in out
     cdir = crawl_dir("demo_html")
     assert all((cdir / f"shard-{k}-of-2" / "paused").exists() for k in range(2))
     assert [r.status for r in _runs("demo_html")] == ["partial"]
-    part = stored_external_ids(get_engine(), "demo_html")
-    resumed = crawl(crawl_job("demo_html", shards=2))
-    assert resumed.status == "succeeded", resumed.error
-    ids = stored_external_ids(get_engine(), "demo_html")
-    assert len(ids) == len(set(ids)) and set(ids) == _expected(board, "html")
-    assert resumed.stats.inserted == len(ids) - len(part)
+    _next_crawl_completes(board, stored_external_ids(get_engine(), "demo_html"))
     assert not any((cdir / f"shard-{k}-of-2" / "jobdir").exists() for k in range(2))
 
 
@@ -234,22 +239,10 @@ def test_the_shard_count_comes_from_the_setting_unless_given(monkeypatch: pytest
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_killed_parent_leaves_no_shard_crawling_and_the_next_crawl_resumes(db_url: str, board: object) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
-
     import psutil
 
-    from labourwatch.settings import child_env
-
-    script = ("from scrapers.crawl import crawl, crawl_job\n"
-              f"crawl(crawl_job('demo_html', shards=2, extra_settings={SLOW!r}))\n")
-    parent = subprocess.Popen([sys.executable, "-c", script], env=child_env())
-    deadline = time.monotonic() + 90
-    while len(stored_external_ids(get_engine(), "demo_html")) < 10:
-        assert parent.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
+    parent = _start_crawl_script("from scrapers.crawl import crawl, crawl_job\n"
+                                 f"crawl(crawl_job('demo_html', shards=2, extra_settings={SLOW!r}))\n")
     shards = [c for c in psutil.Process(parent.pid).children() if "scrapers.crawl_process" in " ".join(c.cmdline())]
     assert len(shards) == 2
     parent.send_signal(signal.SIGKILL)
@@ -258,12 +251,7 @@ def test_a_killed_parent_leaves_no_shard_crawling_and_the_next_crawl_resumes(db_
     assert not alive  # each shard stopped by itself once its parent was gone
     cdir = crawl_dir("demo_html")
     assert all((cdir / f"shard-{k}-of-2" / "paused").exists() for k in range(2))  # a clean stop: queues kept
-    part = stored_external_ids(get_engine(), "demo_html")
-    resumed = crawl(crawl_job("demo_html", shards=2))
-    assert resumed.status == "succeeded", resumed.error
-    ids = stored_external_ids(get_engine(), "demo_html")
-    assert len(ids) == len(set(ids)) and set(ids) == _expected(board, "html")
-    assert resumed.stats.inserted == len(ids) - len(part)
+    _next_crawl_completes(board, stored_external_ids(get_engine(), "demo_html"))
     # the killed parent's run, left 'running', was closed by the next crawl
     assert [r.status for r in _runs("demo_html")][-1] == "succeeded"
     assert "running" not in [r.status for r in _runs("demo_html")]
