@@ -22,7 +22,17 @@ CONTEXT_MIN_CONFIDENCE = 0.5
 _ASCII_B = r"(?:(?<![A-Za-z0-9])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?![A-Za-z0-9]))"
 
 
+# Beside a letter or digit of the pattern itself the boundary is one-sided, and a lookaround of one side is
+# about three times faster to try at every position of a long alternation than the two-sided group.
+_LEAD = r"(?<![A-Za-z0-9])"
+_TRAIL = r"(?![A-Za-z0-9])"
+
+
 def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    """``pattern`` compiled with ``\\b`` as an ASCII word boundary (one-sided where the pattern's next or previous
+    character is a plain letter or digit)."""
+    pattern = re.sub(r"(?<!\\)((?:\\\\)*)\\b(?=[A-Za-z0-9](?![?*]|\{0))", lambda m: m.group(1) + _LEAD, pattern)
+    pattern = re.sub(r"(?<!\\)([A-Za-z0-9])\\b", lambda m: m.group(1) + _TRAIL, pattern)
     return re.compile(pattern.replace(r"\b", _ASCII_B), flags)
 
 
@@ -238,7 +248,7 @@ def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False,
         return pred is not None and pred.label == label and pred.confidence >= CONTEXT_MIN_CONFIDENCE
 
     for clause in _CLAUSE.split(text):
-        if not clause.strip() or not _ANY.search(clause):
+        if not clause.strip() or not _may_mention(clause):
             continue
         job = in_job
         # Unheaded text in the company's voice ("我们在自然语言处理方面有长期积累") is a blurb, not a duty.
@@ -288,14 +298,20 @@ def _scan(text: str, in_job: bool, found: dict[str, str], body: bool = False,
 
 
 # Cheap pre-filter: most postings and most clauses mention none of these, and need no closer reading. It must
-# match every term the patterns above can match (a test checks their literal alternatives).
-_ANY = re.compile(r"AI|A\.I\.|人工智能|智能|大模型|模型|学习|神经|自然语言|视觉|识别|检测|语音|图谱|算法|微调|检索|向量|提示|标注|评测|"
-                  r"多模态|梯度|CTR|ASR|TTS|chatbot|"
-                  r"聚类|协同过滤|决策树|随机森林|回归|贝叶斯|GPT|Copilot|Midjourney|Diffusion|DALL|文心|通义|Kimi|DeepSeek|"
-                  r"豆包|Claude|Gemini|ComfyUI|Runway|Sora|可灵|即梦|machine|deep|neural|NLP|natural language|vision|LLM|"
-                  r"language model|RAG|retrieval|fine|prompt|torch|tensorflow|keras|scikit|sklearn|MLOps|ML|XGBoost|"
-                  r"LightGBM|GBDT|forest|tree|filtering|clustering|classif|分类|reinforcement|Hugging|LangChain|"
-                  r"LlamaIndex|vector|transformer|BERT|model|artificial|agent|generative", re.IGNORECASE)
+# match every term the patterns above can match (a test checks their literal alternatives). Written in lower
+# case and matched against the lower-cased text: six times faster than the same alternation with IGNORECASE.
+_ANY = re.compile(r"ai|a\.i\.|人工智能|智能|大模型|模型|学习|神经|自然语言|视觉|识别|检测|语音|图谱|算法|微调|检索|向量|提示|标注|评测|"
+                  r"多模态|梯度|ctr|asr|tts|chatbot|"
+                  r"聚类|协同过滤|决策树|随机森林|回归|贝叶斯|gpt|copilot|midjourney|diffusion|dall|文心|通义|kimi|deepseek|"
+                  r"豆包|claude|gemini|comfyui|runway|sora|可灵|即梦|machine|deep|neural|nlp|natural language|vision|llm|"
+                  r"language model|rag|retrieval|fine|prompt|torch|tensorflow|keras|scikit|sklearn|mlops|ml|xgboost|"
+                  r"lightgbm|gbdt|forest|tree|filtering|clustering|classif|分类|reinforcement|hugging|langchain|"
+                  r"llamaindex|vector|transformer|bert|model|artificial|agent|generative")
+
+
+def _may_mention(text: str) -> bool:
+    """True when ``text`` may name AI (the pre-filter; a false True costs only time)."""
+    return _ANY.search(text.lower()) is not None
 
 
 _TOOL_ROLES = _rx(r"设计|美工|运营|编辑|文案|内容|剪辑|视频|插画|原画|客服|销售|\b(?:designer|artist|copywriter|editor|"
@@ -312,7 +328,7 @@ def detect_ai(title: str | None, description: str | None = None,
     rules leave open are read by it and Chinese terms must be whole jieba words; without one, such mentions
     count as incidental.
     """
-    if not _ANY.search(title or "") and not _ANY.search(description or ""):
+    if not _may_mention(title or "") and not _may_mention(description or ""):
         return AIMention("none", ())
     title = title.translate(_HYPHENS) if title else title
     description = description.translate(_HYPHENS) if description else description

@@ -144,7 +144,7 @@ def test_prefilter_covers_every_literal_term() -> None:
 
     def alternatives(rx: re.Pattern[str]) -> list[str]:
         out, depth, cur = [], 0, ""
-        for ch in rx.pattern.replace(m._ASCII_B, ""):
+        for ch in rx.pattern.replace(m._ASCII_B, "").replace(m._LEAD, "").replace(m._TRAIL, ""):
             depth += (ch == "(") - (ch == ")")
             if ch == "|" and depth == 0:
                 out.append(cur)
@@ -159,10 +159,31 @@ def test_prefilter_covers_every_literal_term() -> None:
             plain = re.sub(r"\\s[*+]?|\?|\[- \]", " ", alt)
             if re.fullmatch(r"[\w .+-]+", plain):
                 checked += 1
-                if not m._ANY.search(plain):
+                if not m._may_mention(plain):
                     missed.append(alt)
     assert checked > 100
     assert not missed
+
+
+def test_one_sided_boundaries_match_as_two_sided_ones() -> None:
+    """Every pattern finds the same spans as with the two-sided ASCII boundary it stands for, whatever is beside
+    its terms: letters, digits, CJK, punctuation, case."""
+    import re
+
+    from models import ai_mentions as m
+
+    patterns = [v for v in vars(m).values() if isinstance(v, re.Pattern) and (m._LEAD in v.pattern or m._TRAIL in v.pattern)]
+    assert len(patterns) > 10
+    terms = ["AI", "ai", "A.I.", "LLMs", "ML models", "machine-learning", "fine-tuning", "RAG", "TTS", "GPT-4o",
+             "AI tools", "AI-powered tools", "PyTorch", "use", "building", "utilising", "Ltd", "we are", "you will",
+             "decision trees", "neural nets", "evaluating LLM responses", "classifiers", "GenAI", "agentic"]
+    sides = ["", " ", "x", "X", "9", "_", "-", "熟悉", "(", ".", "é"]
+    texts = [f"{a}{t}{b}" for t in terms for a in sides for b in sides]
+    texts += [t.upper() for t in texts] + [t.lower() for t in texts]
+    for rx in patterns:
+        two_sided = re.compile(rx.pattern.replace(m._LEAD, m._ASCII_B).replace(m._TRAIL, m._ASCII_B), rx.flags)
+        for text in texts:
+            assert [x.span() for x in rx.finditer(text)] == [x.span() for x in two_sided.finditer(text)], (rx.pattern[:60], text)
 
 
 @pytest.mark.parametrize("requirement", ["熟悉多模态模型", "有目标检测项目经验", "负责CTR预估", "熟悉TTS与ASR",
