@@ -50,6 +50,30 @@ FAMILY_CASES = [
     ("CNA - Night Shift", "healthcare"),
     ("Medical Assistant - Family Practice", "healthcare"),
     ("Residential Conveyancer", "hr_admin_legal"),
+    # issue 19 (r20), families of all-sector Chinese boards. ISCO 2146/3117: mining, blasting and mineral
+    # processing are engineering (214x), not electronics or farming
+    ("矿山爆破技术员", "engineering_construction"),
+    ("井下采矿工程师", "engineering_construction"),
+    # ISCO 2143: environmental process and remediation engineering
+    ("环保工艺设计工程师", "engineering_construction"),
+    # 大典 4-04-05-05: annotators of images, speech and point clouds prepare data (data)
+    ("图像标注质检员", "data"),
+    ("点云标注员", "data"),
+    # ISCO 2166/3432: packaging structure and print design are basic design
+    ("彩盒包装结构设计师", "design_basic"),
+    # ISCO 3323/1324: retail buyers (采销) buy, they do not sell
+    ("服装采销专员", "supply_chain_mgmt"),
+    ("家电采销经理", "supply_chain_mgmt"),
+]
+
+# A title that names no occupation ("研发工程师", "专员") decides nothing: the board's skill tags must (r20).
+TAGGED_CASES = [
+    ("研发工程师", "五险一金；环境工程|污水处理|环保工艺", "engineering_construction"),
+    ("技术员", "采矿|选矿|矿物加工", "engineering_construction"),
+    ("研发工程师", "功率器件|电机控制|电力电子", "hardware_eng"),
+    ("设计专员", "包装结构设计|CorelDRAW|平面设计", "design_basic"),
+    ("专员", "文本标注|图像标注", "data"),
+    ("经理", "渠道采购|采销|比价", "supply_chain_mgmt"),
 ]
 
 
@@ -58,3 +82,10 @@ def test_occupation_families(classifier, title: str, code: str) -> None:  # type
     from models import PostingText
 
     assert classifier.classify(PostingText("golden", title)).role_category == code
+
+
+@pytest.mark.parametrize(("title", "tags", "code"), TAGGED_CASES)
+def test_tags_decide_generic_titles(classifier, title: str, tags: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    from models import PostingText
+
+    assert classifier.classify(PostingText("golden", title, tags)).role_category == code
