@@ -282,12 +282,17 @@ def _norm_expected(field: str, value: Any) -> str | None:
     return v
 
 
+ERROR_COLUMNS = ("field", "id", "title", "expected", "predicted", "confidence", "board_category")
+
+
 def evaluate_file(input_path: Path, predictions_path: Path | None = None,
-                  classifier: PostingClassifier | None = None) -> tuple[str, list[FieldReport]]:
+                  classifier: PostingClassifier | None = None,
+                  errors: list[dict[str, str]] | None = None) -> tuple[str, list[FieldReport]]:
     """Compare a labelled file's ``expected_<field>`` columns with predictions; returns (model version, reports).
 
     Predictions come from ``predictions_path`` (a file-mode output) or, without it, from classifying the
-    file's own rows. Rows with an empty expected value are skipped for that field.
+    file's own rows. Rows with an empty expected value are skipped for that field. ``errors``, when given,
+    receives one dict per disagreement (``ERROR_COLUMNS``), in the file's order within each field.
     """
     from models.evaluate import EVALUABLE_FIELDS, evaluate_field
 
@@ -328,9 +333,13 @@ def evaluate_file(input_path: Path, predictions_path: Path | None = None,
                 pv = _norm_expected(field, _csv_value(p.get(field))) or "unstated"
             exp.append(e)
             pred.append(pv)
+            c = p.get(conf_field) if conf_field is not None else None
             if conf_field is not None:
-                c = p.get(conf_field)
                 conf.append(float(c) if c not in (None, "") else float("nan"))
+            if errors is not None and pv != e:
+                errors.append({"field": field, "id": str(r["id"]), "title": str(r.get("title") or ""),
+                               "expected": e, "predicted": pv, "confidence": "" if c in (None, "") else str(c),
+                               "board_category": str(r.get("board_category") or "")})
         if exp:
             usable = conf_field is not None and conf and not any(c != c for c in conf)
             reports.append(evaluate_field(field, exp, pred, conf if usable else None))

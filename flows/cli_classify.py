@@ -146,12 +146,24 @@ def evaluate_cmd(
                                        "file name."),
     confusion_csv: Path | None = typer.Option(None, "--confusion-csv", help="Also write every (expected, "
                                               "predicted, count) cell to this CSV."),
+    errors: Path | None = typer.Option(None, "--errors", help="Also write every disagreement to this CSV: "
+                                       "field, id, title, expected, predicted, confidence, board_category."),
 ) -> None:
     """Accuracy, macro-F1 and a confusion table for every expected_* column of a labelled file."""
-    from flows.classify import evaluate_file
+    from flows.classify import ERROR_COLUMNS, evaluate_file
 
-    version, reports = evaluate_file(input, predictions)
+    wrong: list[dict[str, str]] | None = [] if errors is not None else None
+    version, reports = evaluate_file(input, predictions, errors=wrong)
     _print_reports(version, reports, confusion_csv)
+    if errors is not None and wrong is not None:
+        import csv
+
+        errors.parent.mkdir(parents=True, exist_ok=True)
+        with errors.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=ERROR_COLUMNS)
+            w.writeheader()
+            w.writerows(wrong)
+        console.print(f"wrote {len(wrong)} disagreements to {errors}")
     if record:
         from db.labels import record_evaluation
         from db.migrate import upgrade

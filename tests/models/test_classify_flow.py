@@ -180,3 +180,24 @@ def test_classify_pending_labels_each_posting_once(fake_settings: Path, engine: 
         assert len(labels) == 4 and all(lab.taxonomy_version for lab in labels)
     assert ("software_dev", "3_5", "ai_skills", ("深度学习",)) in got
     assert ("customer_service", "1_3", "none", ()) in got
+
+
+def test_evaluate_cli_writes_every_disagreement(fake_settings: Path, tmp_path: Path) -> None:
+    """--errors lists each row the classifier got wrong, per field, with what it said instead."""
+    import csv
+
+    from flows.cli import app
+
+    src = tmp_path / "labelled.csv"
+    rows = [dict(r, expected_role_category=c) for r, c in
+            zip(INPUT, ["software_dev", "design_basic", "sales_bd", "customer_service"], strict=True)]
+    _write_csv(src, rows, ("expected_role_category",))
+    out = tmp_path / "errors" / "wrong.csv"
+    res = CliRunner().invoke(app, ["evaluate", "--input", str(src), "--errors", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "wrote 1 disagreements" in res.output
+    wrong = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(w["field"], w["expected"], w["predicted"]) for w in wrong] == [
+        ("role_category", "sales_bd", "supply_chain_repetitive")]
+    assert wrong[0]["id"] == str(rows[2]["id"]) and wrong[0]["title"] == rows[2]["title"]
+    assert 0.0 <= float(wrong[0]["confidence"]) <= 1.0
