@@ -16,7 +16,7 @@ from models.embed import Embedder
 from models.segment import CJK, Segmenter, embedding_key, normalise_title, pretokenized, title_parts
 
 # Bump when feature extraction changes: it is part of the artifact version.
-FEATURES_VERSION = "f8"  # f7: the English duty reader; f8: the head fitted in float32
+FEATURES_VERSION = "f7"  # f7: the English duty reader
 DESCRIPTION_CHARS = 200  # the head of the duties carries the role; the rest costs segmentation time, adds little
 DUTY_CHARS = 1500  # how much of an English description's job sentences the duty reader reads
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=[a-z])(?=[A-Z][a-z])")  # sentences; headings glued to the next one
@@ -174,9 +174,7 @@ class RoleClassifier:
             self.desc_words.transform(d_tokens) * cfg.description_weight,
             self.title_quals.transform(q_tokens) * cfg.qualifier_weight,
         ]
-        # float32: the solver's passes over the matrix take a third less time than in float64, for the same labels
-        # on 99.9% of the training rows.
-        return sparse.hstack(blocks, format="csr", dtype=np.float32)
+        return sparse.hstack(blocks, format="csr")
 
     def _features(self, titles: Sequence[str], descriptions: Sequence[str | None], fit: bool = False) -> sparse.csr_matrix:
         toks = self._tokens(titles, descriptions)
@@ -247,7 +245,7 @@ class RoleClassifier:
     def predict_proba(self, titles: Sequence[str], descriptions: Sequence[str | None]) -> np.ndarray:
         """Class probabilities, columns in ``classes`` order; where the head is unsure and an English
         description has job sentences, the duty reader's reading of them is added (``duty_weight``)."""
-        proba = np.asarray(self.head.predict_proba(self._features(titles, descriptions)), dtype=np.float64)
+        proba = np.asarray(self.head.predict_proba(self._features(titles, descriptions)))
         cfg = self.config
         if self.duty_head is None or cfg.duty_weight == 0:
             return proba
