@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from labourwatch.settings import get_settings
+
+# A suite started in the background of a non-interactive shell inherits SIGINT ignored, and passes the ignore on
+# to every process it starts; a Python process that starts with SIGINT ignored keeps it so, and the tests that
+# press Ctrl-C on a crawl or the demo board would wait in vain. A handler (unlike an ignore) is reset to the
+# default in the processes started from here, so they get Python's usual Ctrl-C.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 PG_ADMIN_URL = os.environ.get("LABOURWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
