@@ -50,6 +50,22 @@ FAMILY_CASES = [
     ("CNA - Night Shift", "healthcare"),
     ("Medical Assistant - Family Practice", "healthcare"),
     ("Residential Conveyancer", "hr_admin_legal"),
+    # whole SOC 2020 / SOC 2018 families of everyday work (r21): protective services (ISCO 5411-5419), finishing
+    # trades (7112-7133), executive assistants, exam support staff, social work, furniture making, refuse collection
+    # and apartment leasing
+    ("Police Officer - Response Team", "services_hospitality"),
+    ("Correctional Officer (Night Shift)", "services_hospitality"),
+    ("On-Call Firefighter - Rural Station", "services_hospitality"),
+    ("Parking Enforcement Officer - City Centre", "services_hospitality"),
+    ("Refuse Collector - Council", "services_hospitality"),
+    ("Glazier - Commercial Projects", "engineering_construction"),
+    ("Kitchen Fitter (self-employed)", "engineering_construction"),
+    ("Stonemason - Heritage Restoration", "engineering_construction"),
+    ("Executive PA to the Managing Director", "hr_admin_legal"),
+    ("Invigilator - Summer Exam Season", "education"),
+    ("Children and Families Social Worker", "healthcare"),
+    ("Upholsterer - Furniture Workshop", "manufacturing"),
+    ("Leasing Consultant - Apartment Community", "sales_bd"),
     # issue 19 (r20), families of all-sector Chinese boards. ISCO 2146/3117: mining, blasting and mineral
     # processing are engineering (214x), not electronics or farming
     ("矿山爆破技术员", "engineering_construction"),
