@@ -80,6 +80,22 @@ FAMILY_CASES = [
     # ISCO 3323/1324: retail buyers (采销) buy, they do not sell
     ("服装采销专员", "supply_chain_mgmt"),
     ("家电采销经理", "supply_chain_mgmt"),
+    # issue 19 (r22), families from the dev half of the blind everyday list. US travel and per-diem clinical
+    # contracts are nursing, not travel services (SOC 2018 29-1141/29-2061 on contract)
+    ("Travel LPN - Skilled Nursing - 13 Week Contract", "healthcare"),
+    # ISCO 1343: a rank-only title in a care home is care management, not general management
+    ("Deputy Manager (Residential Care Home)", "healthcare"),
+    # ISCO 5322: a personal assistant employed by a disabled person on direct payments is a carer, not a secretary
+    ("Personal Assistant - Direct Payments - Autism Support", "healthcare"),
+    # ISCO 2263/3257: environmental and public health inspectors
+    ("Food Safety Inspector - District Council", "healthcare"),
+    # ISCO 5244/5243: appointment setting, telemarketing and canvassing sell
+    ("Appointment Setter - Home Improvements", "sales_bd"),
+    ("Cold Caller - Solar Panels", "sales_bd"),
+    # ISCO 3411: legal caseworkers and fee earners are legal, not social work
+    ("Personal Injury Caseworker - Claimant Firm", "hr_admin_legal"),
+    # ISCO 4311: a law firm's cashier keeps its client account (finance), not a till
+    ("Senior Legal Cashier - Conveyancing Practice", "finance_accounting"),
 ]
 
 # A title that names no occupation ("研发工程师", "专员") decides nothing: the board's skill tags must (r20).
