@@ -72,3 +72,20 @@ def test_english_split_is_fixed_and_disjoint() -> None:
     assert (dev, held) == split_ids(list(reversed(ids)))
     assert len(held) == 50 and not dev & held and dev | held == set(ids)
     assert split_ids(ids, seed=20)[1] != held
+
+
+def test_blind_everyday_list_is_well_formed(tmp_path, monkeypatch) -> None:
+    """The blind list names only taxonomy codes, holds both parts, and refuses a row moved between parts by hand."""
+    import evaluation.everyday_blind as blind
+    from labourwatch.contract import vocabulary
+
+    df = blind.load_list()
+    assert set(df["expected_role_category"]) <= set(vocabulary().role_codes)
+    assert set(df["split"]) == {"dev", "heldout"} and len(df) == len(set(df["title"]))
+    moved = df.copy()
+    moved.loc[0, "split"] = "heldout" if moved.loc[0, "split"] == "dev" else "dev"
+    edited = tmp_path / "everyday_blind_en.csv"
+    moved.to_csv(edited, index=False)
+    monkeypatch.setattr(blind, "LIST", edited)
+    with pytest.raises(ValueError, match="split column disagrees"):
+        blind.load_list()
