@@ -96,6 +96,19 @@ FAMILY_CASES = [
     ("Personal Injury Caseworker - Claimant Firm", "hr_admin_legal"),
     # ISCO 4311: a law firm's cashier keeps its client account (finance), not a till
     ("Senior Legal Cashier - Conveyancing Practice", "finance_accounting"),
+    # issue 19 (r23), three titles the bank had against the taxonomy page's own anchors. ISCO 3432 (window and
+    # display work) is named under design_basic: visual merchandisers design displays, they do not serve at a till
+    ("Visual Merchandiser - Flagship Store", "design_basic"),
+    # ISCO 2412 financial and investment advisers sit in 241x, finance_accounting's "investment professionals"
+    ("Independent Financial Adviser - Chartered", "finance_accounting"),
+    ("Financial Adviser (Pensions & Retirement)", "finance_accounting"),
+    # the page names "transport management" and "supply-chain planners" under supply_chain_mgmt; dispatch clerks
+    # (ISCO 4323) stay repetitive, and a transport planner at a highways consultancy stays engineering
+    ("Transport Planner (Nights) - Distribution Centre", "supply_chain_mgmt"),
+    # product sellers stay agents in sales_bd: the page names real-estate and insurance agents there
+    ("Mortgage Adviser - Estate Agency Branch", "sales_bd"),
+    ("Night Shift Merchandiser - Supermarket", "supply_chain_repetitive"),
+    ("Transport Dispatcher - Haulage", "supply_chain_repetitive"),
 ]
 
 # A title that names no occupation ("研发工程师", "专员") decides nothing: the board's skill tags must (r20).
