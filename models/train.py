@@ -30,7 +30,7 @@ OCCUPATIONS_FILE = RESOURCES / "occupations.yaml"
 DUTIES_FILE = RESOURCES / "duties_en.yaml"
 ARTIFACT_FORMAT = 2  # 2: the AI-context head (ai_context.joblib) travels with the role head
 # Bump when the experience or AI rules change: the version names the whole labeller, not only the head.
-RULES_VERSION = "r4"  # r3: AI trends and attitudes, labels, the verb before a mention; r4: pipe-separated keyword lines (issue 19)
+RULES_VERSION = "r5"  # r3: AI trends and attitudes, labels, the verb before a mention; r4: pipe-separated keyword lines; r5: English AI vocabulary, imperative duties, describing nouns, traps (issue 19)
 
 _ZH_PREFIX = ("", "", "高级", "资深", "初级", "中级", "", "急招", "诚聘", "招聘")
 _ZH_SUFFIX = ("", "", "（北京）", "-上海", "【急招】", "（双休）", "（深圳）", "实习生", "（五险一金）", "(杭州)", "（校招）",

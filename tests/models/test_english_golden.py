@@ -89,3 +89,21 @@ def test_blind_everyday_list_is_well_formed(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(blind, "LIST", edited)
     with pytest.raises(ValueError, match="split column disagrees"):
         blind.load_list()
+
+
+def test_blind_ai_set_is_balanced_and_its_split_fixed() -> None:
+    """The blind English AI-level passages: 60 per level, unique ids, and each split fixed by its id's hash."""
+    import hashlib
+
+    from evaluation.ai_level_blind import load_blind, render, score
+
+    df = load_blind()
+    assert df["expected_ai_level"].value_counts().to_dict() == {"none": 60, "incidental": 60, "ai_tools": 60,
+                                                                "ai_skills": 60}
+    assert df["id"].is_unique
+    parity = ["dev" if int(hashlib.sha256(i.encode()).hexdigest(), 16) % 2 == 0 else "held-out" for i in df["id"]]
+    assert list(df["split"]) == parity
+    s = score(["none", "ai_tools", "ai_skills"], ["none", "incidental", "ai_skills"], "dev")
+    assert s.level.confusion[("ai_tools", "incidental")] == 1
+    assert s.references.positive_f1 == 1.0
+    assert "accuracy=0.667" in render(s)
