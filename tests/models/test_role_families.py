@@ -99,6 +99,9 @@ FAMILY_CASES = [
     # issue 19 (r23), three titles the bank had against the taxonomy page's own anchors. ISCO 3432 (window and
     # display work) is named under design_basic: visual merchandisers design displays, they do not serve at a till
     ("Visual Merchandiser - Flagship Store", "design_basic"),
+    # r24: the rest of ISCO 3432's own titles, once an addition to design_basic no longer reshuffled its tag examples
+    ("Window Dresser - Department Store", "design_basic"),
+    ("Regional Visual Merchandising Manager", "design_basic"),
     # ISCO 2412 financial and investment advisers sit in 241x, finance_accounting's "investment professionals"
     ("Independent Financial Adviser - Chartered", "finance_accounting"),
     ("Financial Adviser (Pensions & Retirement)", "finance_accounting"),

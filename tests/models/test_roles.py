@@ -12,11 +12,17 @@ from models.embed import HashEmbedder
 from models.roles import RoleClassifier, RoleFeatureConfig
 from models.segment import Segmenter, embedding_key, normalise_title, title_parts
 from models.train import (
+    Exemplar,
+    OccupationBank,
+    TitlePicker,
     artifact_version,
     expand_exemplars,
     list_artifacts,
     load_artifact,
     load_exemplars,
+    load_occupations,
+    merge_occupations,
+    tag_exemplars,
     train,
 )
 
@@ -188,18 +194,82 @@ def test_load_classifier_uses_the_artifact_this_code_defines(fake_settings: Path
         shutil.rmtree(other)
 
 
+def _copy(data: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+    return {code: {k: list(v) for k, v in d.items()} for code, d in data.items()}
+
+
 def test_expansion_is_stable_under_edits() -> None:
-    """Adding an exemplar adds its own examples and leaves every other one as it was."""
+    """Adding an exemplar adds its own examples and moves only the snippet pairings the new title wins."""
     data = load_exemplars()
     before = expand_exemplars(data)
-    edited = {code: {k: list(v) for k, v in d.items()} for code, d in data.items()}
+    edited = _copy(data)
     edited["software_qa"]["en"].append("Chaos Test Engineer")
     edited["data"]["snippets"].append("Reconcile warehouse loads against source systems every night")
     after = expand_exemplars(edited)
     added = [e for e in after if e not in before]
-    assert set(before) <= set(after)
+    removed = [e for e in before if e not in after]
     assert {e.code for e in added} == {"software_qa", "data"}
-    assert len(added) == 1 + 3 + 3  # the title, its 3 decorated copies, the snippet's 3 pairings
+    n = len(edited["software_qa"]["zh"] + edited["software_qa"]["en"])
+    assert len(removed) <= 3 * len(data["software_qa"]["snippets"]) / n + 2
+    assert all(e.code == "software_qa" and e.description for e in removed)  # snippet pairings the new title won
+    won = [e for e in added if e.title == "Chaos Test Engineer" and e.description]
+    assert sorted(e.description or "" for e in won) == sorted(e.description or "" for e in removed)
+    assert len(added) == 1 + 3 + 3 + len(won)  # the title, its 3 decorated copies, the snippet's 3 pairings
+
+
+def _tag_examples_changed(before: list[Exemplar], after: list[Exemplar]) -> list[tuple[Exemplar, Exemplar]]:
+    assert len(before) == len(after)
+    return [(b, a) for b, a in zip(before, after, strict=True) if b != a]
+
+
+def test_tag_examples_move_only_where_an_edited_title_wins() -> None:
+    """Adding a title to a code moves only the tag examples it wins (about 1/n of that code's title draws) and
+    none of another code's; removing one moves only those it had won. Lines of tags never move."""
+    bank = load_occupations()
+    data = merge_occupations(load_exemplars(), bank)
+    before = tag_exemplars(data, bank)
+    # an English title appended, and a Chinese one put first (which shifts every other title's place in the list)
+    for code, lang, at, title in (("design_basic", "en", -1, "Shopfront Display Designer"),
+                                  ("engineering_construction", "zh", 0, "排水工程师（测试）")):
+        edited = _copy(data)
+        edited[code][lang].insert(at if at >= 0 else len(edited[code][lang]), title)
+        changed = _tag_examples_changed(before, tag_exemplars(edited, bank))
+        n = len(set(edited[code]["zh"] + edited[code]["en"]))
+        title_draws = sum(1 for i, e in enumerate(before) if e.code == code and i % 32 % 3)
+        assert all(b.code == code and a.title == title and a.description == b.description for b, a in changed)
+        assert len(changed) <= title_draws / n + 3, (code, len(changed), title_draws, n)
+    gone = data["design_basic"]["zh"][0]
+    edited = _copy(data)
+    edited["design_basic"]["zh"].remove(gone)
+    changed = _tag_examples_changed(before, tag_exemplars(edited, bank))
+    assert [b for b, _ in changed] == [e for e in before if e.code == "design_basic" and e.title == gone]
+    assert all(a.title != gone and a.description == b.description for b, a in changed)
+
+
+def test_title_picks_are_deterministic_and_ignore_list_order() -> None:
+    bank = load_occupations()
+    data = merge_occupations(load_exemplars(), bank)
+    rng = random.Random(7)
+    shuffled = _copy(data)
+    for d in shuffled.values():
+        for lang in ("zh", "en"):
+            rng.shuffle(d[lang])
+    no_role = list(bank.no_role_titles)
+    rng.shuffle(no_role)
+    reordered = OccupationBank(bank.titles, bank.tags, no_role)
+    assert tag_exemplars(data, bank) == tag_exemplars(data, bank) == tag_exemplars(shuffled, reordered)
+    snippets = [e for e in expand_exemplars(data) if e.description]
+    assert snippets == [e for e in expand_exemplars(shuffled) if e.description]
+    # pinned, so that another process, machine or numpy version draws the same titles
+    picker = TitlePicker(["平面设计师", "Graphic Designer", "美工", "Illustrator", "排版设计"])
+    assert picker.picks(("13", "design_basic", "0", "title"), 6) == PINNED_PICKS
+    assert picker.picks(("13", "design_basic", "0", "title"), 3) == PINNED_PICKS[:3]
+    assert TitlePicker(list(reversed(picker.titles))).picks(("13", "design_basic", "0", "title"), 6) == PINNED_PICKS
+    with pytest.raises(ValueError, match="no titles"):
+        TitlePicker([]).picks(("13", "x"), 1)
+
+
+PINNED_PICKS = ["平面设计师", "Graphic Designer", "Graphic Designer", "Graphic Designer", "Illustrator", "美工"]
 
 
 def test_description_head_skips_page_furniture() -> None:
