@@ -127,9 +127,10 @@ _BUILD_VERBS = _rx(r"开发|研发|训练|部署|集成|接入|搭建|落地|构
                           r"implement\w*|engineer\w*|architect|architecting|design and build|productioni[sz]e)\b")
 _USE_VERBS = _rx(r"使用|运用|利用|借助|熟练|会用|善用|应用|提效|提升效率|\b(?:use|using|leverage|leveraging|utili[sz]\w*|"
                         r"proficien\w*|familiar\w*|hands-on with|adopt\w*)\b")
-_SELLING = _rx(r"\b(?:re)?sell(?:s|ing)?\b|\bdemo(?:s|nstrate|nstrates|nstrating)?\b")
+_SELL = r"\b(?:re)?sell(?:s|ing)?\b"  # a product the job sells: in incidental contexts and before a tool
+_SELLING = _rx(_SELL + r"|\bdemo(?:s|nstrate|nstrates|nstrating)?\b")
 _INCIDENTAL_CONTEXT = _rx(r"专业|学历|major|degree in|研究方向|兴趣|热爱|感兴趣|关注|interest|passion|curious|curiosity|面试|招聘|"
-                                 r"\b(?:re)?sell(?:s|ing)?\b|"
+                                 + _SELL + r"|"
                                  r"recruit|hiring process|application process|screening|行业|赛道|industry|公司|企业(?!级)|"
                                  r"我们是|we are|our (?:company|mission|platform)|leading|驱动|powered company")
 _COMPANY_NAME = _rx(r"(?:AI|人工智能|智能)[\u4e00-\u9fffA-Za-z]{0,8}(?:科技|技术|信息|网络|软件)?(?:股份)?有限公司|"
@@ -450,7 +451,7 @@ _ANY = re.compile(r"ai|a\.i\.|人工智能|智能|大模型|模型|学习|神经
                   r"regression|speech|detection|image|segmentation|opencv|yolo|bounding|topic model|text mining|nlu|"
                   r"nlg|embeddings|semantic|spacy|nltk|dialogflow|training data|rlhf|lora|calling|feature store|"
                   r"kubeflow|translation|deepl|perplexity|synthesia|elevenlabs|firefly|"
-                  r"sentiment")
+                  r"sentiment|recommend|anthropic")
 
 
 def _may_mention(text: str) -> bool:
