@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,8 +44,15 @@ class Taxonomy:
         raise KeyError(f"unknown role category {code!r}; known: {', '.join(self.codes)}")
 
 
+def load_yaml(path: Path) -> Any:
+    """A YAML file's data, parsed by libyaml's C parser where PyYAML has it (the safe loader's results, 4-5x
+    faster: the training banks are large)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506  (a safe loader)
+
+
 def _load(path: Path) -> Taxonomy:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path)
     cats = []
     for i, c in enumerate(data.get("categories") or []):
         missing = {"code", "zh", "en", "isco", "description"} - set(c)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import yaml
 
 from labourwatch.locks import exclusive
 from models.ai_context import CONTEXT_HEAD, CONTEXTS_FILE, AIContextModel, load_contexts
@@ -23,7 +22,7 @@ from models.embed import embedding_engine, engine_tag, load_embedder
 from models.roles import FEATURES_VERSION, RoleClassifier, RoleFeatureConfig
 from models.segment import CJK, DEFAULT_USERDICT, RESOURCES, Segmenter
 from models.softmax import SOLVER_VERSION
-from models.taxonomy import TAXONOMY_VERSION, load_taxonomy
+from models.taxonomy import TAXONOMY_VERSION, load_taxonomy, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ class TrainReport:
 
 def load_exemplars(path: Path = EXEMPLARS_FILE) -> dict[str, dict[str, list[str]]]:
     """Per-category core titles (``zh``, ``en``) and ``snippets`` from the exemplars file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path)
     codes = set(load_taxonomy().codes)
     unknown = set(data) - codes
     if unknown:
@@ -100,7 +99,7 @@ class OccupationBank:
 
 def load_occupations(path: Path = OCCUPATIONS_FILE) -> OccupationBank:
     """The occupation bank file (titles and skill tags per code, organised by occupation group)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path)
     codes = set(load_taxonomy().codes)
     unknown = set(data.get("codes", {})) - codes
     if unknown:
@@ -120,7 +119,7 @@ def load_occupations(path: Path = OCCUPATIONS_FILE) -> OccupationBank:
 def load_duties(exemplars: dict[str, dict[str, list[str]]], path: Path = DUTIES_FILE) -> tuple[list[str], list[str]]:
     """(texts, codes) the duty reader learns from: the English duty sentences file and the exemplars' English
     snippets (those without Chinese characters)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path) or {}
     unknown = set(data) - set(load_taxonomy().codes)
     if unknown:
         raise ValueError(f"{path}: categories not in the taxonomy: {sorted(unknown)}")
