@@ -169,7 +169,8 @@ class RoleClassifier:
                 q_tokens: list[list[str]], d_tokens: list[list[str]]) -> tuple[np.ndarray, sparse.csr_matrix]:
         """The features in two blocks: the title embeddings (dense), then the tf-idf columns (sparse)."""
         cfg = self.config
-        dense = self.embedder.embed([embedding_key(t) for t in titles]) * cfg.embedding_weight
+        # float64 as the head computes (the products of float32 vectors and the weight, exactly)
+        dense = (self.embedder.embed([embedding_key(t) for t in titles]) * cfg.embedding_weight).astype(np.float64)
         rest = sparse.hstack([
             self.title_words.transform(t_tokens) * cfg.title_word_weight,
             self.title_chars.transform(norms) * cfg.title_char_weight,

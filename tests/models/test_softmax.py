@@ -69,3 +69,32 @@ def test_refuses_what_it_cannot_fit() -> None:
         fit_softmax(dense, rest, np.where(y == "a", "a", "b"), w, C=1.0)
     with pytest.raises(ValueError, match="parallel rows"):
         fit_softmax(dense[:-1], rest, y, w, C=1.0)
+
+
+def test_lbfgs_takes_torch_optims_steps_exactly() -> None:
+    """The solver's loop is torch.optim.LBFGS's step (strong Wolfe), to the bit, without the Optimizer class."""
+    import torch
+
+    from models.softmax import lbfgs
+
+    rng = np.random.default_rng(3)
+    A = torch.from_numpy(rng.standard_normal((60, 40)))
+    b = torch.from_numpy(rng.standard_normal(60))
+
+    def f(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # a smooth, non-quadratic objective
+        r = A @ x - b
+        return torch.log1p(r * r).sum() + 0.01 * x.dot(x), A.T @ (2 * r / (1 + r * r)) + 0.02 * x
+
+    ours, n_iter = lbfgs(f, torch.zeros(40, dtype=torch.float64), max_iter=500, tol=1e-9, history=5)
+    w = torch.nn.Parameter(torch.zeros(40, dtype=torch.float64))
+    opt = torch.optim.LBFGS([w], lr=1, max_iter=500, history_size=5, line_search_fn="strong_wolfe",
+                            tolerance_grad=1e-9, tolerance_change=64 * float(np.finfo(float).eps))
+
+    def closure() -> torch.Tensor:
+        loss, grad = f(w.data)
+        w.grad = grad
+        return loss
+
+    opt.step(closure)  # type: ignore[no-untyped-call]
+    assert n_iter == opt.state[w]["n_iter"] > 5
+    assert torch.equal(ours, w.data)
