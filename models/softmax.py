@@ -140,20 +140,24 @@ def fit_softmax(dense: np.ndarray, rest: sparse.spmatrix, labels: Sequence[str],
         R, RT = csr(rest), csr(rest.T.tocsr())
     D = torch.from_numpy(np.ascontiguousarray(dense, dtype=np.float64))
     s = torch.from_numpy(sw / total)[:, None]
-    onehot = torch.zeros(n, k, dtype=torch.float64)
-    onehot[torch.arange(n), torch.from_numpy(index)] = 1.0
+    rows = torch.from_numpy(index.astype(np.int64))[:, None]  # each row's class
+    all_rows = torch.arange(n)
 
     def loss_and_grad(flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         W, b = flat[: k * d].view(k, d), flat[k * d :]
         z = D @ W[:, :nd].T + R @ W[:, nd:].T.contiguous() + b
         lse = torch.logsumexp(z, 1, keepdim=True)
-        loss = (s * (lse - (z * onehot).sum(1, keepdim=True))).sum() + 0.5 * lam * torch.dot(flat[: k * d], flat[: k * d])
-        g = s * (torch.exp(z - lse) - onehot)
-        gW = torch.empty(k, d, dtype=torch.float64)
+        loss = (s * (lse - z.gather(1, rows))).sum() + 0.5 * lam * torch.dot(flat[: k * d], flat[: k * d])
+        g = torch.exp(z - lse)
+        g[all_rows, rows[:, 0]] -= 1.0  # softmax minus the one-hot labels
+        g *= s
+        grad = torch.empty(k * d + k, dtype=torch.float64)
+        gW = grad[: k * d].view(k, d)
         gW[:, :nd] = g.T @ D
         gW[:, nd:] = (RT @ g).T
         gW += lam * W
-        return loss, torch.cat([gW.reshape(-1), g.sum(0)])
+        grad[k * d :] = g.sum(0)
+        return loss, grad
 
     with torch.no_grad():
         x, n_iter = lbfgs(loss_and_grad, torch.zeros(k * d + k, dtype=torch.float64), max_iter=max_iter, tol=tol)
