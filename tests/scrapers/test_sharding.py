@@ -156,11 +156,18 @@ def _kill_crawl_processes_once_stored(n: int) -> Callable[[CrawlProgress], None]
     return on_progress
 
 
-def _start_crawl_script(script: str, stdout: int | None = None) -> subprocess.Popen[str]:
-    """``script`` in a Python process of its own, returned once it has stored 10 postings of demo_html."""
+def _start_crawl_script(script: str, stdout: int | None = None, shards: int = 0) -> subprocess.Popen[str]:
+    """``script`` in a Python process of its own, returned once it has stored 10 postings of demo_html and, with
+    ``shards``, once each of that many shards has its crawl under way (its Scrapy queue on disk): on a loaded
+    machine the first 10 postings can all come from one shard while the other is still starting."""
     proc = subprocess.Popen([sys.executable, "-c", script], env=child_env(), stdout=stdout, text=True)
     deadline = time.monotonic() + 90
-    while len(stored_external_ids(get_engine(), "demo_html")) < 10:
+    cdir = crawl_dir("demo_html")
+
+    def started() -> bool:
+        return all((cdir / f"shard-{k}-of-{shards}" / "jobdir").exists() for k in range(shards))
+
+    while len(stored_external_ids(get_engine(), "demo_html")) < 10 or not started():
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     return proc
@@ -197,7 +204,7 @@ def test_ctrl_c_pauses_every_shard_and_the_next_crawl_resumes_their_queues(db_ur
               f"    crawl(crawl_job('demo_html', shards=2, extra_settings={SLOW!r}))\n"
               "except KeyboardInterrupt as exc:\n"
               "    print('interrupted:', exc); sys.exit(130)\n")
-    proc = _start_crawl_script(script, stdout=subprocess.PIPE)
+    proc = _start_crawl_script(script, stdout=subprocess.PIPE, shards=2)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=90)
     assert proc.returncode == 130 and "interrupted: crawl of demo_html interrupted" in out
