@@ -168,16 +168,23 @@ class RoleClassifier:
     def _blocks(self, titles: Sequence[str], norms: list[str], t_tokens: list[list[str]],
                 q_tokens: list[list[str]], d_tokens: list[list[str]]) -> tuple[np.ndarray, sparse.csr_matrix]:
         """The features in two blocks: the title embeddings (dense), then the tf-idf columns (sparse)."""
+        return self._dense([embedding_key(t) for t in titles]), self._rest(norms, t_tokens, q_tokens, d_tokens)
+
+    def _dense(self, keys: Sequence[str]) -> np.ndarray:
+        """The title embeddings of ``keys`` (``embedding_key``s), weighted; float64 as the head computes (the
+        products of the float32 vectors and the weight, exactly)."""
+        return (self.embedder.embed(keys) * self.config.embedding_weight).astype(np.float64)
+
+    def _rest(self, norms: list[str], t_tokens: list[list[str]], q_tokens: list[list[str]],
+              d_tokens: list[list[str]]) -> sparse.csr_matrix:
+        """The tf-idf columns: title words, title characters, description head, qualifiers."""
         cfg = self.config
-        # float64 as the head computes (the products of float32 vectors and the weight, exactly)
-        dense = (self.embedder.embed([embedding_key(t) for t in titles]) * cfg.embedding_weight).astype(np.float64)
-        rest = sparse.hstack([
+        return sparse.hstack([
             self.title_words.transform(t_tokens) * cfg.title_word_weight,
             self.title_chars.transform(norms) * cfg.title_char_weight,
             self.desc_words.transform(d_tokens) * cfg.description_weight,
             self.title_quals.transform(q_tokens) * cfg.qualifier_weight,
         ], format="csr")
-        return dense, rest
 
     def _matrix(self, titles: Sequence[str], norms: list[str], t_tokens: list[list[str]],
                 q_tokens: list[list[str]], d_tokens: list[list[str]]) -> sparse.csr_matrix:
@@ -217,11 +224,16 @@ class RoleClassifier:
                               [d_tok[i] for i in rep])
         u_labels = [labels[i] for i in keep]
         weights = np.asarray(counts, dtype=np.float64)
-        dense, rest = self._blocks(u_titles, norms, t_tok, q_tok, d_tok)
+        # each distinct embedding key once: the examples share title embeddings (decorated copies of a title)
+        keys, key_rows = np.unique(np.asarray([embedding_key(t) for t in u_titles], dtype=object),
+                                   return_inverse=True)
+        vectors = self._dense(keys.tolist())
+        rest = self._rest(norms, t_tok, q_tok, d_tok)
         if len(set(u_labels)) > 2:  # scikit-learn's objective, solved faster (models/softmax.py)
-            self.head = fit_softmax(dense, rest, u_labels, weights, C=self.config.C, max_iter=self.head.max_iter)
+            self.head = fit_softmax(vectors, rest, u_labels, weights, C=self.config.C, max_iter=self.head.max_iter,
+                                    dense_rows=key_rows)
         else:
-            self.head.fit(sparse.hstack([sparse.csr_matrix(dense), rest], format="csr"), u_labels,
+            self.head.fit(sparse.hstack([sparse.csr_matrix(vectors[key_rows]), rest], format="csr"), u_labels,
                           sample_weight=weights)
         return self
 

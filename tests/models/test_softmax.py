@@ -63,12 +63,29 @@ def test_default_tolerance_beats_scikit_learns_default_stop() -> None:
     assert _objective(ours, X, y, w, 16.0) <= _objective(ref, X, y, w, 16.0) + 1e-6
 
 
+def test_shared_dense_rows_fit_as_the_rows_written_out() -> None:
+    """Examples that share a dense vector (``dense_rows``) fit as if each row carried its own copy."""
+    dense, rest, y, w = _problem(seed=3, n=300)
+    vectors = dense[:40]
+    rows = np.random.default_rng(3).integers(0, 40, 300)
+    shared = fit_softmax(vectors, rest, y, w, C=2.0, tol=1e-9, dense_rows=rows)
+    copied = fit_softmax(vectors[rows], rest, y, w, C=2.0, tol=1e-9)
+    assert shared.coef_.shape == copied.coef_.shape == (4, 6 + 30)
+    assert np.allclose(shared.coef_, copied.coef_, atol=1e-6)
+    X = sparse.hstack([sparse.csr_matrix(vectors[rows]), rest], format="csr")
+    assert np.allclose(shared.predict_proba(X), copied.predict_proba(X), atol=1e-7)
+
+
 def test_refuses_what_it_cannot_fit() -> None:
     dense, rest, y, w = _problem()
     with pytest.raises(ValueError, match="three or more classes"):
         fit_softmax(dense, rest, np.where(y == "a", "a", "b"), w, C=1.0)
     with pytest.raises(ValueError, match="parallel rows"):
         fit_softmax(dense[:-1], rest, y, w, C=1.0)
+    with pytest.raises(ValueError, match="parallel rows"):
+        fit_softmax(dense, rest, y, w, C=1.0, dense_rows=np.arange(len(y) - 1))
+    with pytest.raises(ValueError, match="dense_rows must index the 400 rows"):
+        fit_softmax(dense, rest, y, w, C=1.0, dense_rows=np.full(len(y), 400))
 
 
 def test_lbfgs_takes_torch_optims_steps_exactly() -> None:
