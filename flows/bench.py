@@ -204,6 +204,58 @@ def bench_classify(n: int = 5000, batch_size: int | None = None) -> tuple[Classi
     return out[0], out[1]
 
 
+# --- train ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainBenchResult:
+    """One training from scratch: the training's own clock and stages, the whole process, its peak memory."""
+
+    version: str
+    examples: int
+    seconds: float  # what ``labourwatch train`` reports ("trained in"): from the banks to the written artifact
+    process_seconds: float  # a fresh process: Python's imports and the training
+    peak_rss_mb: float
+    stages: tuple[tuple[str, float], ...]
+
+
+def step_train(cache: str, model: str) -> tuple[float, float, tuple[str, int, tuple[tuple[str, float], ...]]]:
+    """Train ``model``'s classifier into the scratch cache ``cache`` (run in a fresh process by ``in_child``)."""
+    from models.train import train
+
+    r = train(model, Path(cache), force=True)
+    return r.seconds, peak_rss_mb(), (r.version, r.examples, r.stages)
+
+
+def bench_train(runs: int = 1) -> list[TrainBenchResult]:
+    """Train the configured classifier ``runs`` times, each in a fresh process and a scratch cache that holds the
+    built embedding model but no cached vectors: the first training of a new install, or after an engine
+    change. Building the model (once, into the configured cache) is not timed."""
+    from labourwatch.settings import get_settings
+    from models.embed import DEFAULT_MODEL, default_model_dir, resolve_model_path
+
+    if runs < 1:
+        raise ValueError(f"--runs must be at least 1, got {runs}")
+    s = get_settings()
+    s.ensure_dirs()
+    model = s.embedding_model
+    if model == DEFAULT_MODEL:
+        resolve_model_path(model, s.cache_path)  # built once, outside the timing
+    out = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="lw-bench-train-") as tmp:
+            cache = Path(tmp) / "cache"
+            if model == DEFAULT_MODEL:  # the built model, not its vectors
+                (cache / "embeddings").mkdir(parents=True)
+                (cache / "embeddings" / DEFAULT_MODEL).symlink_to(default_model_dir(s.cache_path).resolve())
+            t0 = time.perf_counter()
+            step = in_child("train", step_train, str(cache), model)
+            wall = time.perf_counter() - t0
+        version, examples, stages = step.result
+        out.append(TrainBenchResult(version, examples, step.seconds, wall, step.peak_rss_mb, stages))
+    return out
+
+
 # --- trends -----------------------------------------------------------------------------------------------
 
 

@@ -151,6 +151,35 @@ def bench_classify_cmd(
     console.print(f"model {cold.model_version}; database writes included, model load excluded")
 
 
+def train_tables(results: list[Any]) -> list[Table]:
+    """The training benchmark at 80 columns: each run's totals, then the stages (a column per run, at most 4)."""
+    runs = _table("bench train: a fresh process and cache, the model built, no cached vectors",
+                  ("run", "trained in (s)", "process (s)", "peak MB"))
+    for i, r in enumerate(results, 1):
+        runs.add_row(str(i), f"{r.seconds:.1f}", f"{r.process_seconds:.1f}", f"{r.peak_rss_mb:.0f}")
+    shown = results[:4]
+    stages = _table("where the training's time goes (seconds)", ("stage", *[f"run {i}" for i in
+                                                                           range(1, len(shown) + 1)]))
+    for j, (name, _) in enumerate(shown[0].stages):
+        stages.add_row(name, *[f"{r.stages[j][1]:.1f}" if j < len(r.stages) else "" for r in shown])
+    return [runs, stages]
+
+
+@app.command("train")
+def bench_train_cmd(
+    runs: int = typer.Option(1, "--runs", help="Trainings to time, one after another."),
+) -> None:
+    """Time training the configured classifier from scratch: each run in a fresh process and an empty cache that
+    holds the built embedding model but no cached vectors; prints the time, peak memory and stages."""
+    from flows.bench import bench_train
+
+    results = bench_train(runs)
+    for table in train_tables(results):
+        console.print(table)
+    console.print(f"classifier {results[0].version}, {results[0].examples} role examples; \"trained in\" is what "
+                  "`labourwatch train` reports, \"process\" adds Python's imports")
+
+
 @app.command("trends")
 def bench_trends(
     postings: int = typer.Option(1_000_000, "--postings", help="Synthetic postings to load."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,6 +132,8 @@ class RoleClassifier:
         self.duty_words: TfidfVectorizer | None = None
         self.duty_head: LogisticRegression | None = None
         self._token_cache: OrderedDict[tuple[str, bool], list[str]] = OrderedDict()
+        # (stage, seconds) of the last ``fit``: where training time goes (``labourwatch bench train``)
+        self.fit_stages: tuple[tuple[str, float], ...] = ()
 
     # --- features ---------------------------------------------------------------------------------
     def _title_tokens(self, norm: str, bigrams: bool = True) -> list[str]:
@@ -156,14 +159,17 @@ class RoleClassifier:
         return norms, t_tokens, q_tokens, d_tokens
 
     def _fit_vectorizers(self, norms: list[str], t_tokens: list[list[str]], q_tokens: list[list[str]],
-                         d_tokens: list[list[str]]) -> None:
-        self.title_words.fit(t_tokens)
-        self.title_chars.fit(norms)
+                         d_tokens: list[list[str]]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """Fit the vectorizers; returns the title words' and characters' matrices of the rows fitted on (the
+        largest blocks, computed once instead of fitting and transforming again)."""
+        words = self.title_words.fit_transform(t_tokens)
+        chars = self.title_chars.fit_transform(norms)
         docs = [d for d in d_tokens if d] or [["_"]]
         if len(docs) < 20:  # too few descriptions for a document-frequency cut-off
             self.desc_words.set_params(min_df=1)
         self.desc_words.fit(docs)
         self.title_quals.fit([q for q in q_tokens if q] or [["_"]])
+        return words, chars
 
     def _blocks(self, titles: Sequence[str], norms: list[str], t_tokens: list[list[str]],
                 q_tokens: list[list[str]], d_tokens: list[list[str]]) -> tuple[np.ndarray, sparse.csr_matrix]:
@@ -176,12 +182,14 @@ class RoleClassifier:
         return (self.embedder.embed(keys) * self.config.embedding_weight).astype(np.float64)
 
     def _rest(self, norms: list[str], t_tokens: list[list[str]], q_tokens: list[list[str]],
-              d_tokens: list[list[str]]) -> sparse.csr_matrix:
-        """The tf-idf columns: title words, title characters, description head, qualifiers."""
+              d_tokens: list[list[str]], words: sparse.csr_matrix | None = None,
+              chars: sparse.csr_matrix | None = None) -> sparse.csr_matrix:
+        """The tf-idf columns: title words, title characters (``words``/``chars`` when already computed),
+        description head, qualifiers."""
         cfg = self.config
         return sparse.hstack([
-            self.title_words.transform(t_tokens) * cfg.title_word_weight,
-            self.title_chars.transform(norms) * cfg.title_char_weight,
+            (self.title_words.transform(t_tokens) if words is None else words) * cfg.title_word_weight,
+            (self.title_chars.transform(norms) if chars is None else chars) * cfg.title_char_weight,
             self.desc_words.transform(d_tokens) * cfg.description_weight,
             self.title_quals.transform(q_tokens) * cfg.qualifier_weight,
         ], format="csr")
@@ -208,6 +216,7 @@ class RoleClassifier:
         # Identical (title, description, label) rows are fitted once with their count as sample weight: the
         # weighted loss equals the repeated one (same optimum), and the solver passes over fewer rows. The
         # vectorizers still see every row (document frequencies count repeats).
+        t = time.perf_counter()
         slot: dict[tuple[str, str | None, str], int] = {}
         keep: list[int] = []  # the first row of each distinct example
         counts: list[int] = []
@@ -220,21 +229,27 @@ class RoleClassifier:
         u_titles = [titles[i] for i in keep]
         norms, t_tok, q_tok, d_tok = self._tokens(u_titles, [descriptions[i] for i in keep])
         rep = np.repeat(np.arange(len(keep)), counts).tolist()  # every row again, for the document frequencies
-        self._fit_vectorizers([norms[i] for i in rep], [t_tok[i] for i in rep], [q_tok[i] for i in rep],
-                              [d_tok[i] for i in rep])
+        words, chars = self._fit_vectorizers([norms[i] for i in rep], [t_tok[i] for i in rep],
+                                             [q_tok[i] for i in rep], [d_tok[i] for i in rep])
+        first = np.cumsum(counts) - counts  # each distinct example's first row among the repeated ones
         u_labels = [labels[i] for i in keep]
         weights = np.asarray(counts, dtype=np.float64)
         # each distinct embedding key once: the examples share title embeddings (decorated copies of a title)
         keys, key_rows = np.unique(np.asarray([embedding_key(t) for t in u_titles], dtype=object),
                                    return_inverse=True)
+        t1 = time.perf_counter()
         vectors = self._dense(keys.tolist())
-        rest = self._rest(norms, t_tok, q_tok, d_tok)
+        t2 = time.perf_counter()
+        rest = self._rest(norms, t_tok, q_tok, d_tok, words[first], chars[first])
+        t3 = time.perf_counter()
         if len(set(u_labels)) > 2:  # scikit-learn's objective, solved faster (models/softmax.py)
             self.head = fit_softmax(vectors, rest, u_labels, weights, C=self.config.C, max_iter=self.head.max_iter,
                                     dense_rows=key_rows)
         else:
             self.head.fit(sparse.hstack([sparse.csr_matrix(vectors[key_rows]), rest], format="csr"), u_labels,
                           sample_weight=weights)
+        self.fit_stages = (("tokens and tf-idf", t1 - t + t3 - t2), ("title embeddings", t2 - t1),
+                           ("solver", time.perf_counter() - t3))
         return self
 
     def fit_duties(self, texts: Sequence[str], labels: Sequence[str]) -> RoleClassifier:

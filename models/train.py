@@ -72,6 +72,8 @@ class TrainReport:
     seconds: float
     context_clauses: int = 0
     audit_labels: int = 0
+    # (stage, seconds) in the order they ran, summing to ``seconds``; empty when the version already existed
+    stages: tuple[tuple[str, float], ...] = ()
 
 
 def load_exemplars(path: Path = EXEMPLARS_FILE) -> dict[str, dict[str, list[str]]]:
@@ -309,20 +311,36 @@ def _train_into(dest: Path, version: str, embedding_model: str, cache_path: Path
         return TrainReport(version, dest, t["examples"], t["categories"], 0.0, int(t.get("ai_context_clauses", 0)),
                            int(t.get("audit_labels", 0)))
     t0 = time.perf_counter()
+    stages: list[tuple[str, float]] = []
+    mark = t0
+
+    def stage(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        stages.append((name, now - mark))
+        mark = now
+
     bank = load_occupations()
     shipped = load_exemplars(exemplars)
     data = merge_occupations(shipped, bank)
     examples = expand_exemplars(data) + tag_exemplars(data, bank) + audit * AUDIT_REPEAT
+    stage("training examples")
     segmenter = Segmenter((DEFAULT_USERDICT,))
     engine = embedding_engine(embedding_model)
     embedder = load_embedder(embedding_model, cache_path, engine=engine)
     clf = RoleClassifier(embedder, segmenter, config)
+    stage("segmenter and embedding engine")
     log.info("training role classifier %s on %d examples with %s", version, len(examples), embedding_model)
     clf.fit([e.title for e in examples], [e.description for e in examples], [e.code for e in examples])
+    for name, secs in clf.fit_stages:
+        stages.append((f"role head: {name}", secs))
+    mark = time.perf_counter()
     duty_texts, duty_codes = load_duties(shipped)
     clf.fit_duties(duty_texts, duty_codes)
+    stage("duty reader")
     clauses, clause_labels = load_contexts(CONTEXTS_FILE)
     context = AIContextModel(embedder, segmenter).fit(clauses, clause_labels)
+    stage("AI context head")
     tmp = dest.with_name(dest.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -356,9 +374,10 @@ def _train_into(dest: Path, version: str, embedding_model: str, cache_path: Path
     if dest.exists():
         shutil.rmtree(dest)
     tmp.rename(dest)
+    stage("writing the artifact")
     secs = time.perf_counter() - t0
     log.info("trained %s in %.1fs → %s", version, secs, dest)
-    return TrainReport(version, dest, len(examples), len(data), secs, len(clauses), len(audit))
+    return TrainReport(version, dest, len(examples), len(data), secs, len(clauses), len(audit), tuple(stages))
 
 
 @dataclass(frozen=True)

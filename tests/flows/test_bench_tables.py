@@ -42,3 +42,18 @@ def test_trends_tables_fit_80_columns_with_steps_on_one_line() -> None:
     for step in steps:  # the label, its time and its memory on one line (only the result wraps)
         assert any(step.label in line and "1234.56" in line and "1024" in line for line in lines), step.label
     assert any("demand_by_role" in line and "1,234" in line and "0.009" in line for line in lines)
+
+
+def test_train_tables_fit_80_columns_a_column_per_run() -> None:
+    from flows.cli_bench import train_tables
+
+    stages = (("training examples", 0.2), ("segmenter and embedding engine", 3.5),
+              ("role head: tokens and tf-idf", 2.4), ("role head: title embeddings", 15.9),
+              ("role head: solver", 6.1), ("writing the artifact", 0.4))
+    runs = [SimpleNamespace(seconds=28.5 + i, process_seconds=34.0 + i, peak_rss_mb=1051.0, stages=stages)
+            for i in range(6)]
+    lines = _render(train_tables(runs))
+    assert max(map(len, lines)) <= 80
+    assert sum("run 4" in line for line in lines) == 1 and not any("run 5" in line for line in lines)
+    assert any("role head: title embeddings" in line and "15.9" in line for line in lines)
+    assert any(line.split()[:3] == ["6", "33.5", "39.0"] for line in lines)  # every run in the first table
