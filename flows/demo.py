@@ -185,61 +185,69 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
     from db.session import get_engine
 
     engine = get_engine()  # migrated by the backfill flow, the first to touch it
-    _train_early()
+    stop_training = _train_early()
+    try:
+        from demoboard.generator import generate
+        from demoboard.truth import write_truth
 
-    from demoboard.generator import generate
-    from demoboard.truth import write_truth
+        say(f"generating the demo board: {n} postings, seed {seed}")
+        done = stage("generate")
+        # The built-in 22% → 34% AI-share path follows the new-economy postings, as the headline findings do.
+        dataset = generate(n_postings=n, seed=seed, ai_share_group="new_economy")
+        truth_dir = settings.home / "demo" / "truth"
+        write_truth(dataset, truth_dir)
+        done()
+        first, last = dataset_months(dataset)
 
-    say(f"generating the demo board: {n} postings, seed {seed}")
-    done = stage("generate")
-    # The built-in 22% → 34% AI-share path follows the new-economy postings, as the headline findings do.
-    dataset = generate(n_postings=n, seed=seed, ai_share_group="new_economy")
-    truth_dir = settings.home / "demo" / "truth"
-    write_truth(dataset, truth_dir)
-    done()
-    first, last = dataset_months(dataset)
+        from flows.backfill import backfill
+        from flows.monthly_brief import monthly_brief
+        from flows.nightly import nightly
 
-    from flows.backfill import backfill
-    from flows.monthly_brief import monthly_brief
-    from flows.nightly import nightly
-
-    with demo_board(dataset, settings.demo_board_port) as board:
-        # The board process has its own copy of the postings: this process needs them no more.
-        del dataset
+        with demo_board(dataset, settings.demo_board_port) as board:
+            # The board process has its own copy of the postings: this process needs them no more.
+            del dataset
+            gc.collect()
+            board_url = board.url
+            say(f"demo board serving on {board_url}")
+            say(f"backfill {first}..{last}: crawl both board styles, classify, dedupe, trends")
+            done = stage("backfill")
+            back = backfill(start=first, end=last)
+            done()
+            gc.collect()  # the training's and the classification's frames, before the next stage
+            say("nightly run (incremental: the history is already in)")
+            done = stage("nightly")
+            night = nightly()
+            done()
         gc.collect()
-        board_url = board.url
-        say(f"demo board serving on {board_url}")
-        say(f"backfill {first}..{last}: crawl both board styles, classify, dedupe, trends")
-        done = stage("backfill")
-        back = backfill(start=first, end=last)
+        say(f"brief for {last}")
+        done = stage("brief")
+        summary = monthly_brief(month=last, lang=lang)
         done()
-        gc.collect()  # the training's and the classification's frames, before the next stage
-        say("nightly run (incremental: the history is already in)")
-        done = stage("nightly")
-        night = nightly()
-        done()
-    gc.collect()
-    say(f"brief for {last}")
-    done = stage("brief")
-    summary = monthly_brief(month=last, lang=lang)
-    done()
-    with progress.stage("demo", "findings"):
-        findings = _three_headlines(engine, last, lang)
-    return DemoResult(
-        database=engine.url.render_as_string(hide_password=True), brief=summary.path,
-        truth_dir=str(Path(truth_dir).resolve()), board_url=board_url, postings=n, months=(first, last),
-        findings=findings, withheld=summary.withheld, timings=timings, nightly_summary=night.markdown(),
-        backfill_summary=back.pipeline.markdown(),
-    )
+        with progress.stage("demo", "findings"):
+            findings = _three_headlines(engine, last, lang)
+        return DemoResult(
+            database=engine.url.render_as_string(hide_password=True), brief=summary.path,
+            truth_dir=str(Path(truth_dir).resolve()), board_url=board_url, postings=n, months=(first, last),
+            findings=findings, withheld=summary.withheld, timings=timings, nightly_summary=night.markdown(),
+            backfill_summary=back.pipeline.markdown(),
+        )
+    finally:  # interrupted or failed: the early training must not outlive the demo (a no-op once it ended)
+        stop_training()
 
 
-def _train_early() -> None:
+EARLY_TRAINING = "from models import ensure_trained; ensure_trained()"  # the child's program
+
+
+def _train_early() -> Callable[[], None]:
     """On a fresh install, start training the classifier now, beside the board's generation and Prefect's
     start-up, instead of when the backfill first asks for it (its request then waits for this training:
     models.train holds a file lock per version). The training runs in a child process, so its memory (the
     embedding network, the solver's arrays) is returned when it ends: trained in a thread, it stayed in the demo's
     process, and the board's process forked from it (peak RSS 1.5–1.7 GB against 1.0–1.1 GB,
-    ``docs/scaling.md``). A failure here is only logged: the backfill then trains and reports it itself."""
+    ``docs/scaling.md``). A failure here is only logged: the backfill then trains and reports it itself.
+
+    Returns ``stop``: it ends the child if it is still training (the demo interrupted or failed; its lock goes
+    with it, and the next training clears the unfinished folder), and does nothing once the child has ended."""
     import logging
     import subprocess
     import sys
@@ -247,20 +255,34 @@ def _train_early() -> None:
 
     from labourwatch.settings import child_env
 
-    code = "from models import ensure_trained; ensure_trained()"
+    log = logging.getLogger(__name__)
+    try:
+        child = subprocess.Popen([sys.executable, "-c", EARLY_TRAINING], env=child_env(), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+    except OSError:
+        log.warning("early training failed; the backfill trains instead", exc_info=True)
+        return lambda: None
+    stopped = threading.Event()
 
-    def run() -> None:
-        try:
-            done = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True, text=True)
-        except OSError:
-            logging.getLogger(__name__).warning("early training failed; the backfill trains instead", exc_info=True)
-            return
-        if done.returncode != 0:
-            tail = "\n".join((done.stderr or "").strip().splitlines()[-5:])
-            logging.getLogger(__name__).warning("early training failed (exit %s); the backfill trains instead: %s",
-                                                done.returncode, tail)
+    def wait() -> None:
+        _, err = child.communicate()
+        if child.returncode != 0 and not stopped.is_set():
+            tail = "\n".join((err or "").strip().splitlines()[-5:])
+            log.warning("early training failed (exit %s); the backfill trains instead: %s", child.returncode, tail)
 
-    threading.Thread(target=run, name="train-early", daemon=True).start()
+    threading.Thread(target=wait, name="train-early", daemon=True).start()
+
+    def stop() -> None:
+        if child.poll() is None:
+            stopped.set()
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+    return stop
 
 
 # The three figures the README's run command prints: demand, AI share, experience.
