@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from models.embed import Embedder
 from models.segment import CJK, RESOURCES, Segmenter, pretokenized
+from models.taxonomy import load_yaml
 
 CONTEXTS_FILE = RESOURCES / "ai_contexts.yaml"
 CONTEXT_CLASSES = ("ai_skills", "ai_tools", "incidental", "not_ai")
@@ -42,7 +42,7 @@ _PART = re.compile(r"[,，、:：]\s*")
 
 def load_contexts(path: Path = CONTEXTS_FILE) -> tuple[list[str], list[str]]:
     """(clauses, labels) from the contexts file; every class must have examples and nothing else is allowed."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path) or {}
     unknown = set(data) - set(CONTEXT_CLASSES)
     if unknown:
         raise ValueError(f"{path}: unknown AI context classes {sorted(unknown)} (allowed: {list(CONTEXT_CLASSES)})")

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from models.segment import RESOURCES
-from models.taxonomy import load_taxonomy
+from models.taxonomy import load_taxonomy, load_yaml
 
 BOARD_CATEGORIES_FILE = RESOURCES / "board_categories.yaml"
 _SEP = re.compile(r"\s*(?:>|›|»|/|\\)\s*")
@@ -38,7 +36,7 @@ class BoardCategoryMap:
     """The mapping table: ``lookup(category, source)`` → a ``BoardDecision`` or None (unmapped/ambiguous)."""
 
     def __init__(self, path: Path = BOARD_CATEGORIES_FILE) -> None:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path)
         self.version = str(data.get("version", "0"))
         codes = set(load_taxonomy().codes)
         self.boards: dict[str, list[tuple[str, tuple[str, ...] | None]]] = {}

