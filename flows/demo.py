@@ -236,6 +236,10 @@ def run_demo(postings: int | None = None, seed: int | None = None, lang: str = "
 
 
 EARLY_TRAINING = "from models import ensure_trained; ensure_trained()"  # the child's program
+# The child's OpenMP threads (torch's) sleep when idle instead of spinning: beside the crawls, Prefect and the
+# board, spinning threads took cores from them and from each other (the first demo 153 s -> 132-140 s, 40 CPU-s
+# less; docs/scaling.md). A policy set in the environment wins.
+EARLY_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 
 def _train_early() -> Callable[[], None]:
@@ -257,7 +261,7 @@ def _train_early() -> Callable[[], None]:
 
     log = logging.getLogger(__name__)
     try:
-        child = subprocess.Popen([sys.executable, "-c", EARLY_TRAINING], env=child_env(), stdout=subprocess.DEVNULL,
+        child = subprocess.Popen([sys.executable, "-c", EARLY_TRAINING], env=EARLY_ENV | child_env(), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True)
     except OSError:
         log.warning("early training failed; the backfill trains instead", exc_info=True)

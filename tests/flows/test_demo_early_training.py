@@ -47,3 +47,21 @@ def test_a_failed_training_is_logged_and_stop_is_then_a_no_op(monkeypatch: pytes
             time.sleep(0.05)
     assert "early training failed (exit 1)" in caplog.text and "no exemplars here" in caplog.text
     stop()
+
+
+def test_the_training_child_lets_idle_threads_sleep_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path, lw_home: Path) -> None:
+    out = tmp_path / "policy"
+    monkeypatch.setattr(demo, "EARLY_TRAINING", f"import os; open({str(out)!r}, 'w').write(os.environ.get("
+                                                "'OMP_WAIT_POLICY', 'unset'))")
+    for env, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
+        if env is None:
+            monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+        else:
+            monkeypatch.setenv("OMP_WAIT_POLICY", env)
+        out.unlink(missing_ok=True)
+        demo._train_early()
+        deadline = time.monotonic() + 30
+        while not (out.exists() and out.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert out.read_text() == expected
