@@ -249,7 +249,7 @@ def test_a_killed_parent_leaves_no_shard_crawling_and_the_next_crawl_resumes(db_
     import psutil
 
     parent = _start_crawl_script("from scrapers.crawl import crawl, crawl_job\n"
-                                 f"crawl(crawl_job('demo_html', shards=2, extra_settings={SLOW!r}))\n")
+                                 f"crawl(crawl_job('demo_html', shards=2, extra_settings={SLOW!r}))\n", shards=2)
     shards = [c for c in psutil.Process(parent.pid).children() if "scrapers.crawl_process" in " ".join(c.cmdline())]
     assert len(shards) == 2
     parent.send_signal(signal.SIGKILL)
