@@ -90,8 +90,14 @@ class AIContextModel:
         self.head.fit(self._features(clauses, fit=True), list(labels))
         return self
 
+    def known(self, clause: str) -> ContextPrediction | None:
+        """The memoised prediction of ``clause``, or None where it has not been predicted (nothing computed)."""
+        return self._cache.get(clause)
+
     def predict(self, clauses: Sequence[str]) -> list[ContextPrediction]:
-        """One prediction per clause (memoised: boards repeat their boilerplate)."""
+        """One prediction per clause (memoised: boards repeat their boilerplate). Clauses are best asked
+        together: the embedding engine takes its products over blocks of 512 token rows, so a clause asked
+        alone costs a whole block."""
         todo = [c for c in dict.fromkeys(clauses) if c not in self._cache]
         if todo:
             proba = np.asarray(self.head.predict_proba(self._features(todo)))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
 
-from models.ai_mentions import detect_ai
+from models.ai_mentions import detect_ai_batch
 from models.board_categories import load_board_map
 from models.experience import extract_experience
 from models.roles import RoleFeatureConfig
@@ -92,6 +92,7 @@ class PostingClassifier:
         classes = roles.classes
         index = {c: i for i, c in enumerate(classes)}
         threshold = roles.config.other_threshold
+        mentions = detect_ai_batch([(p.title, p.description) for p in items], context=self.artifact.ai_context)
         out = []
         for row, p in enumerate(items):
             j = int(proba[row].argmax())
@@ -110,7 +111,7 @@ class PostingClassifier:
                     share = float(proba[row, allowed].sum())
                     code, conf = classes[k], float(proba[row, k]) / share if share > 0 else text_conf
             exp = extract_experience(p.experience_text, p.title, p.description)
-            ai = detect_ai(p.title, p.description, context=self.artifact.ai_context)
+            ai = mentions[row]
             out.append(Labels(code, round(conf, 4), exp.min_years, exp.max_years, exp.bucket,
                               exp.requires_3plus_years, ai.level, ai.terms, source, text_code,
                               round(text_conf, 4)))

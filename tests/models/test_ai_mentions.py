@@ -121,6 +121,32 @@ def test_context_model_needs_whole_jieba_words() -> None:
     assert detect_ai("工程师", "负责智能体相关功能", context=ctx).level == "ai_skills"
 
 
+def test_a_batch_reads_as_each_posting_alone_and_asks_the_context_model_once() -> None:
+    from models.ai_mentions import detect_ai_batch
+
+    contexts = {"BigQuery partitioning and clustering": "not_ai", "AI相关项目经验优先": "ai_skills",
+                "AI experience in production": "ai_skills", "our AI platform serves retailers": "incidental",
+                "使用AI工具写文案": "ai_tools", "负责智能体相关功能": "ai_skills"}
+    postings: list[tuple[str | None, str | None]] = [
+        ("Analytics Engineer", "Requirements: BigQuery partitioning and clustering"),
+        ("后端开发", "任职要求：AI相关项目经验优先"), ("设计", "熟练使用PS、AI、CDR"), ("会计", "负责账务"),
+        ("运营", "负责智能体育场馆运营"), ("工程师", "负责智能体相关功能"), (None, None), ("AI产品经理", None),
+        ("Data Engineer", "Our AI platform serves retailers. You will build pipelines."),
+        ("后端开发", "任职要求：AI相关项目经验优先"),  # the same clause again
+    ]
+    alone = [detect_ai(t, d, context=_context_model(contexts)) for t, d in postings]
+    ctx = _context_model(contexts)
+    calls: list[int] = []  # the embedding engine's calls, by texts
+    embed = ctx.embedder.embed
+    ctx.embedder.embed = lambda texts: calls.append(len(texts)) or embed(texts)  # type: ignore[method-assign]
+    assert detect_ai_batch(postings, context=ctx) == alone
+    assert [m.level for m in alone[:3]] == ["none", "ai_skills", "none"]  # the context model decided these
+    assert len(calls) == 1 and calls[0] >= 2  # the open clauses embedded together, once
+    # read before: answered from the model's memo, nothing embedded
+    assert detect_ai_batch(postings, context=ctx) == alone and len(calls) == 1
+    assert detect_ai_batch(postings) == [detect_ai(t, d) for t, d in postings]
+
+
 def test_contexts_file_is_well_formed(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from models.ai_context import CONTEXT_CLASSES, load_contexts
 
