@@ -160,8 +160,10 @@ def train_tables(results: list[Any]) -> list[Table]:
     shown = results[:4]
     stages = _table("where the training's time goes (seconds)", ("stage", *[f"run {i}" for i in
                                                                            range(1, len(shown) + 1)]))
-    for j, (name, _) in enumerate(shown[0].stages):
-        stages.add_row(name, *[f"{r.stages[j][1]:.1f}" if j < len(r.stages) else "" for r in shown])
+    by_run = [dict(r.stages) for r in shown]
+    names = list(dict.fromkeys(name for r in shown for name, _ in r.stages))  # in order, each stage once
+    for name in names:
+        stages.add_row(name, *[f"{seconds[name]:.1f}" if name in seconds else "" for seconds in by_run])
     return [runs, stages]
 
 

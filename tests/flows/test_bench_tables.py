@@ -57,3 +57,23 @@ def test_train_tables_fit_80_columns_a_column_per_run() -> None:
     assert sum("run 4" in line for line in lines) == 1 and not any("run 5" in line for line in lines)
     assert any("role head: title embeddings" in line and "15.9" in line for line in lines)
     assert any(line.split()[:3] == ["6", "33.5", "39.0"] for line in lines)  # every run in the first table
+
+
+def test_train_tables_line_stages_up_by_name() -> None:
+    """A run whose stages come in another order, or without one, still puts each figure in its stage's row."""
+    from flows.cli_bench import train_tables
+
+    first = SimpleNamespace(seconds=30.0, process_seconds=35.0, peak_rss_mb=1000.0,
+                            stages=(("examples", 0.2), ("embeddings", 16.0), ("solver", 6.0)))
+    other = SimpleNamespace(seconds=31.0, process_seconds=36.0, peak_rss_mb=1000.0,
+                            stages=(("solver", 7.5), ("examples", 0.3), ("writing", 0.4)))
+    lines = _render(train_tables([first, other])[1:])
+    header = next(line for line in lines if "run 2" in line)
+    ends = [header.index("run 1") + 5, header.index("run 2") + 5]  # the figures are right-aligned under these
+
+    def cells(stage: str) -> list[str]:
+        line = next(line.ljust(ends[1]) for line in lines if line.split()[:1] == [stage])
+        return [line[end - 5 : end].strip() for end in ends]
+
+    assert [cells(s) for s in ("examples", "embeddings", "solver", "writing")] == [
+        ["0.2", "0.3"], ["16.0", ""], ["6.0", "7.5"], ["", "0.4"]]
