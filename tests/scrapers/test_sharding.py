@@ -141,6 +141,10 @@ def test_a_sharded_crawl_fails_at_once_while_another_holds_the_source(db_url: st
 
 SLOW = {"DOWNLOAD_DELAY": 0.05, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_ENABLED": False,
         "LW_STORE_BATCH": 5, "LW_PROGRESS_INTERVAL": 0.1}
+# For the tests that stop a crawl and expect every shard paused: a shard must not finish its part before the
+# stop. At 0.05 s a page a shard's part took about 8 s, and on a loaded CI machine one shard could finish it while
+# the other was still starting; at 0.5 s it takes over a minute, and 10 postings are still stored in seconds.
+PAUSABLE = {**SLOW, "DOWNLOAD_DELAY": 0.5}
 
 
 def _kill_crawl_processes_once_stored(n: int) -> Callable[[CrawlProgress], None]:
@@ -201,7 +205,7 @@ def test_killed_shards_are_recorded_and_the_next_crawl_completes_without_duplica
 def test_ctrl_c_pauses_every_shard_and_the_next_crawl_resumes_their_queues(db_url: str, board: object) -> None:
     script = ("import sys; from scrapers.crawl import crawl, crawl_job\n"
               "try:\n"
-              f"    crawl(crawl_job('demo_html', shards=2, extra_settings={SLOW!r}))\n"
+              f"    crawl(crawl_job('demo_html', shards=2, extra_settings={PAUSABLE!r}))\n"
               "except KeyboardInterrupt as exc:\n"
               "    print('interrupted:', exc); sys.exit(130)\n")
     proc = _start_crawl_script(script, stdout=subprocess.PIPE, shards=2)
@@ -249,7 +253,7 @@ def test_a_killed_parent_leaves_no_shard_crawling_and_the_next_crawl_resumes(db_
     import psutil
 
     parent = _start_crawl_script("from scrapers.crawl import crawl, crawl_job\n"
-                                 f"crawl(crawl_job('demo_html', shards=2, extra_settings={SLOW!r}))\n", shards=2)
+                                 f"crawl(crawl_job('demo_html', shards=2, extra_settings={PAUSABLE!r}))\n", shards=2)
     shards = [c for c in psutil.Process(parent.pid).children() if "scrapers.crawl_process" in " ".join(c.cmdline())]
     assert len(shards) == 2
     parent.send_signal(signal.SIGKILL)
