@@ -516,7 +516,6 @@ class _Deferring:
     def __init__(self, model: AIContextModel) -> None:
         self.model = model
         self.asked: list[str] = []
-        self.missed = False
 
     @property
     def segmenter(self) -> Segmenter:
@@ -530,7 +529,6 @@ class _Deferring:
             known = self.model.known(clause)
             if known is None:
                 self.asked.append(clause)
-                self.missed = True
                 known = ContextPrediction("not_ai", 0.0)
             out.append(known)
         return out
@@ -548,9 +546,9 @@ def detect_ai_batch(postings: Sequence[tuple[str | None, str | None]],
     out: list[AIMention] = []
     again: list[int] = []
     for i, (title, description) in enumerate(postings):
-        first.missed = False
+        asked = len(first.asked)
         out.append(detect_ai(title, description, context=first))
-        if first.missed:
+        if len(first.asked) > asked:
             again.append(i)
     if first.asked:
         context.predict(first.asked)
